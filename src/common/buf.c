@@ -4,6 +4,7 @@
 #include "common/xmalloc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void

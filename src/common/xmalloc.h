@@ -8,6 +8,7 @@
 #define GACP_XMALLOC_H
 
 #include <stddef.h>
+#include <stdlib.h>   /* free() pairs with every x*alloc */
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t nmemb, size_t size);

@@ -1,0 +1,33 @@
+/* api.h - helpers shared by the REST handlers and the handler prototypes.
+ *
+ * Handlers (src/api/<resource>.c) read rc->req, call services, and answer
+ * with api_json()/api_error*(); they never write SQL or raw HTTP.
+ */
+#ifndef GACP_API_H
+#define GACP_API_H
+
+#include <json-c/json.h>
+
+#include "app/context.h"
+
+/* Error envelope with a formatted message. */
+void api_error(struct request_ctx *rc, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Error envelope from a service error (status chosen from err->result). */
+void api_error_from(struct request_ctx *rc, const struct gacp_err *err);
+/* HTTP status for a result code. */
+int  api_status_for(int result);
+/* Serialise obj as the response body with status. */
+void api_json(struct request_ctx *rc, int status, struct json_object *obj);
+/* Parse the request body as a JSON object.  On failure the error response
+ * (415 wrong content type, 400 invalid_json) is written and NULL returned.
+ * The object belongs to the request arena. */
+struct json_object *api_body_object(struct request_ctx *rc);
+
+/* health.c */
+void api_health(struct request_ctx *rc);
+void api_ready(struct request_ctx *rc);
+void api_version(struct request_ctx *rc);
+void api_metrics(struct request_ctx *rc);
+
+#endif

@@ -1,0 +1,85 @@
+/* context.c - building and tearing down the per-process context. */
+#include "app/context.h"
+#include "common/log.h"
+#include "http/metrics.h"
+#include "common/xmalloc.h"
+
+#include <string.h>
+
+#define DEFAULT_MAX_BODY_BYTES (1024 * 1024)
+
+int
+gacp_ctx_init(struct gacp_ctx *app, const char *program,
+    const char *config_path, const struct route *routes, size_t nroutes,
+    struct gacp_err *err)
+{
+	const struct config *cfg;
+	const char *path = config_path ? config_path : config_default_path();
+	const char *metrics_path;
+	char *redis_password = NULL;
+	int rc;
+
+	memset(app, 0, sizeof(*app));
+	app->program = program;
+	app->routes = routes;
+	app->nroutes = nroutes;
+	arena_init(&app->arena, 64 * 1024);
+	buf_init(&app->body);
+	buf_init(&app->out);
+
+	if ((rc = config_load(&app->cfg, path, false, err)) != GACP_OK)
+		return rc;
+	cfg = &app->cfg;
+	if (log_sys_init(program, config_get(cfg, "log.error_log", NULL),
+	    config_get(cfg, "log.access_log", NULL),
+	    log_level_parse(config_get(cfg, "log.level", "info"))) != 0)
+		return gacp_err_set(err, GACP_EIO, "log_unavailable",
+		    "cannot open the log files named in %s", path);
+
+	app->max_body_bytes = (size_t)config_get_int(cfg,
+	    "server.max_body_bytes", DEFAULT_MAX_BODY_BYTES);
+	metrics_path = config_get(cfg, "server.metrics_file", NULL);
+	if (metrics_path != NULL && metrics_path[0] != '\0') {
+		app->metrics = metrics_open(metrics_path,
+		    (unsigned)config_get_int(cfg, "server.metrics_slots", 64),
+		    nroutes, err);
+		if (app->metrics == NULL)
+			return err ? err->result : GACP_EIO;
+	}
+	db_init(&app->db, config_get(cfg, "database.conninfo",
+	    "dbname=gacp user=gacp_app connect_timeout=2"),
+	    (int)config_get_int(cfg, "database.query_timeout_ms", 5000),
+	    app->metrics);
+	if (config_get(cfg, "redis.password_file", NULL) != NULL) {
+		redis_password = config_read_file(cfg, "redis.password_file",
+		    NULL, err);
+		if (redis_password == NULL)
+			return err ? err->result : GACP_EIO;
+	}
+	cache_init(&app->cache, config_get(cfg, "redis.host", "127.0.0.1"),
+	    (int)config_get_int(cfg, "redis.port", 6379),
+	    config_get(cfg, "redis.unix_socket", NULL), redis_password,
+	    (int)config_get_int(cfg, "redis.timeout_ms", 1000), app->metrics);
+	if (redis_password != NULL) {
+		explicit_bzero(redis_password, strlen(redis_password));
+		free(redis_password);
+	}
+	app->started_us = 0;
+	return GACP_OK;
+}
+
+void
+gacp_ctx_cleanup(struct gacp_ctx *app)
+{
+	if (app == NULL)
+		return;
+	arena_cleanup(&app->arena);
+	db_cleanup(&app->db);
+	cache_cleanup(&app->cache);
+	metrics_close(app->metrics);
+	app->metrics = NULL;
+	buf_cleanup(&app->body);
+	buf_cleanup(&app->out);
+	config_cleanup(&app->cfg);
+	log_sys_cleanup();
+}

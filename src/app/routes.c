@@ -1,0 +1,17 @@
+/* routes.c - every endpoint of gacp-api.fcgi with its security level.
+ *
+ * Read this table to know who may call what.  Order matters only between
+ * patterns that could both match; literal routes come first.
+ */
+#include "app/routes.h"
+#include "api/api.h"
+
+const struct route gacp_routes[] = {
+	/* method, pattern, handler, security, permission, metrics name */
+	{ HTTP_GET, "/health",  api_health,  SEC_PUBLIC, NULL, "health" },
+	{ HTTP_GET, "/ready",   api_ready,   SEC_PUBLIC, NULL, "ready" },
+	{ HTTP_GET, "/version", api_version, SEC_PUBLIC, NULL, "version" },
+	{ HTTP_GET, "/metrics", api_metrics, SEC_PUBLIC, NULL, "metrics" },
+};
+
+const size_t gacp_nroutes = sizeof(gacp_routes) / sizeof(gacp_routes[0]);

@@ -1,0 +1,146 @@
+/* json.c - strict JSON parsing and typed accessors (see json.h). */
+#include "common/json.h"
+#include "common/arena.h"
+
+#include <string.h>
+
+static void
+put_json(void *p)
+{
+	json_object_put(p);
+}
+
+int
+json_parse_strict(const char *text, size_t len, int max_depth,
+    struct json_object **out, struct gacp_err *err)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *obj = NULL;
+	enum json_tokener_error jerr;
+	size_t off, i;
+	int rc = GACP_EINVAL;
+
+	*out = NULL;
+	if (len == 0)
+		return gacp_err_set(err, GACP_EINVAL, "invalid_json",
+		    "request body is empty; a JSON document is required");
+	if (len > (size_t)INT32_MAX)
+		return gacp_err_set(err, GACP_ETOOBIG, "payload_too_large",
+		    "JSON document too large");
+	tok = json_tokener_new_ex(max_depth);
+	if (tok == NULL)
+		return gacp_err_set(err, GACP_EINTERNAL, "internal",
+		    "cannot allocate JSON parser");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_continue) {
+		gacp_err_set(err, GACP_EINVAL, "invalid_json",
+		    "JSON document is truncated");
+		goto out;
+	}
+	if (jerr != json_tokener_success) {
+		gacp_err_set(err, GACP_EINVAL, "invalid_json",
+		    "invalid JSON at offset %zu: %s",
+		    json_tokener_get_parse_end(tok),
+		    json_tokener_error_desc(jerr));
+		goto out;
+	}
+	/* Only white space may follow the document. */
+	off = json_tokener_get_parse_end(tok);
+	for (i = off; i < len; i++) {
+		char c = text[i];
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+			gacp_err_set(err, GACP_EINVAL, "invalid_json",
+			    "unexpected data after the JSON value at offset %zu", i);
+			goto out;
+		}
+	}
+	*out = obj;
+	obj = NULL;
+	rc = GACP_OK;
+out:
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return rc;
+}
+
+int
+json_parse_arena(struct arena *a, const char *text, size_t len,
+    struct json_object **out, struct gacp_err *err)
+{
+	int rc = json_parse_strict(text, len, JSON_MAX_DEPTH, out, err);
+	if (rc == GACP_OK)
+		arena_defer(a, put_json, *out);
+	return rc;
+}
+
+const char *
+json_get_str(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+bool
+json_get_int64(struct json_object *obj, const char *key, int64_t *out)
+{
+	struct json_object *v;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return false;
+	*out = json_object_get_int64(v);
+	return true;
+}
+
+bool
+json_get_bool(struct json_object *obj, const char *key, bool *out)
+{
+	struct json_object *v;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_boolean))
+		return false;
+	*out = json_object_get_boolean(v);
+	return true;
+}
+
+static struct json_object *
+get_typed(struct json_object *obj, const char *key, enum json_type t)
+{
+	struct json_object *v;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+struct json_object *
+json_get_obj(struct json_object *obj, const char *key)
+{
+	return get_typed(obj, key, json_type_object);
+}
+
+struct json_object *
+json_get_array(struct json_object *obj, const char *key)
+{
+	return get_typed(obj, key, json_type_array);
+}
+
+const char *
+json_compact(struct json_object *obj)
+{
+	return json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+}

@@ -1,0 +1,370 @@
+/* metrics.c - shared-memory Prometheus metrics (see metrics.h). */
+#include "http/metrics.h"
+#include "http/router.h"
+#include "common/buf.h"
+#include "common/xmalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define METRICS_MAGIC "GACPMET1"
+
+/* Status codes that get their own series; anything else counts as its
+ * class ("2xx" … "5xx") so cardinality stays bounded. */
+static const int tracked_status[] = {
+	200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 423,
+	429, 500, 502, 503, 504,
+};
+#define NSTATUS_TRACKED (sizeof(tracked_status) / sizeof(tracked_status[0]))
+#define NSTATUS (NSTATUS_TRACKED + 4)   /* + 2xx/3xx/4xx/5xx other */
+
+/* Histogram upper bounds in microseconds (Prometheus "le" in seconds). */
+static const int64_t bucket_us[] = {
+	250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
+	500000, 1000000, 2500000,
+};
+#define NBUCKETS (sizeof(bucket_us) / sizeof(bucket_us[0]))
+
+static const struct {
+	const char *name;
+	const char *help;
+} counter_info[MC_COUNTER_COUNT] = {
+	{ "gacp_db_errors_total", "PostgreSQL calls that failed." },
+	{ "gacp_redis_errors_total", "Redis calls that failed." },
+	{ "gacp_db_reconnects_total", "PostgreSQL connections (re)opened." },
+	{ "gacp_redis_reconnects_total", "Redis connections (re)opened." },
+};
+
+struct key_stats {
+	uint64_t status[NSTATUS];
+	uint64_t bucket[NBUCKETS + 1];   /* last = +Inf */
+	uint64_t sum_us;
+};
+
+struct metrics_header {
+	char     magic[8];
+	uint32_t nslots;
+	uint32_t nkeys;
+	uint64_t slot_bytes;
+};
+
+struct metrics_slot {
+	int32_t          pid;
+	int32_t          pad;
+	uint64_t         counters[MC_COUNTER_COUNT];
+	struct key_stats keys[];         /* nkeys = nroutes + HTTP_METHOD_COUNT */
+};
+
+struct metrics {
+	void                 *map;
+	size_t                map_bytes;
+	struct metrics_header *hdr;
+	struct metrics_slot  *mine;
+	size_t                nroutes;
+};
+
+static size_t
+slot_bytes_for(size_t nkeys)
+{
+	size_t b = sizeof(struct metrics_slot) + nkeys * sizeof(struct key_stats);
+	return (b + 63) & ~(size_t)63;
+}
+
+static struct metrics_slot *
+slot_at(const struct metrics *m, unsigned i)
+{
+	return (struct metrics_slot *)((char *)m->map +
+	    sizeof(struct metrics_header) + 64 + (size_t)i * m->hdr->slot_bytes);
+}
+
+static int
+layout_ok(const struct metrics_header *h, unsigned nslots, size_t nkeys)
+{
+	return memcmp(h->magic, METRICS_MAGIC, 8) == 0 && h->nslots == nslots &&
+	    h->nkeys == nkeys && h->slot_bytes == slot_bytes_for(nkeys);
+}
+
+/* Create a fresh file beside path and rename it over path, so processes
+ * still mapping the old inode are not disturbed. */
+static int
+create_file(const char *path, unsigned nslots, size_t nkeys, size_t total)
+{
+	char tmp[4096];
+	struct metrics_header h;
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+	if (fd < 0)
+		return -1;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, METRICS_MAGIC, 8);
+	h.nslots = nslots;
+	h.nkeys = (uint32_t)nkeys;
+	h.slot_bytes = slot_bytes_for(nkeys);
+	if (ftruncate(fd, (off_t)total) != 0 ||
+	    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    rename(tmp, path) != 0) {
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+struct metrics *
+metrics_open(const char *path, unsigned nslots, size_t nroutes,
+    struct gacp_err *err)
+{
+	size_t nkeys = nroutes + HTTP_METHOD_COUNT;
+	size_t total = sizeof(struct metrics_header) + 64 +
+	    (size_t)nslots * slot_bytes_for(nkeys);
+	struct metrics *m = NULL;
+	struct metrics_header h;
+	char lockpath[4096];
+	int lockfd = -1, fd = -1;
+	unsigned i;
+	pid_t me = getpid();
+
+	/* A separate lock file serialises creation: the data file itself may
+	 * be replaced by rename while we hold a lock on it. */
+	snprintf(lockpath, sizeof(lockpath), "%s.lock", path);
+	lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX) != 0) {
+		gacp_err_set(err, GACP_EIO, "metrics_unavailable",
+		    "cannot lock %s: %s", lockpath, strerror(errno));
+		goto fail;
+	}
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    !layout_ok(&h, nslots, nkeys)) {
+		if (fd >= 0)
+			close(fd);
+		if (create_file(path, nslots, nkeys, total) != 0) {
+			gacp_err_set(err, GACP_EIO, "metrics_unavailable",
+			    "cannot create %s: %s", path, strerror(errno));
+			fd = -1;
+			goto fail;
+		}
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			gacp_err_set(err, GACP_EIO, "metrics_unavailable",
+			    "cannot open %s: %s", path, strerror(errno));
+			goto fail;
+		}
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->map_bytes = total;
+	m->nroutes = nroutes;
+	m->map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m->map == MAP_FAILED) {
+		gacp_err_set(err, GACP_EIO, "metrics_unavailable",
+		    "cannot map %s: %s", path, strerror(errno));
+		m->map = NULL;
+		goto fail;
+	}
+	m->hdr = m->map;
+	for (i = 0; i < nslots && m->mine == NULL; i++) {
+		struct metrics_slot *s = slot_at(m, i);
+		int32_t owner = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
+		if (owner == (int32_t)me ||
+		    owner == 0 || (kill(owner, 0) != 0 && errno == ESRCH)) {
+			if (__atomic_compare_exchange_n(&s->pid, &owner,
+			    (int32_t)me, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				m->mine = s;
+		}
+	}
+	if (m->mine == NULL) {
+		gacp_err_set(err, GACP_ELIMIT, "metrics_unavailable",
+		    "all %u metric slots of %s are taken", nslots, path);
+		goto fail;
+	}
+	close(fd);
+	flock(lockfd, LOCK_UN);
+	close(lockfd);
+	return m;
+fail:
+	if (m != NULL && m->map != NULL)
+		munmap(m->map, m->map_bytes);
+	free(m);
+	if (fd >= 0)
+		close(fd);
+	if (lockfd >= 0)
+		close(lockfd);
+	return NULL;
+}
+
+void
+metrics_close(struct metrics *m)
+{
+	if (m == NULL)
+		return;
+	/* Keep the slot's pid: the counts stay and a later process takes the
+	 * slot over once this pid is gone. */
+	munmap(m->map, m->map_bytes);
+	free(m);
+}
+
+static size_t
+status_index(int status)
+{
+	size_t i;
+
+	for (i = 0; i < NSTATUS_TRACKED; i++)
+		if (tracked_status[i] == status)
+			return i;
+	if (status >= 200 && status < 600)
+		return NSTATUS_TRACKED + (size_t)(status / 100 - 2);
+	return NSTATUS_TRACKED + 3;
+}
+
+void
+metrics_observe_request(struct metrics *m, size_t route_index,
+    enum http_method method, int status, int64_t duration_us)
+{
+	struct key_stats *k;
+	size_t key, b;
+
+	if (m == NULL)
+		return;
+	key = route_index < m->nroutes ? route_index :
+	    m->nroutes + (size_t)method;
+	if (key >= m->hdr->nkeys)
+		return;
+	k = &m->mine->keys[key];
+	if (duration_us < 0)
+		duration_us = 0;
+	for (b = 0; b < NBUCKETS && duration_us > bucket_us[b]; b++)
+		;
+	__atomic_fetch_add(&k->status[status_index(status)], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&k->bucket[b], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&k->sum_us, (uint64_t)duration_us, __ATOMIC_RELAXED);
+}
+
+void
+metrics_counter_add(struct metrics *m, enum metrics_counter c, uint64_t n)
+{
+	if (m == NULL || (unsigned)c >= MC_COUNTER_COUNT)
+		return;
+	__atomic_fetch_add(&m->mine->counters[c], n, __ATOMIC_RELAXED);
+}
+
+static void
+status_label(size_t si, char *out, size_t outlen)
+{
+	static const char *classes[] = { "2xx", "3xx", "4xx", "5xx" };
+
+	if (si < NSTATUS_TRACKED)
+		snprintf(out, outlen, "%d", tracked_status[si]);
+	else
+		snprintf(out, outlen, "%s", classes[si - NSTATUS_TRACKED]);
+}
+
+static void
+key_labels(const struct route *routes, size_t nroutes, size_t key,
+    const char **route, const char **method)
+{
+	if (key < nroutes) {
+		*route = routes[key].name;
+		*method = http_method_name(routes[key].method);
+	} else {
+		*route = "unmatched";
+		*method = http_method_name((enum http_method)(key - nroutes));
+	}
+}
+
+void
+metrics_render(const struct metrics *m, const struct route *routes,
+    size_t nroutes, struct buf *out)
+{
+	size_t nkeys = m->hdr->nkeys, k, s, b, c;
+	struct key_stats *sum = xcalloc(nkeys, sizeof(*sum));
+	uint64_t counters[MC_COUNTER_COUNT] = { 0 };
+	unsigned i;
+
+	if (nroutes != m->nroutes)
+		nroutes = m->nroutes;
+	for (i = 0; i < m->hdr->nslots; i++) {
+		struct metrics_slot *slot = slot_at(m, i);
+		if (__atomic_load_n(&slot->pid, __ATOMIC_ACQUIRE) == 0)
+			continue;
+		for (c = 0; c < MC_COUNTER_COUNT; c++)
+			counters[c] += __atomic_load_n(&slot->counters[c],
+			    __ATOMIC_RELAXED);
+		for (k = 0; k < nkeys; k++) {
+			struct key_stats *src = &slot->keys[k];
+			for (s = 0; s < NSTATUS; s++)
+				sum[k].status[s] += __atomic_load_n(&src->status[s],
+				    __ATOMIC_RELAXED);
+			for (b = 0; b <= NBUCKETS; b++)
+				sum[k].bucket[b] += __atomic_load_n(&src->bucket[b],
+				    __ATOMIC_RELAXED);
+			sum[k].sum_us += __atomic_load_n(&src->sum_us,
+			    __ATOMIC_RELAXED);
+		}
+	}
+
+	buf_puts(out, "# HELP gacp_http_requests_total HTTP requests answered, "
+	    "by route, method and status.\n"
+	    "# TYPE gacp_http_requests_total counter\n");
+	for (k = 0; k < nkeys; k++) {
+		const char *route, *method;
+		key_labels(routes, nroutes, k, &route, &method);
+		for (s = 0; s < NSTATUS; s++) {
+			char st[8];
+			if (sum[k].status[s] == 0)
+				continue;
+			status_label(s, st, sizeof(st));
+			buf_printf(out, "gacp_http_requests_total{route=\"%s\","
+			    "method=\"%s\",status=\"%s\"} %llu\n", route, method,
+			    st, (unsigned long long)sum[k].status[s]);
+		}
+	}
+	buf_puts(out, "# HELP gacp_http_request_duration_seconds Time from "
+	    "request parsed to response written.\n"
+	    "# TYPE gacp_http_request_duration_seconds histogram\n");
+	for (k = 0; k < nkeys; k++) {
+		const char *route, *method;
+		uint64_t cum = 0;
+
+		if (k >= nroutes) {
+			uint64_t any = 0;
+			for (b = 0; b <= NBUCKETS; b++)
+				any += sum[k].bucket[b];
+			if (any == 0)
+				continue;   /* keep unused unmatched methods out */
+		}
+		key_labels(routes, nroutes, k, &route, &method);
+		for (b = 0; b < NBUCKETS; b++) {
+			cum += sum[k].bucket[b];
+			buf_printf(out, "gacp_http_request_duration_seconds_bucket"
+			    "{route=\"%s\",method=\"%s\",le=\"%g\"} %llu\n", route,
+			    method, (double)bucket_us[b] / 1e6,
+			    (unsigned long long)cum);
+		}
+		cum += sum[k].bucket[NBUCKETS];
+		buf_printf(out, "gacp_http_request_duration_seconds_bucket"
+		    "{route=\"%s\",method=\"%s\",le=\"+Inf\"} %llu\n", route,
+		    method, (unsigned long long)cum);
+		buf_printf(out, "gacp_http_request_duration_seconds_sum"
+		    "{route=\"%s\",method=\"%s\"} %.6f\n", route, method,
+		    (double)sum[k].sum_us / 1e6);
+		buf_printf(out, "gacp_http_request_duration_seconds_count"
+		    "{route=\"%s\",method=\"%s\"} %llu\n", route, method,
+		    (unsigned long long)cum);
+	}
+	for (c = 0; c < MC_COUNTER_COUNT; c++)
+		buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n",
+		    counter_info[c].name, counter_info[c].help,
+		    counter_info[c].name, counter_info[c].name,
+		    (unsigned long long)counters[c]);
+	free(sum);
+}

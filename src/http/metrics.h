@@ -1,0 +1,55 @@
+/* metrics.h - Prometheus metrics summed across pre-forked processes.
+ *
+ * Every process owns one slot of a shared memory file (mmap MAP_SHARED) and
+ * increments only its own slot, so recording costs a few relaxed atomic adds
+ * and no system call.  GET /metrics, served by any process, sums every slot.
+ * A slot is claimed by pid; a slot of a dead process is taken over with its
+ * counts, so totals never go backwards (Prometheus counters must not).
+ *
+ * The file layout depends on the route table; a process that finds a file
+ * of another layout replaces it with a new one (processes still mapping the
+ * old one keep it until they exit).
+ */
+#ifndef GACP_HTTP_METRICS_H
+#define GACP_HTTP_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "http/request.h"
+
+struct buf;
+struct route;
+
+/* Process-wide counters that are not per route.  Names and help texts are
+ * in metrics.c; keep both lists in the same order. */
+enum metrics_counter {
+	MC_DB_ERRORS = 0,        /* gacp_db_errors_total */
+	MC_REDIS_ERRORS,         /* gacp_redis_errors_total */
+	MC_DB_RECONNECTS,        /* gacp_db_reconnects_total */
+	MC_REDIS_RECONNECTS,     /* gacp_redis_reconnects_total */
+	MC_COUNTER_COUNT
+};
+
+struct metrics;
+
+/* Open (create if needed) the shared file at path with room for nslots
+ * processes and nroutes routes, and claim a slot for this process.
+ * Returns NULL with err filled when the file cannot be used. */
+struct metrics *metrics_open(const char *path, unsigned nslots,
+    size_t nroutes, struct gacp_err *err);
+void metrics_close(struct metrics *m);
+
+/* Record one request.  route_index == nroutes means "no route matched"
+ * (then method tells which).  duration in microseconds. */
+void metrics_observe_request(struct metrics *m, size_t route_index,
+    enum http_method method, int status, int64_t duration_us);
+void metrics_counter_add(struct metrics *m, enum metrics_counter c,
+    uint64_t n);
+
+/* Render the Prometheus text exposition format (0.0.4) into out. */
+void metrics_render(const struct metrics *m, const struct route *routes,
+    size_t nroutes, struct buf *out);
+
+#endif

@@ -1,0 +1,400 @@
+/* mlp.c - sparse-input MLP: inference and deterministic Adam training. */
+#include "nlu/mlp.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+
+#define ADAM_BETA1 0.9f
+#define ADAM_BETA2 0.999f
+#define ADAM_EPS   1e-8f
+
+/* Everything one training run owns; nothing is shared between runs. */
+struct trainer {
+	uint32_t  dim, hidden, n_out, stride;
+	float    *w1, *b1, *w2, *b2;        /* parameters (caller's block) */
+	float    *m_w1, *v_w1;              /* Adam moments, dim x hidden */
+	float    *m_b1, *v_b1, *m_w2, *v_w2, *m_b2, *v_b2;
+	float    *g_b1, *g_w2, *g_b2;       /* dense gradients of a batch */
+	int32_t  *row_slot;                 /* bucket -> row of g_rows, or -1 */
+	uint32_t *touched;                  /* buckets touched this batch */
+	size_t    n_touched, cap_touched;
+	float    *g_rows;                   /* gradients of touched W1 rows */
+	uint32_t *in_idx;                   /* one example after dropout */
+	float    *in_val;
+	size_t    cap_in;
+	float    *hid, *mask, *logits, *dlog;
+	uint64_t  rng;
+	long      step;
+};
+
+static void	trainer_init(struct trainer *, const struct nlu_mlp_train_opts *,
+		    uint32_t, uint32_t, float *);
+static void	trainer_cleanup(struct trainer *);
+static void	train_example(struct trainer *, const struct nlu_mlp_train_opts *,
+		    const struct nlu_mlp_data *, size_t, float);
+static void	apply_batch(struct trainer *, float);
+static float	*touch_row(struct trainer *, uint32_t);
+
+uint64_t
+nlu_rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+float
+nlu_rng_float(uint64_t *state)
+{
+	return (float)(nlu_rng_next(state) >> 40) * (1.0f / 16777216.0f);
+}
+
+uint32_t
+nlu_mlp_stride(uint32_t n_out)
+{
+	return (n_out + NLU_MLP_LANES - 1) / NLU_MLP_LANES * NLU_MLP_LANES;
+}
+
+size_t
+nlu_mlp_floats(uint32_t dim, uint32_t hidden, uint32_t n_out)
+{
+	size_t s = nlu_mlp_stride(n_out);
+
+	return (size_t)dim * hidden + hidden + (size_t)hidden * s + s;
+}
+
+void
+nlu_mlp_bind(struct nlu_mlp *m, uint32_t dim, uint32_t hidden, uint32_t n_out,
+    const float *params)
+{
+	m->dim = dim;
+	m->hidden = hidden;
+	m->n_out = n_out;
+	m->out_stride = nlu_mlp_stride(n_out);
+	m->w1 = params;
+	m->b1 = m->w1 + (size_t)dim * hidden;
+	m->w2 = m->b1 + hidden;
+	m->b2 = m->w2 + (size_t)hidden * m->out_stride;
+}
+
+/* y += a * x over n floats, n a multiple of NLU_MLP_LANES.  The fixed inner
+ * width lets GCC's SLP vectoriser emit SIMD at -O2 without -ffast-math
+ * (each lane is independent, so no reassociation is needed). */
+static inline void
+axpy(float a, const float *restrict x, float *restrict y, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i += NLU_MLP_LANES)
+		for (k = 0; k < NLU_MLP_LANES; k++)
+			y[i + k] += a * x[i + k];
+}
+
+/* Dot product with NLU_MLP_LANES independent partial sums (fixed order,
+ * so deterministic). */
+static inline float
+dot(const float *restrict x, const float *restrict y, size_t n)
+{
+	float acc[NLU_MLP_LANES] = { 0 };
+	float s = 0.0f;
+	size_t i, k;
+
+	for (i = 0; i < n; i += NLU_MLP_LANES)
+		for (k = 0; k < NLU_MLP_LANES; k++)
+			acc[k] += x[i + k] * y[i + k];
+	for (k = 0; k < NLU_MLP_LANES; k++)
+		s += acc[k];
+	return s;
+}
+
+void
+nlu_mlp_forward(const struct nlu_mlp *m, const struct nlu_sparse *x,
+    float *hid, float *logits)
+{
+	size_t i, j, h = m->hidden, s = m->out_stride;
+
+	memcpy(hid, m->b1, h * sizeof(*hid));
+	for (i = 0; i < x->n; i++)
+		axpy(x->val[i], m->w1 + (size_t)x->idx[i] * h, hid, h);
+	memcpy(logits, m->b2, s * sizeof(*logits));
+	/* ReLU zeroes about half the units: skip them. */
+	for (j = 0; j < h; j++)
+		if (hid[j] > 0.0f)
+			axpy(hid[j], m->w2 + j * s, logits, s);
+}
+
+static void
+trainer_init(struct trainer *t, const struct nlu_mlp_train_opts *o,
+    uint32_t dim, uint32_t n_out, float *params)
+{
+	size_t i, n_w1 = (size_t)dim * o->hidden, n_w2;
+	float a1, a2;
+
+	memset(t, 0, sizeof(*t));
+	t->dim = dim;
+	t->hidden = o->hidden;
+	t->n_out = n_out;
+	t->stride = nlu_mlp_stride(n_out);
+	n_w2 = (size_t)t->hidden * t->stride;
+	t->w1 = params;
+	t->b1 = t->w1 + n_w1;
+	t->w2 = t->b1 + t->hidden;
+	t->b2 = t->w2 + n_w2;
+	t->m_w1 = xcalloc(n_w1, sizeof(float));
+	t->v_w1 = xcalloc(n_w1, sizeof(float));
+	t->m_b1 = xcalloc(t->hidden, sizeof(float));
+	t->v_b1 = xcalloc(t->hidden, sizeof(float));
+	t->m_w2 = xcalloc(n_w2, sizeof(float));
+	t->v_w2 = xcalloc(n_w2, sizeof(float));
+	t->m_b2 = xcalloc(t->stride, sizeof(float));
+	t->v_b2 = xcalloc(t->stride, sizeof(float));
+	t->g_b1 = xcalloc(t->hidden, sizeof(float));
+	t->g_w2 = xcalloc(n_w2, sizeof(float));
+	t->g_b2 = xcalloc(t->stride, sizeof(float));
+	t->row_slot = xmalloc((size_t)dim * sizeof(int32_t));
+	memset(t->row_slot, 0xff, (size_t)dim * sizeof(int32_t));
+	t->hid = xcalloc(t->hidden, sizeof(float));
+	t->mask = xcalloc(t->hidden, sizeof(float));
+	t->logits = xcalloc(t->stride, sizeof(float));
+	t->dlog = xcalloc(t->stride, sizeof(float));
+	t->rng = o->seed ^ 0x5851f42d4c957f2dull;
+
+	/* Inputs are unit-norm, so W1 entries of unit scale give hidden
+	 * pre-activations of unit scale; W2 uses Glorot's uniform range.
+	 * Padding classes of W2 stay zero and are never trained. */
+	a1 = 1.0f;
+	a2 = sqrtf(6.0f / (float)(t->hidden + n_out));
+	for (i = 0; i < n_w1; i++)
+		t->w1[i] = (2.0f * nlu_rng_float(&t->rng) - 1.0f) * a1;
+	memset(t->b1, 0, t->hidden * sizeof(float));
+	for (i = 0; i < n_w2; i++) {
+		t->w2[i] = (i % t->stride) < n_out ?
+		    (2.0f * nlu_rng_float(&t->rng) - 1.0f) * a2 : 0.0f;
+	}
+	memset(t->b2, 0, t->stride * sizeof(float));
+}
+
+static void
+trainer_cleanup(struct trainer *t)
+{
+	free(t->m_w1);
+	free(t->v_w1);
+	free(t->m_b1);
+	free(t->v_b1);
+	free(t->m_w2);
+	free(t->v_w2);
+	free(t->m_b2);
+	free(t->v_b2);
+	free(t->g_b1);
+	free(t->g_w2);
+	free(t->g_b2);
+	free(t->row_slot);
+	free(t->touched);
+	free(t->g_rows);
+	free(t->in_idx);
+	free(t->in_val);
+	free(t->hid);
+	free(t->mask);
+	free(t->logits);
+	free(t->dlog);
+}
+
+/* Gradient row of W1 bucket b for this batch, zeroed on first touch. */
+static float *
+touch_row(struct trainer *t, uint32_t b)
+{
+	int32_t s = t->row_slot[b];
+
+	if (s < 0) {
+		if (t->n_touched == t->cap_touched) {
+			t->cap_touched = t->cap_touched ? t->cap_touched * 2 :
+			    1024;
+			t->touched = xrealloc(t->touched,
+			    t->cap_touched * sizeof(*t->touched));
+			t->g_rows = xrealloc(t->g_rows,
+			    t->cap_touched * t->hidden * sizeof(float));
+		}
+		s = (int32_t)t->n_touched++;
+		t->row_slot[b] = s;
+		t->touched[s] = b;
+		memset(t->g_rows + (size_t)s * t->hidden, 0,
+		    t->hidden * sizeof(float));
+	}
+	return t->g_rows + (size_t)s * t->hidden;
+}
+
+/* Forward and backward pass of one example; gradients accumulate with
+ * weight `scale` (example weight / batch size). */
+static void
+train_example(struct trainer *t, const struct nlu_mlp_train_opts *o,
+    const struct nlu_mlp_data *d, size_t row, float scale)
+{
+	size_t i, j, n = 0, h = t->hidden, s = t->stride;
+	uint32_t lo = d->row_off[row], hi = d->row_off[row + 1];
+	uint32_t y = d->label[row];
+	float keep_in = 1.0f - o->dropout_in, keep_h = 1.0f - o->dropout_hidden;
+	float maxl, sum, on, off;
+
+	if (hi - lo > t->cap_in) {
+		t->cap_in = hi - lo;
+		t->in_idx = xrealloc(t->in_idx, t->cap_in * sizeof(uint32_t));
+		t->in_val = xrealloc(t->in_val, t->cap_in * sizeof(float));
+	}
+	for (i = lo; i < hi; i++) {
+		if (o->dropout_in > 0.0f && nlu_rng_float(&t->rng) >= keep_in)
+			continue;
+		t->in_idx[n] = d->idx[i];
+		t->in_val[n] = d->val[i] / keep_in;
+		n++;
+	}
+
+	memcpy(t->hid, t->b1, h * sizeof(float));
+	for (i = 0; i < n; i++)
+		axpy(t->in_val[i], t->w1 + (size_t)t->in_idx[i] * h, t->hid, h);
+	for (j = 0; j < h; j++) {
+		float m = 0.0f;
+
+		if (t->hid[j] > 0.0f && (o->dropout_hidden <= 0.0f ||
+		    nlu_rng_float(&t->rng) < keep_h))
+			m = 1.0f / keep_h;
+		t->mask[j] = m;
+		t->hid[j] = t->hid[j] > 0.0f ? t->hid[j] * m : 0.0f;
+	}
+	memcpy(t->logits, t->b2, s * sizeof(float));
+	for (j = 0; j < h; j++)
+		if (t->hid[j] != 0.0f)
+			axpy(t->hid[j], t->w2 + j * s, t->logits, s);
+
+	/* Softmax cross-entropy against a smoothed one-hot target. */
+	maxl = t->logits[0];
+	for (j = 1; j < t->n_out; j++)
+		if (t->logits[j] > maxl)
+			maxl = t->logits[j];
+	sum = 0.0f;
+	for (j = 0; j < t->n_out; j++) {
+		t->dlog[j] = expf(t->logits[j] - maxl);
+		sum += t->dlog[j];
+	}
+	on = 1.0f - o->label_smoothing;
+	off = t->n_out > 1 ? o->label_smoothing / (float)(t->n_out - 1) : 0.0f;
+	for (j = 0; j < t->n_out; j++)
+		t->dlog[j] = (t->dlog[j] / sum - (j == y ? on : off)) * scale;
+	for (; j < s; j++)
+		t->dlog[j] = 0.0f;
+
+	for (j = 0; j < s; j++)
+		t->g_b2[j] += t->dlog[j];
+	for (j = 0; j < h; j++) {
+		float dh;
+
+		if (t->hid[j] == 0.0f) {
+			t->mask[j] = 0.0f;
+			continue;
+		}
+		axpy(t->hid[j], t->dlog, t->g_w2 + j * s, s);
+		dh = dot(t->w2 + j * s, t->dlog, s) * t->mask[j];
+		t->mask[j] = dh;        /* reuse: gradient at pre-activation */
+		t->g_b1[j] += dh;
+	}
+	for (i = 0; i < n; i++)
+		axpy(t->in_val[i], t->mask, touch_row(t, t->in_idx[i]), h);
+}
+
+/* One Adam step over n floats. */
+static inline void
+adam(float *restrict w, float *restrict m, float *restrict v,
+    const float *restrict g, size_t n, float lr_t)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i += NLU_MLP_LANES) {
+		for (k = 0; k < NLU_MLP_LANES; k++) {
+			float gi = g[i + k];
+
+			m[i + k] = ADAM_BETA1 * m[i + k] + (1.0f - ADAM_BETA1) * gi;
+			v[i + k] = ADAM_BETA2 * v[i + k] +
+			    (1.0f - ADAM_BETA2) * gi * gi;
+			w[i + k] -= lr_t * m[i + k] / (sqrtf(v[i + k]) + ADAM_EPS);
+		}
+	}
+}
+
+static void
+apply_batch(struct trainer *t, float lr)
+{
+	size_t i, h = t->hidden, s = t->stride;
+	float bc1, bc2, lr_t;
+
+	t->step++;
+	bc1 = 1.0f - powf(ADAM_BETA1, (float)t->step);
+	bc2 = 1.0f - powf(ADAM_BETA2, (float)t->step);
+	lr_t = lr * sqrtf(bc2) / bc1;
+
+	adam(t->b1, t->m_b1, t->v_b1, t->g_b1, h, lr_t);
+	adam(t->w2, t->m_w2, t->v_w2, t->g_w2, h * s, lr_t);
+	adam(t->b2, t->m_b2, t->v_b2, t->g_b2, s, lr_t);
+	/* Lazy Adam: only rows this batch touched move (their moments decay
+	 * only when touched), which keeps a step proportional to the batch. */
+	for (i = 0; i < t->n_touched; i++) {
+		size_t off = (size_t)t->touched[i] * h;
+
+		adam(t->w1 + off, t->m_w1 + off, t->v_w1 + off,
+		    t->g_rows + i * h, h, lr_t);
+		t->row_slot[t->touched[i]] = -1;
+	}
+	t->n_touched = 0;
+	memset(t->g_b1, 0, h * sizeof(float));
+	memset(t->g_w2, 0, h * s * sizeof(float));
+	memset(t->g_b2, 0, s * sizeof(float));
+	/* Padding classes must stay exactly zero. */
+	for (i = 0; i < h; i++)
+		memset(t->w2 + i * s + t->n_out, 0,
+		    (s - t->n_out) * sizeof(float));
+	memset(t->b2 + t->n_out, 0, (s - t->n_out) * sizeof(float));
+}
+
+void
+nlu_mlp_train(const struct nlu_mlp_train_opts *o, const struct nlu_mlp_data *d,
+    uint32_t dim, uint32_t n_out, float *params)
+{
+	struct trainer t;
+	size_t *order, i, e, total_steps, step = 0;
+	uint32_t batch = o->batch ? o->batch : 1;
+
+	trainer_init(&t, o, dim, n_out, params);
+	order = xmalloc((d->n ? d->n : 1) * sizeof(*order));
+	for (i = 0; i < d->n; i++)
+		order[i] = i;
+	total_steps = (size_t)o->epochs * ((d->n + batch - 1) / batch);
+	for (e = 0; e < o->epochs; e++) {
+		/* Fisher-Yates with the run's own generator. */
+		for (i = d->n; i > 1; i--) {
+			size_t j = (size_t)(nlu_rng_next(&t.rng) % i), tmp;
+
+			tmp = order[i - 1];
+			order[i - 1] = order[j];
+			order[j] = tmp;
+		}
+		for (i = 0; i < d->n; i += batch) {
+			size_t b, end = i + batch < d->n ? i + batch : d->n;
+			/* Linear decay to 5 % of the peak rate. */
+			float lr = o->lr * (1.0f - 0.95f * (float)step /
+			    (float)(total_steps ? total_steps : 1));
+
+			for (b = i; b < end; b++) {
+				float w = d->weight ? d->weight[order[b]] : 1.0f;
+				train_example(&t, o, d, order[b],
+				    w / (float)(end - i));
+			}
+			apply_batch(&t, lr);
+			step++;
+		}
+	}
+	free(order);
+	trainer_cleanup(&t);
+}

@@ -1,0 +1,86 @@
+/* mlp.h - one-hidden-layer perceptron over sparse hashed features.
+ *
+ * logits = W2 relu(W1 x + b1) + b2, with x sparse.  The first layer is a
+ * table of one row of `hidden` floats per feature bucket, so a forward pass
+ * costs nnz(x) * hidden + (active hidden units) * classes multiply-adds.
+ *
+ * Parameters live in one float array (w1, b1, w2, b2 back to back, see
+ * nlu_mlp_floats) so a model file can hold them as one mmap'd section;
+ * struct nlu_mlp is only a view and owns nothing.
+ *
+ * Training (nlu_mlp_train) is mini-batch Adam with lazy updates of the rows
+ * of W1 a batch touched, input and hidden dropout, label smoothing and a
+ * linearly decaying learning rate.  It is single-threaded and a pure
+ * function of its inputs and seed: the ensemble trainer runs members on
+ * separate threads and still gets byte-identical weights.
+ */
+#ifndef GACP_NLU_MLP_H
+#define GACP_NLU_MLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nlu/features.h"
+
+/* Hidden sizes and class strides are multiples of this many floats so the
+ * inner loops have a fixed-width body the compiler turns into SIMD. */
+#define NLU_MLP_LANES 8
+
+struct nlu_mlp {
+	uint32_t     dim;         /* input buckets */
+	uint32_t     hidden;      /* hidden units, multiple of NLU_MLP_LANES */
+	uint32_t     n_out;       /* classes */
+	uint32_t     out_stride;  /* n_out rounded up to NLU_MLP_LANES */
+	const float *w1;          /* dim x hidden */
+	const float *b1;          /* hidden */
+	const float *w2;          /* hidden x out_stride */
+	const float *b2;          /* out_stride */
+};
+
+/* Training examples in compressed sparse rows. */
+struct nlu_mlp_data {
+	const uint32_t *row_off;  /* n + 1 offsets into idx/val */
+	const uint32_t *idx;
+	const float    *val;
+	const uint32_t *label;    /* class of each row, < n_out */
+	const float    *weight;   /* per-row loss weight, or NULL for 1 */
+	size_t          n;
+};
+
+struct nlu_mlp_train_opts {
+	uint32_t hidden;          /* hidden units, multiple of NLU_MLP_LANES */
+	uint32_t epochs;
+	uint32_t batch;           /* examples per Adam step */
+	float    lr;              /* peak learning rate */
+	float    dropout_in;      /* probability of dropping an input feature */
+	float    dropout_hidden;  /* probability of dropping a hidden unit */
+	float    label_smoothing; /* mass spread over the other classes */
+	uint64_t seed;
+};
+
+/* Prototypes */
+
+/* Number of floats of a parameter block. */
+size_t nlu_mlp_floats(uint32_t dim, uint32_t hidden, uint32_t n_out);
+uint32_t nlu_mlp_stride(uint32_t n_out);
+/* Point m at a parameter block of nlu_mlp_floats() floats (not copied). */
+void   nlu_mlp_bind(struct nlu_mlp *m, uint32_t dim, uint32_t hidden,
+           uint32_t n_out, const float *params);
+
+/* logits (out_stride floats) = forward(x); hid is scratch of `hidden`
+ * floats.  Indices of x must be < dim. */
+void   nlu_mlp_forward(const struct nlu_mlp *m, const struct nlu_sparse *x,
+           float *hid, float *logits);
+
+/* Train from scratch into params (nlu_mlp_floats(dim, hidden, n_out)
+ * floats, caller-owned).  Deterministic for a given seed and inputs. */
+void   nlu_mlp_train(const struct nlu_mlp_train_opts *o,
+           const struct nlu_mlp_data *d, uint32_t dim, uint32_t n_out,
+           float *params);
+
+/* Deterministic PRNG (splitmix64) shared by the trainers. */
+uint64_t nlu_rng_next(uint64_t *state);
+/* Uniform float in [0, 1). */
+float    nlu_rng_float(uint64_t *state);
+
+#endif

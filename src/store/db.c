@@ -1,0 +1,250 @@
+/* db.c - lazy, reconnecting, time-bounded libpq connection (see db.h). */
+#include "store/db.h"
+#include "common/arena.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "http/metrics.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+db_init(struct db *db, const char *conninfo, int query_timeout_ms,
+    struct metrics *metrics)
+{
+	memset(db, 0, sizeof(*db));
+	db->conninfo = xstrdup(conninfo);
+	db->query_timeout_ms = query_timeout_ms > 0 ? query_timeout_ms : 5000;
+	db->metrics = metrics;
+}
+
+static void
+drop(struct db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	db->in_tx = false;
+}
+
+void
+db_cleanup(struct db *db)
+{
+	if (db == NULL)
+		return;
+	drop(db);
+	free(db->conninfo);
+	db->conninfo = NULL;
+}
+
+int
+db_connect(struct db *db, struct gacp_err *err)
+{
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		return GACP_OK;
+	drop(db);
+	db->conn = PQconnectdb(db->conninfo);
+	metrics_counter_add(db->metrics, MC_DB_RECONNECTS, 1);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		log_msg(LOG_WARN, "db_connect_failed", "%s",
+		    PQerrorMessage(db->conn));
+		metrics_counter_add(db->metrics, MC_DB_ERRORS, 1);
+		drop(db);
+		return gacp_err_set(err, GACP_EUNAVAIL, "dependency_unavailable",
+		    "database unavailable");
+	}
+	return GACP_OK;
+}
+
+/* Wait until the socket is ready in the wanted direction or the deadline
+ * passes.  Returns 1 ready, 0 timeout, -1 error. */
+static int
+wait_socket(PGconn *conn, short events, int64_t deadline_us)
+{
+	struct pollfd pfd;
+	int64_t left_us;
+	int rc;
+
+	pfd.fd = PQsocket(conn);
+	pfd.events = events;
+	if (pfd.fd < 0)
+		return -1;
+	for (;;) {
+		left_us = deadline_us - util_mono_us();
+		if (left_us <= 0)
+			return 0;
+		rc = poll(&pfd, 1, (int)((left_us + 999) / 1000));
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return -1;
+		return rc > 0 ? 1 : 0;
+	}
+}
+
+static void
+clear_result(void *p)
+{
+	PQclear(p);
+}
+
+static int
+classify_failure(struct db *db, PGresult *res, struct gacp_err *err)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	snprintf(db->last_sqlstate, sizeof(db->last_sqlstate), "%s", state ? state : "");
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		metrics_counter_add(db->metrics, MC_DB_ERRORS, 1);
+		log_msg(LOG_WARN, "db_connection_lost", "%s",
+		    PQerrorMessage(db->conn));
+		drop(db);
+		return gacp_err_set(err, GACP_EUNAVAIL, "dependency_unavailable",
+		    "database unavailable");
+	}
+	log_msg(LOG_WARN, "db_query_failed", "sqlstate %s: %s",
+	    state ? state : "?", res ? PQresultErrorMessage(res) :
+	    PQerrorMessage(db->conn));
+	if (state != NULL && strcmp(state, "23505") == 0)
+		return gacp_err_set(err, GACP_ECONFLICT, "conflict",
+		    "a resource with the same unique key already exists");
+	if (state != NULL && (strncmp(state, "22", 2) == 0 ||
+	    strcmp(state, "23502") == 0 || strcmp(state, "23514") == 0 ||
+	    strcmp(state, "23503") == 0))
+		return gacp_err_set(err, GACP_EINVAL, "validation_failed",
+		    "a value was rejected by the database");
+	if (state != NULL && strcmp(state, "42501") == 0)
+		return gacp_err_set(err, GACP_EFORBIDDEN, "forbidden",
+		    "not permitted");
+	if (state != NULL && (strcmp(state, "57014") == 0 ||
+	    strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0)) {
+		metrics_counter_add(db->metrics, MC_DB_ERRORS, 1);
+		return gacp_err_set(err, GACP_EUNAVAIL, "dependency_unavailable",
+		    "database unavailable");
+	}
+	metrics_counter_add(db->metrics, MC_DB_ERRORS, 1);
+	return gacp_err_set(err, GACP_EINTERNAL, "internal",
+	    "database error");
+}
+
+int
+db_exec(struct db *db, struct arena *a, const char *sql, int nparams,
+    const char *const *params, PGresult **out, struct gacp_err *err)
+{
+	int64_t deadline = util_mono_us() + (int64_t)db->query_timeout_ms * 1000;
+	PGresult *res, *final = NULL;
+	int rc;
+
+	*out = NULL;
+	db->last_sqlstate[0] = '\0';
+	if ((rc = db_connect(db, err)) != GACP_OK)
+		return rc;
+	if (!PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL,
+	    NULL, 0))
+		return classify_failure(db, NULL, err);
+	/* Flush the query out (it may not fit the socket buffer at once). */
+	for (;;) {
+		int f = PQflush(db->conn);
+		if (f == 0)
+			break;
+		if (f < 0 || wait_socket(db->conn, POLLOUT, deadline) <= 0)
+			goto timeout;
+	}
+	for (;;) {
+		while (PQisBusy(db->conn)) {
+			int w = wait_socket(db->conn, POLLIN, deadline);
+			if (w <= 0)
+				goto timeout;
+			if (!PQconsumeInput(db->conn))
+				return classify_failure(db, NULL, err);
+		}
+		res = PQgetResult(db->conn);
+		if (res == NULL)
+			break;
+		if (final != NULL)
+			PQclear(final);
+		final = res;
+	}
+	if (final == NULL)
+		return classify_failure(db, NULL, err);
+	arena_defer(a, clear_result, final);
+	if (PQresultStatus(final) != PGRES_TUPLES_OK &&
+	    PQresultStatus(final) != PGRES_COMMAND_OK)
+		return classify_failure(db, final, err);
+	*out = final;
+	return GACP_OK;
+timeout:
+	/* The connection state is unknown after an abandoned query: drop it
+	 * and let the next call reconnect. */
+	if (final != NULL)
+		PQclear(final);
+	metrics_counter_add(db->metrics, MC_DB_ERRORS, 1);
+	log_msg(LOG_WARN, "db_timeout", "query exceeded %d ms; connection reset",
+	    db->query_timeout_ms);
+	drop(db);
+	return gacp_err_set(err, GACP_EUNAVAIL, "dependency_unavailable",
+	    "database did not answer in time");
+}
+
+int
+db_begin(struct db *db, struct arena *a, const char *tenant_id,
+    struct gacp_err *err)
+{
+	PGresult *res;
+	const char *params[1];
+	int rc;
+
+	if ((rc = db_exec(db, a, "BEGIN", 0, NULL, &res, err)) != GACP_OK)
+		return rc;
+	db->in_tx = true;
+	params[0] = tenant_id ? tenant_id : "";
+	rc = db_exec(db, a, "SELECT set_config('app.tenant_id', $1, true)", 1,
+	    params, &res, err);
+	if (rc != GACP_OK)
+		db_rollback(db, a);
+	return rc;
+}
+
+int
+db_commit(struct db *db, struct arena *a, struct gacp_err *err)
+{
+	PGresult *res;
+	int rc = db_exec(db, a, "COMMIT", 0, NULL, &res, err);
+
+	db->in_tx = false;
+	return rc;
+}
+
+void
+db_rollback(struct db *db, struct arena *a)
+{
+	PGresult *res;
+
+	if (!db->in_tx || db->conn == NULL)
+		return;
+	db->in_tx = false;
+	(void)db_exec(db, a, "ROLLBACK", 0, NULL, &res, NULL);
+}
+
+const char *
+db_last_sqlstate(const struct db *db)
+{
+	return db->last_sqlstate;
+}
+
+int
+db_ping(struct db *db, struct gacp_err *err)
+{
+	struct arena a;
+	PGresult *res;
+	int rc;
+
+	/* A private arena: readiness probes run outside any request state. */
+	arena_init(&a, 1024);
+	rc = db_exec(db, &a, "SELECT 1", 0, NULL, &res, err);
+	arena_cleanup(&a);
+	return rc;
+}

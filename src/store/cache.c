@@ -123,17 +123,34 @@ finish(struct cache *c, struct arena *a, redisReply *reply, redisReply **out,
 	return GACP_OK;
 }
 
+/* A connection that sat idle while Redis restarted fails on first use
+ * with EOF (the server closed it, so the command was never run): retry that
+ * case once on a fresh connection. */
+static int
+stale(struct cache *c, int reused, redisReply *reply)
+{
+	return reply == NULL && reused && c->ctx != NULL &&
+	    c->ctx->err == REDIS_ERR_EOF;
+}
+
 int
 cache_commandv(struct cache *c, struct arena *a, int argc, const char **argv,
     const size_t *argvlen, redisReply **out, struct gacp_err *err)
 {
-	int rc;
+	int rc, reused = c->ctx != NULL;
+	redisReply *reply;
 
 	*out = NULL;
 	if ((rc = cache_connect(c, err)) != GACP_OK)
 		return rc;
-	return finish(c, a, redisCommandArgv(c->ctx, argc, argv, argvlen), out,
-	    err);
+	reply = redisCommandArgv(c->ctx, argc, argv, argvlen);
+	if (stale(c, reused, reply)) {
+		drop(c);
+		if ((rc = cache_connect(c, err)) != GACP_OK)
+			return rc;
+		reply = redisCommandArgv(c->ctx, argc, argv, argvlen);
+	}
+	return finish(c, a, reply, out, err);
 }
 
 int
@@ -142,7 +159,7 @@ cache_command(struct cache *c, struct arena *a, redisReply **out,
 {
 	va_list ap;
 	redisReply *reply;
-	int rc;
+	int rc, reused = c->ctx != NULL;
 
 	*out = NULL;
 	if ((rc = cache_connect(c, err)) != GACP_OK)
@@ -150,6 +167,14 @@ cache_command(struct cache *c, struct arena *a, redisReply **out,
 	va_start(ap, fmt);
 	reply = redisvCommand(c->ctx, fmt, ap);
 	va_end(ap);
+	if (stale(c, reused, reply)) {
+		drop(c);
+		if ((rc = cache_connect(c, err)) != GACP_OK)
+			return rc;
+		va_start(ap, fmt);
+		reply = redisvCommand(c->ctx, fmt, ap);
+		va_end(ap);
+	}
 	return finish(c, a, reply, out, err);
 }
 

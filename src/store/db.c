@@ -130,8 +130,28 @@ classify_failure(struct db *db, PGresult *res, struct gacp_err *err)
 	    "database error");
 }
 
+static int exec_once(struct db *db, struct arena *a, const char *sql,
+    int nparams, const char *const *params, PGresult **out,
+    struct gacp_err *err);
+
 int
 db_exec(struct db *db, struct arena *a, const char *sql, int nparams,
+    const char *const *params, PGresult **out, struct gacp_err *err)
+{
+	bool reused = db->conn != NULL && !db->in_tx;
+	int rc = exec_once(db, a, sql, nparams, params, out, err);
+
+	/* A connection that sat idle while the server restarted only shows
+	 * it is dead when used.  Outside a transaction nothing was done on
+	 * it, so one retry on a fresh connection is safe and spares the
+	 * caller a spurious 503. */
+	if (rc == GACP_EUNAVAIL && reused && db->conn == NULL)
+		rc = exec_once(db, a, sql, nparams, params, out, err);
+	return rc;
+}
+
+static int
+exec_once(struct db *db, struct arena *a, const char *sql, int nparams,
     const char *const *params, PGresult **out, struct gacp_err *err)
 {
 	int64_t deadline = util_mono_us() + (int64_t)db->query_timeout_ms * 1000;

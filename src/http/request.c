@@ -253,10 +253,23 @@ http_request_parse(struct http_request *req, struct arena *a,
 			return gacp_err_set(err, GACP_EINVAL, "bad_request",
 			    "invalid Content-Length");
 	}
-	if (content_length > max_body_bytes)
+	if (content_length > max_body_bytes) {
+		/* Read and discard what nginx is sending (it caps the size):
+		 * closing with the body unread would make nginx's write fail
+		 * and turn our 413 into its 502. */
+		char scratch[8192];
+		unsigned long long left = content_length;
+		while (left > 0 && reader != NULL && content_length <= HTTP_DRAIN_MAX_BYTES) {
+			long n = reader(reader_ctx, scratch, left < sizeof(scratch) ?
+			    (size_t)left : sizeof(scratch));
+			if (n <= 0)
+				break;
+			left -= (unsigned long long)n;
+		}
 		return gacp_err_set(err, GACP_ETOOBIG, "payload_too_large",
 		    "request body of %llu bytes exceeds the limit of %zu bytes",
 		    content_length, max_body_bytes);
+	}
 	if (content_length > 0) {
 		size_t want = (size_t)content_length, got = 0;
 		char *body = arena_alloc(a, want + 1);

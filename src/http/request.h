@@ -29,6 +29,8 @@ struct http_kv {
 #define HTTP_REQUEST_ID_MAX 64
 #define HTTP_MAX_PATH_PARAMS 8
 #define HTTP_MAX_QUERY_PARAMS 64
+/* Bodies over the limit but under this are read and dropped (see .c). */
+#define HTTP_DRAIN_MAX_BYTES (16ULL * 1024 * 1024)
 
 struct http_request {
 	enum http_method  method_id;

@@ -1,6 +1,8 @@
-/* main.c - runs every CUnit suite of the unit-test binary.
+/* main.c - runs every CUnit suite of a test binary.
  *
- * Usage: gacp-unit [SUITE]   (only that suite when named)
+ * Shared by the unit tests (suites in test_list.h) and the integration tests
+ * (TEST_LIST defined as "itest_list.h" by their Makefile rule).
+ * Usage: gacp-unit|gacp-itest [SUITE]   (only that suite when named)
  * Prints CUnit's basic-mode summary; exits non-zero on any failure.
  */
 #include "tests.h"
@@ -43,7 +45,7 @@ main(int argc, char **argv)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 #define TEST_REGISTER(fn) fn();
-#include "test_list.h"
+#include TEST_LIST
 #undef TEST_REGISTER
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();

@@ -15,8 +15,11 @@ struct test_case {
 };
 void tests_add_suite(const char *name, const struct test_case *cases);
 
+#ifndef TEST_LIST
+#define TEST_LIST "test_list.h"
+#endif
 #define TEST_REGISTER(fn) void fn(void);
-#include "test_list.h"
+#include TEST_LIST
 #undef TEST_REGISTER
 
 #endif

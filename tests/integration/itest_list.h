@@ -1,0 +1,2 @@
+/* itest_list.h - every integration suite; one line per tests/integration/test_*.c. */
+TEST_REGISTER(itest_foundation_register)

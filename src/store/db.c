@@ -40,6 +40,15 @@ db_cleanup(struct db *db)
 	db->conninfo = NULL;
 }
 
+/* Server NOTICEs ("relation already exists, skipping") are not errors;
+ * keep them out of stderr and out of the JSON logs' error stream. */
+static void
+quiet_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_msg(LOG_DEBUG, "db_notice", "%s", message);
+}
+
 int
 db_connect(struct db *db, struct gacp_err *err)
 {
@@ -56,6 +65,7 @@ db_connect(struct db *db, struct gacp_err *err)
 		return gacp_err_set(err, GACP_EUNAVAIL, "dependency_unavailable",
 		    "database unavailable");
 	}
+	PQsetNoticeProcessor(db->conn, quiet_notice, NULL);
 	return GACP_OK;
 }
 

@@ -1,0 +1,184 @@
+/* gacpctl.c - the administrator's CLI: command table and dispatcher. */
+#include "tools/ctl.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const struct ctl_command ctl_commands[] = {
+	{ "migrate", NULL, ctl_migrate, "[--status] [--dir DIR]",
+	    "apply pending SQL migrations (or list applied and pending)" },
+};
+const size_t ctl_ncommands = sizeof(ctl_commands) / sizeof(ctl_commands[0]);
+
+int
+ctl_exit_for(int result)
+{
+	switch (result) {
+	case GACP_OK:        return CTL_OK;
+	case GACP_EINVAL:    return CTL_USAGE;
+	case GACP_EUNAVAIL:  return CTL_UNAVAILABLE;
+	case GACP_ENOTFOUND: return CTL_NOTFOUND;
+	case GACP_ECONFLICT: return CTL_REFUSED;
+	default:             return CTL_FAIL;
+	}
+}
+
+int
+ctl_fail(const struct gacp_err *err)
+{
+	fprintf(stderr, "gacpctl: %s: %s\n", err->code[0] ? err->code : "error",
+	    err->msg);
+	return ctl_exit_for(err->result);
+}
+
+const char *
+ctl_opt(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 0; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+bool
+ctl_flag(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return true;
+	return false;
+}
+
+char *
+ctl_read_secret(int argc, char **argv, const char *file_opt,
+    struct gacp_err *err)
+{
+	const char *path = file_opt ? ctl_opt(argc, argv, file_opt) : NULL;
+	FILE *f = path ? fopen(path, "re") : stdin;
+	char line[1024];
+	size_t n;
+
+	if (f == NULL) {
+		gacp_err_set(err, GACP_EIO, "secret_unreadable", "cannot open %s",
+		    path);
+		return NULL;
+	}
+	if (fgets(line, sizeof(line), f) == NULL) {
+		if (path)
+			fclose(f);
+		gacp_err_set(err, GACP_EINVAL, "secret_missing",
+		    "expected the secret on %s", path ? path : "standard input");
+		return NULL;
+	}
+	if (path)
+		fclose(f);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return xstrdup(line);
+}
+
+static void
+usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: gacpctl [--config FILE] [--json] COMMAND [ARGS]\n\n"
+	    "commands:\n");
+	for (i = 0; i < ctl_ncommands; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "%s%s%s", ctl_commands[i].group,
+		    ctl_commands[i].verb ? " " : "",
+		    ctl_commands[i].verb ? ctl_commands[i].verb : "");
+		fprintf(out, "  %-22s %s\n", name, ctl_commands[i].help);
+	}
+	fprintf(out, "\nexit codes: 0 ok, 1 failure, 2 usage, 3 dependency "
+	    "unavailable, 4 not found, 5 refused/conflict\n"
+	    "gacpctl COMMAND --help shows a command's arguments.\n");
+}
+
+static const struct ctl_command *
+find_command(const char *group, const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < ctl_ncommands; i++) {
+		const struct ctl_command *c = &ctl_commands[i];
+		if (strcmp(c->group, group) != 0)
+			continue;
+		if (c->verb == NULL || (verb != NULL && strcmp(c->verb, verb) == 0))
+			return c;
+	}
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *config_path = NULL;
+	const struct ctl_command *cmd;
+	struct ctl_ctx ctl;
+	struct gacp_err err;
+	int i = 1, rc, consumed;
+
+	memset(&ctl, 0, sizeof(ctl));
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			config_path = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			ctl.json = true;
+			i++;
+		} else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return CTL_OK;
+		} else {
+			usage(stderr);
+			return CTL_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return CTL_USAGE;
+	}
+	cmd = find_command(argv[i], i + 1 < argc ? argv[i + 1] : NULL);
+	if (cmd == NULL) {
+		fprintf(stderr, "gacpctl: unknown command '%s%s%s'\n", argv[i],
+		    i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "");
+		usage(stderr);
+		return CTL_USAGE;
+	}
+	consumed = cmd->verb ? 2 : 1;
+	if (ctl_flag(argc - i - consumed, argv + i + consumed, "--help")) {
+		printf("usage: gacpctl %s%s%s %s\n  %s\n", cmd->group,
+		    cmd->verb ? " " : "", cmd->verb ? cmd->verb : "", cmd->usage,
+		    cmd->help);
+		return CTL_OK;
+	}
+	if (ctl_flag(argc - i - consumed, argv + i + consumed, "--json"))
+		ctl.json = true;
+	gacp_err_clear(&err);
+	if (gacp_ctx_init(&ctl.app, "gacpctl", config_path, NULL, 0,
+	    &err) != GACP_OK) {
+		rc = ctl_fail(&err);
+		goto out;
+	}
+	/* Logs of a CLI belong on stderr, not in the daemons' files. */
+	log_sys_init("gacpctl", NULL, NULL, LOG_WARN);
+	db_init(&ctl.owner, config_get(&ctl.app.cfg, "database.owner_conninfo",
+	    config_get(&ctl.app.cfg, "database.conninfo", "dbname=gacp")),
+	    (int)config_get_int(&ctl.app.cfg, "database.admin_timeout_ms", 60000),
+	    NULL);
+	rc = cmd->run(&ctl, argc - i - consumed, argv + i + consumed);
+out:
+	db_cleanup(&ctl.owner);
+	gacp_ctx_cleanup(&ctl.app);
+	return rc;
+}

@@ -1,0 +1,1380 @@
+/* model.c - NLU ensemble: training, calibration, file format, scoring. */
+#include "nlu/model.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <libgen.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/buf.h"
+#include "common/utf8.h"
+#include "common/xmalloc.h"
+#include "nlu/entities.h"
+
+#define SECTION_ALIGN 64u
+/* Fixed size of the metadata block at the start of the payload. */
+#define META_BYTES 512u
+
+/* Raw features of a set of examples, in compressed rows. */
+struct prep {
+	size_t    n;
+	uint32_t *label;         /* model label index, or UINT32_MAX */
+	int      *is_oos;        /* gold label is out of scope */
+	size_t   *off;           /* n + 1 offsets into h / cnt */
+	uint64_t *h;
+	float    *cnt;
+	size_t    cap;
+};
+
+/* One member's training job, run on a worker thread. */
+struct member_job {
+	const struct nlu_train_opts *o;
+	const struct prep           *data;
+	uint32_t                     member;
+	uint32_t                     n_labels;
+	float                       *idf;     /* out: 1 << dim_log2 */
+	float                       *params;  /* out: nlu_mlp_floats */
+};
+
+struct thread_arg {
+	struct member_job *jobs;
+	size_t             n_jobs;
+	size_t             first;
+	size_t             step;
+};
+
+/* Little-endian writer / reader of the image. */
+struct writer {
+	struct buf b;
+};
+
+static int	 cmp_str(const void *, const void *);
+static int	 prep_build(struct prep *, const struct nlu_dataset *,
+		    const char **, uint32_t, const struct nlu_feat_params *,
+		    struct gacp_err *);
+static void	 prep_add_synthetic(struct prep *, uint32_t, uint32_t,
+		    uint64_t, uint32_t);
+static void	 prep_cleanup(struct prep *);
+static void	 member_train(struct member_job *);
+static void	*thread_main(void *);
+static void	 train_members(const struct nlu_train_opts *,
+		    const struct prep *, uint32_t, float *, float *);
+static void	 member_logits(const struct nlu_train_opts *, const float *,
+		    const float *, uint32_t, const struct prep *, float *);
+static void	 probs_from_logits(const float *, uint32_t, uint32_t, uint32_t,
+		    float, float *);
+static double	 nll_at(const float *, const struct prep *, uint32_t,
+		    uint32_t, double, float *);
+static float	 fit_temperature(const float *, const struct prep *, uint32_t,
+		    uint32_t);
+static float	 choose_threshold(const float *, const struct prep *, uint32_t,
+		    uint32_t, uint32_t, float, int32_t, float, float *, float *);
+static void	 put_u32(struct buf *, uint32_t);
+static void	 put_u64(struct buf *, uint64_t);
+static void	 put_f32(struct buf *, float);
+static void	 put_str(struct buf *, const char *);
+static void	 pad_to(struct buf *, size_t);
+static uint32_t	 get_u32(const unsigned char *);
+static uint64_t	 get_u64(const unsigned char *);
+static float	 get_f32(const unsigned char *);
+static void	 build_image(struct buf *, const struct nlu_train_opts *,
+		    const char **, uint32_t, const float *, const float *,
+		    const struct nlu_dataset *, const struct nlu_train_report *,
+		    const unsigned char *, uint32_t);
+static int	 parse_image(struct nlu_model *, struct gacp_err *);
+static int	 host_little_endian(void);
+static double	 now_s(void);
+
+void
+nlu_train_opts_default(struct nlu_train_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->seed = 1;
+	snprintf(o->lang, sizeof(o->lang), "multi");
+	o->members = 4;
+	o->threads = 2;
+	nlu_feat_params_default(&o->feat);
+	o->feat.dim_log2 = 16;
+	o->mlp.hidden = 128;
+	o->mlp.epochs = 12;
+	o->mlp.batch = 32;
+	o->mlp.lr = 0.002f;
+	o->mlp.dropout_in = 0.2f;
+	o->mlp.dropout_hidden = 0.3f;
+	o->mlp.label_smoothing = 0.0f;
+	o->holdout = 0.15;
+	o->refit = 1;
+	o->ambiguity = 0.0f;
+	o->threshold = -1.0f;
+	o->synth_oos = 0;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+prep_cleanup(struct prep *p)
+{
+	free(p->label);
+	free(p->is_oos);
+	free(p->off);
+	free(p->h);
+	free(p->cnt);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Tokenise and hash every example of ds once. */
+static int
+prep_build(struct prep *p, const struct nlu_dataset *ds, const char **labels,
+    uint32_t n_labels, const struct nlu_feat_params *fp, struct gacp_err *err)
+{
+	struct nlu_text t;
+	struct nlu_rawfeat r;
+	size_t i;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = nlu_text_init(&t, err);
+	if (rc != 0)
+		return rc;
+	nlu_rawfeat_init(&r);
+	p->n = ds->n_ex;
+	p->label = xcalloc(p->n + 1, sizeof(*p->label));
+	p->is_oos = xcalloc(p->n + 1, sizeof(*p->is_oos));
+	p->off = xcalloc(p->n + 1, sizeof(*p->off));
+	for (i = 0; i < ds->n_ex; i++) {
+		const char *intent = ds->ex[i].intent;
+		const char **hit = bsearch(&intent, labels, n_labels,
+		    sizeof(*labels), cmp_str);
+
+		p->label[i] = hit ? (uint32_t)(hit - labels) : UINT32_MAX;
+		p->is_oos[i] = strcmp(intent, NLU_OOS_LABEL) == 0;
+		rc = nlu_text_process(&t, ds->ex[i].text,
+		    strlen(ds->ex[i].text), err);
+		if (rc != 0)
+			goto out;
+		nlu_features_raw(fp, &t, &r);
+		if (p->off[i] + r.n > p->cap) {
+			p->cap = (p->off[i] + r.n) * 2;
+			p->h = xrealloc(p->h, p->cap * sizeof(*p->h));
+			p->cnt = xrealloc(p->cnt, p->cap * sizeof(*p->cnt));
+		}
+		memcpy(p->h + p->off[i], r.h, r.n * sizeof(*r.h));
+		memcpy(p->cnt + p->off[i], r.cnt, r.n * sizeof(*r.cnt));
+		p->off[i + 1] = p->off[i] + r.n;
+	}
+out:
+	nlu_rawfeat_cleanup(&r);
+	nlu_text_cleanup(&t);
+	return rc;
+}
+
+/* Out-of-scope rows made from in-scope ones: about half of the features of
+ * one example joined with half of another's from a different intent.  A
+ * query that mixes two intents' words is what most out-of-scope questions
+ * look like to a bag of n-grams, and without such rows nothing teaches the
+ * model to be unsure of them. */
+static void
+prep_add_synthetic(struct prep *p, uint32_t oos_label, uint32_t n_new,
+    uint64_t seed, uint32_t n_in_scope)
+{
+	uint64_t rng = seed ^ 0x6a09e667f3bcc909ull;
+	size_t n0 = p->n, k;
+
+	if (n_in_scope < 2)
+		return;
+	p->label = xrealloc(p->label, (n0 + n_new + 1) * sizeof(*p->label));
+	p->is_oos = xrealloc(p->is_oos, (n0 + n_new + 1) * sizeof(*p->is_oos));
+	p->off = xrealloc(p->off, (n0 + n_new + 1) * sizeof(*p->off));
+	for (k = 0; k < n_new; k++) {
+		size_t a, b, src[2], s, i, tries = 0;
+
+		do {
+			a = (size_t)(nlu_rng_next(&rng) % n0);
+			b = (size_t)(nlu_rng_next(&rng) % n0);
+		} while ((p->is_oos[a] || p->is_oos[b] ||
+		    p->label[a] == p->label[b]) && ++tries < 64);
+		src[0] = a;
+		src[1] = b;
+		for (s = 0; s < 2; s++) {
+			size_t lo = p->off[src[s]], hi = p->off[src[s] + 1];
+			size_t need = p->off[p->n] + (hi - lo);
+
+			if (need > p->cap) {
+				p->cap = need * 2;
+				p->h = xrealloc(p->h, p->cap * sizeof(*p->h));
+				p->cnt = xrealloc(p->cnt, p->cap *
+				    sizeof(*p->cnt));
+			}
+			for (i = lo; i < hi; i++) {
+				size_t o;
+
+				if (nlu_rng_next(&rng) & 1)
+					continue;
+				o = p->off[p->n];
+				p->h[o] = p->h[i];
+				p->cnt[o] = p->cnt[i];
+				p->off[p->n]++;
+			}
+		}
+		p->label[p->n] = oos_label;
+		p->is_oos[p->n] = 1;
+		p->off[p->n + 1] = p->off[p->n];
+		p->n++;
+	}
+}
+
+/* IDF, sparse rows and MLP training of one member. */
+static void
+member_train(struct member_job *j)
+{
+	const struct nlu_train_opts *o = j->o;
+	const struct prep *p = j->data;
+	uint32_t dim = 1u << o->feat.dim_log2;
+	struct nlu_mlp_train_opts mo = o->mlp;
+	struct nlu_mlp_data d;
+	struct nlu_rawfeat r;
+	struct nlu_sparse v;
+	uint32_t *df = xcalloc(dim, sizeof(*df)), *stamp, *row_off, *idx, *lab;
+	float *val;
+	size_t i, k, n_used = 0, nnz = 0;
+
+	stamp = xmalloc(dim * sizeof(*stamp));
+	memset(stamp, 0xff, dim * sizeof(*stamp));
+	for (i = 0; i < p->n; i++) {
+		if (p->label[i] == UINT32_MAX)
+			continue;
+		n_used++;
+		for (k = p->off[i]; k < p->off[i + 1]; k++) {
+			uint32_t b = nlu_features_bucket(&o->feat, j->member,
+			    p->h[k]);
+			if (stamp[b] != (uint32_t)i) {
+				stamp[b] = (uint32_t)i;
+				df[b]++;
+			}
+		}
+	}
+	/* Smoothed IDF as scikit-learn's: log((1 + n) / (1 + df)) + 1. */
+	for (i = 0; i < dim; i++)
+		j->idf[i] = (float)(log((1.0 + (double)n_used) /
+		    (1.0 + (double)df[i])) + 1.0);
+	free(df);
+	free(stamp);
+
+	nnz = p->off[p->n];
+	row_off = xmalloc((p->n + 1) * sizeof(*row_off));
+	idx = xmalloc((nnz + 1) * sizeof(*idx));
+	val = xmalloc((nnz + 1) * sizeof(*val));
+	lab = xmalloc((p->n + 1) * sizeof(*lab));
+	nlu_rawfeat_init(&r);
+	nlu_sparse_init(&v);
+	row_off[0] = 0;
+	d.n = 0;
+	for (i = 0; i < p->n; i++) {
+		if (p->label[i] == UINT32_MAX)
+			continue;
+		r.h = p->h + p->off[i];
+		r.cnt = p->cnt + p->off[i];
+		r.n = p->off[i + 1] - p->off[i];
+		nlu_features_vector(&o->feat, j->member, j->idf, &r, &v);
+		memcpy(idx + row_off[d.n], v.idx, v.n * sizeof(*idx));
+		memcpy(val + row_off[d.n], v.val, v.n * sizeof(*val));
+		lab[d.n] = p->label[i];
+		row_off[d.n + 1] = row_off[d.n] + (uint32_t)v.n;
+		d.n++;
+	}
+	nlu_sparse_cleanup(&v);
+	d.row_off = row_off;
+	d.idx = idx;
+	d.val = val;
+	d.label = lab;
+	d.weight = NULL;
+	mo.seed = o->seed * 1000003u + j->member;
+	nlu_mlp_train(&mo, &d, dim, j->n_labels, j->params);
+	free(row_off);
+	free(idx);
+	free(val);
+	free(lab);
+}
+
+static void *
+thread_main(void *arg)
+{
+	struct thread_arg *a = arg;
+	size_t i;
+
+	for (i = a->first; i < a->n_jobs; i += a->step)
+		member_train(&a->jobs[i]);
+	return NULL;
+}
+
+/* Train every member; member m runs on thread m % threads.  Members are
+ * independent, so the result does not depend on scheduling. */
+static void
+train_members(const struct nlu_train_opts *o, const struct prep *p,
+    uint32_t n_labels, float *idf, float *params)
+{
+	uint32_t dim = 1u << o->feat.dim_log2, m, t;
+	size_t per = nlu_mlp_floats(dim, o->mlp.hidden, n_labels);
+	struct member_job *jobs = xcalloc(o->members, sizeof(*jobs));
+	uint32_t n_threads = o->threads < 1 ? 1 :
+	    (o->threads > o->members ? o->members : o->threads);
+	pthread_t *tid = xcalloc(n_threads, sizeof(*tid));
+	struct thread_arg *args = xcalloc(n_threads, sizeof(*args));
+
+	for (m = 0; m < o->members; m++) {
+		jobs[m].o = o;
+		jobs[m].data = p;
+		jobs[m].member = m;
+		jobs[m].n_labels = n_labels;
+		jobs[m].idf = idf + (size_t)m * dim;
+		jobs[m].params = params + (size_t)m * per;
+	}
+	for (t = 0; t < n_threads; t++) {
+		args[t].jobs = jobs;
+		args[t].n_jobs = o->members;
+		args[t].first = t;
+		args[t].step = n_threads;
+	}
+	for (t = 1; t < n_threads; t++)
+		if (pthread_create(&tid[t], NULL, thread_main, &args[t]) != 0)
+			args[t].n_jobs = 0;   /* run it below instead */
+	thread_main(&args[0]);
+	for (t = 1; t < n_threads; t++) {
+		if (args[t].n_jobs == 0) {
+			args[t].n_jobs = o->members;
+			thread_main(&args[t]);
+		} else {
+			pthread_join(tid[t], NULL);
+		}
+	}
+	free(jobs);
+	free(tid);
+	free(args);
+}
+
+/* Raw logits of every member for every row of p: rows x members x labels. */
+static void
+member_logits(const struct nlu_train_opts *o, const float *idf,
+    const float *params, uint32_t n_labels, const struct prep *p, float *out)
+{
+	uint32_t dim = 1u << o->feat.dim_log2, m;
+	size_t per = nlu_mlp_floats(dim, o->mlp.hidden, n_labels), i;
+	struct nlu_mlp mlp;
+	struct nlu_rawfeat r;
+	struct nlu_sparse v;
+	float *hid = xmalloc(o->mlp.hidden * sizeof(float));
+	float *lg = xmalloc(nlu_mlp_stride(n_labels) * sizeof(float));
+
+	nlu_sparse_init(&v);
+	memset(&r, 0, sizeof(r));
+	for (m = 0; m < o->members; m++) {
+		nlu_mlp_bind(&mlp, dim, o->mlp.hidden, n_labels,
+		    params + (size_t)m * per);
+		for (i = 0; i < p->n; i++) {
+			r.h = p->h + p->off[i];
+			r.cnt = p->cnt + p->off[i];
+			r.n = p->off[i + 1] - p->off[i];
+			nlu_features_vector(&o->feat, m, idf + (size_t)m * dim,
+			    &r, &v);
+			nlu_mlp_forward(&mlp, &v, hid, lg);
+			memcpy(out + (i * o->members + m) * n_labels, lg,
+			    n_labels * sizeof(float));
+		}
+	}
+	nlu_sparse_cleanup(&v);
+	free(hid);
+	free(lg);
+}
+
+/* Mean over members of softmax(logits / T). */
+static void
+probs_from_logits(const float *lg, uint32_t members, uint32_t n_labels,
+    uint32_t stride, float temperature, float *probs)
+{
+	uint32_t m, c;
+	float inv_t = 1.0f / temperature;
+
+	for (c = 0; c < n_labels; c++)
+		probs[c] = 0.0f;
+	for (m = 0; m < members; m++) {
+		const float *l = lg + (size_t)m * stride;
+		float mx = l[0], sum = 0.0f, inv;
+
+		for (c = 1; c < n_labels; c++)
+			if (l[c] > mx)
+				mx = l[c];
+		for (c = 0; c < n_labels; c++)
+			sum += expf((l[c] - mx) * inv_t);
+		inv = 1.0f / (sum * (float)members);
+		for (c = 0; c < n_labels; c++)
+			probs[c] += expf((l[c] - mx) * inv_t) * inv;
+	}
+}
+
+/* Negative log-likelihood of the labelled rows at temperature exp(log_t). */
+static double
+nll_at(const float *lg, const struct prep *p, uint32_t members,
+    uint32_t n_labels, double log_t, float *probs)
+{
+	double nll = 0.0;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->label[i] == UINT32_MAX)
+			continue;
+		probs_from_logits(lg + i * members * n_labels, members,
+		    n_labels, n_labels, (float)exp(log_t), probs);
+		nll -= log((double)probs[p->label[i]] + 1e-12);
+	}
+	return nll;
+}
+
+/* Temperature minimising the negative log-likelihood of the labelled rows
+ * (golden-section search over log T in [1/8, 16]; the NLL is unimodal in
+ * T for a fixed ensemble in practice); 1 without such rows. */
+static float
+fit_temperature(const float *lg, const struct prep *p, uint32_t members,
+    uint32_t n_labels)
+{
+	const double g = (sqrt(5.0) - 1.0) / 2.0;
+	double lo = log(0.125), hi = log(16.0), x1, x2, f1, f2;
+	float *probs = xmalloc(n_labels * sizeof(float));
+	size_t i, n_lab = 0;
+
+	for (i = 0; i < p->n; i++)
+		if (p->label[i] != UINT32_MAX)
+			n_lab++;
+	if (n_lab == 0) {
+		free(probs);
+		return 1.0f;
+	}
+	x1 = hi - g * (hi - lo);
+	x2 = lo + g * (hi - lo);
+	f1 = nll_at(lg, p, members, n_labels, x1, probs);
+	f2 = nll_at(lg, p, members, n_labels, x2, probs);
+	while (hi - lo > 0.01) {
+		if (f1 < f2) {
+			hi = x2;
+			x2 = x1;
+			f2 = f1;
+			x1 = hi - g * (hi - lo);
+			f1 = nll_at(lg, p, members, n_labels, x1, probs);
+		} else {
+			lo = x1;
+			x1 = x2;
+			f1 = f2;
+			x2 = lo + g * (hi - lo);
+			f2 = nll_at(lg, p, members, n_labels, x2, probs);
+		}
+	}
+	free(probs);
+	return (float)exp((lo + hi) / 2.0);
+}
+
+/* Choose the fallback threshold on validation rows.  With out-of-scope
+ * rows: maximise in-scope accuracy + out-of-scope recall (the two metrics
+ * of Larson et al. 2019), taking the middle of the best plateau so the
+ * choice does not sit on one example's edge.  Without: the highest
+ * threshold that turns at most 1 % of correct answers into fallbacks. */
+static float
+choose_threshold(const float *lg, const struct prep *p, uint32_t members,
+    uint32_t n_labels, uint32_t n_steps, float temperature, int32_t oos_label,
+    float ambiguity, float *in_acc_out, float *oos_rec_out)
+{
+	float *probs = xmalloc(n_labels * sizeof(float));
+	float *conf = xmalloc((p->n + 1) * sizeof(float));
+	int *ok = xmalloc((p->n + 1) * sizeof(int));
+	double *score = xcalloc(n_steps + 1, sizeof(double));
+	size_t i, s, n_in = 0, n_oos = 0, n_correct = 0, best_lo = 0, best_hi = 0;
+	double best = -1.0;
+	float chosen;
+	struct nlu_model fake;
+
+	memset(&fake, 0, sizeof(fake));
+	fake.n_labels = n_labels;
+	fake.oos_label = oos_label;
+	for (i = 0; i < p->n; i++) {
+		struct nlu_decision d;
+
+		probs_from_logits(lg + i * members * n_labels, members, n_labels,
+		    n_labels, temperature, probs);
+		nlu_model_decide(&fake, probs, 0.0f, ambiguity, &d);
+		conf[i] = d.label < 0 ? -1.0f : d.confidence;
+		ok[i] = !p->is_oos[i] && d.label >= 0 &&
+		    (uint32_t)d.label == p->label[i];
+		if (p->is_oos[i])
+			n_oos++;
+		else
+			n_in++;
+		if (ok[i])
+			n_correct++;
+	}
+	for (s = 0; s <= n_steps; s++) {
+		float t = (float)s / (float)n_steps;
+		size_t in_ok = 0, oos_ok = 0, lost = 0;
+
+		for (i = 0; i < p->n; i++) {
+			int fb = conf[i] < t;
+
+			if (p->is_oos[i])
+				oos_ok += fb;
+			else if (ok[i] && !fb)
+				in_ok++;
+			if (ok[i] && fb)
+				lost++;
+		}
+		if (n_oos > 0)
+			score[s] = (n_in ? (double)in_ok / n_in : 0.0) +
+			    (double)oos_ok / n_oos;
+		else
+			score[s] = (double)lost <= 0.01 * (double)n_correct ?
+			    (double)s : -1.0;
+	}
+	for (s = 0; s <= n_steps; s++) {
+		if (score[s] > best + 1e-12) {
+			best = score[s];
+			best_lo = best_hi = s;
+		} else if (score[s] > best - 1e-12 && best_hi == s - 1) {
+			best_hi = s;
+		}
+	}
+	chosen = (float)(best_lo + best_hi) / 2.0f / (float)n_steps;
+	if (in_acc_out != NULL || oos_rec_out != NULL) {
+		size_t in_ok = 0, oos_ok = 0;
+
+		for (i = 0; i < p->n; i++) {
+			int fb = conf[i] < chosen;
+			if (p->is_oos[i])
+				oos_ok += fb;
+			else if (ok[i] && !fb)
+				in_ok++;
+		}
+		if (in_acc_out)
+			*in_acc_out = n_in ? (float)in_ok / (float)n_in : 0.0f;
+		if (oos_rec_out)
+			*oos_rec_out = n_oos ? (float)oos_ok / (float)n_oos :
+			    -1.0f;
+	}
+	free(probs);
+	free(conf);
+	free(ok);
+	free(score);
+	return chosen;
+}
+
+int
+nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid,
+    const struct nlu_train_opts *o, struct nlu_model **out,
+    struct nlu_train_report *rep, struct gacp_err *err)
+{
+	struct nlu_dataset kept, held, spec;
+	const struct nlu_dataset *fit_ds = train, *cal_ds = valid;
+	struct prep pfit, pcal;
+	struct nlu_train_report r;
+	const char **labels = NULL;
+	uint32_t n_labels = 0, dim, i, k, n_in_scope_labels;
+	int32_t oos_label = -1;
+	size_t per, n_params;
+	float *idf = NULL, *params = NULL, *lg = NULL;
+	unsigned char digest[32];
+	struct buf image;
+	double t0 = now_s();
+	int rc = GACP_EINVAL;
+
+	*out = NULL;
+	memset(&r, 0, sizeof(r));
+	memset(&pfit, 0, sizeof(pfit));
+	memset(&pcal, 0, sizeof(pcal));
+	nlu_dataset_init(&kept);
+	nlu_dataset_init(&held);
+	nlu_dataset_init(&spec);
+	buf_init(&image);
+	if (nlu_feat_params_check(&o->feat) != 0 || o->members < 1 ||
+	    o->members > NLU_MODEL_MAX_MEMBERS || o->mlp.hidden == 0 ||
+	    o->mlp.hidden % NLU_MLP_LANES != 0 || o->mlp.hidden > 4096 ||
+	    o->mlp.epochs == 0 || !(o->mlp.lr > 0.0f) ||
+	    !(o->mlp.dropout_in >= 0.0f && o->mlp.dropout_in < 1.0f) ||
+	    !(o->mlp.dropout_hidden >= 0.0f && o->mlp.dropout_hidden < 1.0f)) {
+		rc = gacp_err_set(err, GACP_EINVAL, "nlu_bad_options",
+		    "training options out of range");
+		goto out;
+	}
+
+	/* Labels, sorted so the model does not depend on example order. */
+	labels = xcalloc(train->n_ex + 2, sizeof(*labels));
+	for (i = 0; i < train->n_ex; i++)
+		labels[i] = train->ex[i].intent;
+	qsort(labels, train->n_ex, sizeof(*labels), cmp_str);
+	for (i = 0; i < train->n_ex; i++)
+		if (n_labels == 0 || strcmp(labels[n_labels - 1], labels[i]) != 0)
+			labels[n_labels++] = labels[i];
+	n_in_scope_labels = n_labels;
+	for (i = 0; i < n_labels; i++)
+		if (strcmp(labels[i], NLU_OOS_LABEL) == 0)
+			n_in_scope_labels--;
+	if (o->synth_oos > 0 && n_in_scope_labels == n_labels) {
+		labels[n_labels++] = NLU_OOS_LABEL;
+		qsort(labels, n_labels, sizeof(*labels), cmp_str);
+	}
+	for (i = 0; i < n_labels; i++)
+		if (strcmp(labels[i], NLU_OOS_LABEL) == 0)
+			oos_label = (int32_t)i;
+	if (n_in_scope_labels < 2 || n_labels > NLU_MODEL_MAX_LABELS) {
+		rc = gacp_err_set(err, GACP_EINVAL, "nlu_too_few_intents",
+		    "training data needs between 2 and %u intents (has %u)",
+		    NLU_MODEL_MAX_LABELS, n_in_scope_labels);
+		goto out;
+	}
+
+	if (cal_ds == NULL) {
+		nlu_dataset_split(train, o->holdout, o->seed, &kept, &held);
+		fit_ds = &kept;
+		cal_ds = &held;
+	}
+	dim = 1u << o->feat.dim_log2;
+	per = nlu_mlp_floats(dim, o->mlp.hidden, n_labels);
+	n_params = per * o->members;
+	idf = xmalloc((size_t)o->members * dim * sizeof(float));
+	params = xmalloc(n_params * sizeof(float));
+
+	rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat, err);
+	if (rc != 0)
+		goto out;
+	if (o->synth_oos > 0 && oos_label >= 0)
+		prep_add_synthetic(&pfit, (uint32_t)oos_label,
+		    o->synth_oos * n_in_scope_labels, o->seed,
+		    n_in_scope_labels);
+	rc = prep_build(&pcal, cal_ds, labels, n_labels, &o->feat, err);
+	if (rc != 0)
+		goto out;
+	train_members(o, &pfit, n_labels, idf, params);
+
+	lg = xmalloc((pcal.n + 1) * o->members * n_labels * sizeof(float));
+	member_logits(o, idf, params, n_labels, &pcal, lg);
+	r.temperature = fit_temperature(lg, &pcal, o->members, n_labels);
+	r.threshold = choose_threshold(lg, &pcal, o->members, n_labels, 400,
+	    r.temperature, oos_label, o->ambiguity, &r.valid_in_scope_acc,
+	    &r.valid_oos_recall);
+	if (o->threshold >= 0.0f)
+		r.threshold = o->threshold;
+	r.n_valid = (uint32_t)pcal.n;
+	r.n_train = (uint32_t)pfit.n;
+
+	if (valid == NULL && o->refit) {
+		/* Calibrated on the holdout; now fit on everything, keeping
+		 * the temperature and threshold. */
+		prep_cleanup(&pfit);
+		rc = prep_build(&pfit, train, labels, n_labels, &o->feat, err);
+		if (rc != 0)
+			goto out;
+		if (o->synth_oos > 0 && oos_label >= 0)
+			prep_add_synthetic(&pfit, (uint32_t)oos_label,
+			    o->synth_oos * n_in_scope_labels, o->seed,
+			    n_in_scope_labels);
+		train_members(o, &pfit, n_labels, idf, params);
+		r.n_train = (uint32_t)pfit.n;
+	}
+
+	/* Entity configuration: the data's regexes, lookups and synonyms,
+	 * plus every annotated value as a lookup entry of its entity (we
+	 * have no sequence tagger; a dictionary of seen values is the honest
+	 * substitute). */
+	for (i = 0; i < train->n_rx; i++)
+		nlu_dataset_add_regex(&spec, train->rx[i].name,
+		    train->rx[i].pattern);
+	for (i = 0; i < train->n_lk; i++)
+		for (k = 0; k < train->lk[i].n_values; k++)
+			nlu_dataset_add_lookup(&spec, train->lk[i].name,
+			    train->lk[i].values[k]);
+	for (i = 0; i < train->n_ex; i++) {
+		const struct nlu_example *e = &train->ex[i];
+		for (k = 0; k < e->n_ents; k++) {
+			char *surface = NULL;
+			size_t a = 0, b, cp = 0, len = strlen(e->text);
+
+			while (a < len && cp < e->ents[k].start) {
+				a += utf8_valid_prefix(e->text + a, len - a);
+				cp++;
+			}
+			b = a;
+			while (b < len && cp < e->ents[k].end) {
+				b += utf8_valid_prefix(e->text + b, len - b);
+				cp++;
+			}
+			surface = xstrndup(e->text + a, b - a);
+			nlu_dataset_add_lookup(&spec, e->ents[k].entity, surface);
+			free(surface);
+		}
+	}
+	for (i = 0; i < train->n_syn; i++)
+		nlu_dataset_add_synonym(&spec, train->syn[i].text,
+		    train->syn[i].canonical);
+
+	nlu_dataset_digest(train, digest);
+	build_image(&image, o, labels, n_labels, idf, params, &spec, &r, digest,
+	    (uint32_t)train->n_ex);
+	rc = nlu_model_from_image(image.data, image.len, out, err);
+	r.train_seconds = now_s() - t0;
+	if (rep != NULL)
+		*rep = r;
+out:
+	free(labels);
+	free(idf);
+	free(params);
+	free(lg);
+	prep_cleanup(&pfit);
+	prep_cleanup(&pcal);
+	nlu_dataset_cleanup(&kept);
+	nlu_dataset_cleanup(&held);
+	nlu_dataset_cleanup(&spec);
+	buf_cleanup(&image);
+	return rc;
+}
+
+static int
+host_little_endian(void)
+{
+	const uint32_t one = 1;
+	unsigned char b;
+
+	memcpy(&b, &one, 1);
+	return b == 1;
+}
+
+static void
+put_u32(struct buf *b, uint32_t v)
+{
+	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8),
+	    (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+
+	buf_append(b, x, 4);
+}
+
+static void
+put_u64(struct buf *b, uint64_t v)
+{
+	put_u32(b, (uint32_t)v);
+	put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void
+put_f32(struct buf *b, float f)
+{
+	uint32_t v;
+
+	memcpy(&v, &f, 4);
+	put_u32(b, v);
+}
+
+static void
+put_str(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s) + 1);
+}
+
+static void
+pad_to(struct buf *b, size_t align)
+{
+	static const char zeros[SECTION_ALIGN];
+
+	if (b->len % align)
+		buf_append(b, zeros, align - b->len % align);
+}
+
+static uint32_t
+get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+get_u64(const unsigned char *p)
+{
+	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+static float
+get_f32(const unsigned char *p)
+{
+	uint32_t v = get_u32(p);
+	float f;
+
+	memcpy(&f, &v, 4);
+	return f;
+}
+
+/* Metadata block layout (offsets into the payload). */
+enum {
+	M_N_LABELS = 0, M_MEMBERS = 4, M_DIM_LOG2 = 8, M_HIDDEN = 12,
+	M_HASH_SEED = 16, M_CHAR_MIN = 20, M_CHAR_MAX = 24, M_CHAR_W = 28,
+	M_TEMP = 32, M_THRESH = 36, M_AMBIG = 40, M_OOS = 44, M_SEED = 48,
+	M_N_TRAIN = 56, M_N_VALID = 60, M_VAL_IN = 64, M_VAL_OOS = 68,
+	M_LANG = 72, M_DATA_SHA = 80, M_EPOCHS = 112, M_LR = 116,
+	M_DROP_IN = 120, M_DROP_H = 124, M_SYNTH = 128,
+	M_LABELS_OFF = 192, M_LABELS_LEN = 200, M_ENT_OFF = 208,
+	M_ENT_LEN = 216, M_IDF_OFF = 224, M_W_OFF = 232, M_W_LEN = 240,
+};
+
+static void
+build_image(struct buf *img, const struct nlu_train_opts *o,
+    const char **labels, uint32_t n_labels, const float *idf,
+    const float *params, const struct nlu_dataset *spec,
+    const struct nlu_train_report *r, const unsigned char *data_sha,
+    uint32_t n_examples)
+{
+	struct buf p;
+	uint32_t dim = 1u << o->feat.dim_log2, i, k;
+	size_t labels_off, ent_off, idf_off, w_off, n_w;
+	unsigned char meta[META_BYTES];
+	unsigned char sha[32];
+	unsigned int sha_len = 32;
+	EVP_MD_CTX *ctx;
+
+	(void)n_examples;
+	buf_init(&p);
+	memset(meta, 0, sizeof(meta));
+	buf_append(&p, meta, sizeof(meta));   /* filled in below */
+
+	labels_off = p.len;
+	for (i = 0; i < n_labels; i++)
+		put_str(&p, labels[i]);
+	pad_to(&p, SECTION_ALIGN);
+
+	ent_off = p.len;
+	put_u32(&p, (uint32_t)spec->n_rx);
+	for (i = 0; i < spec->n_rx; i++) {
+		put_str(&p, spec->rx[i].name);
+		put_str(&p, spec->rx[i].pattern);
+	}
+	put_u32(&p, (uint32_t)spec->n_lk);
+	for (i = 0; i < spec->n_lk; i++) {
+		put_str(&p, spec->lk[i].name);
+		put_u32(&p, (uint32_t)spec->lk[i].n_values);
+		for (k = 0; k < spec->lk[i].n_values; k++)
+			put_str(&p, spec->lk[i].values[k]);
+	}
+	put_u32(&p, (uint32_t)spec->n_syn);
+	for (i = 0; i < spec->n_syn; i++) {
+		put_str(&p, spec->syn[i].text);
+		put_str(&p, spec->syn[i].canonical);
+	}
+	pad_to(&p, SECTION_ALIGN);
+	{
+		size_t ent_len = p.len - ent_off;
+
+		idf_off = p.len;
+		/* Floats are written in host order: the loader refuses
+		 * big-endian hosts, so host order is little-endian. */
+		buf_append(&p, idf, (size_t)o->members * dim * sizeof(float));
+		pad_to(&p, SECTION_ALIGN);
+		w_off = p.len;
+		n_w = nlu_mlp_floats(dim, o->mlp.hidden, n_labels) * o->members;
+		buf_append(&p, params, n_w * sizeof(float));
+
+		/* Metadata, now that the offsets are known. */
+		{
+			struct buf m;
+
+			buf_init(&m);
+			put_u32(&m, n_labels);
+			put_u32(&m, o->members);
+			put_u32(&m, o->feat.dim_log2);
+			put_u32(&m, o->mlp.hidden);
+			put_u32(&m, o->feat.hash_seed);
+			put_u32(&m, o->feat.char_min);
+			put_u32(&m, o->feat.char_max);
+			put_f32(&m, o->feat.char_weight);
+			put_f32(&m, r->temperature);
+			put_f32(&m, r->threshold);
+			put_f32(&m, o->ambiguity);
+			put_u32(&m, (uint32_t)0);   /* oos: recomputed */
+			put_u64(&m, o->seed);
+			put_u32(&m, r->n_train);
+			put_u32(&m, r->n_valid);
+			put_f32(&m, r->valid_in_scope_acc);
+			put_f32(&m, r->valid_oos_recall);
+			buf_append(&m, o->lang, 8);
+			buf_append(&m, data_sha, 32);
+			put_u32(&m, o->mlp.epochs);
+			put_f32(&m, o->mlp.lr);
+			put_f32(&m, o->mlp.dropout_in);
+			put_f32(&m, o->mlp.dropout_hidden);
+			put_u32(&m, o->synth_oos);
+			memcpy(p.data, m.data, m.len);
+			buf_reset(&m);
+			put_u64(&m, labels_off);
+			put_u64(&m, ent_off - labels_off);
+			put_u64(&m, ent_off);
+			put_u64(&m, ent_len);
+			put_u64(&m, idf_off);
+			put_u64(&m, w_off);
+			put_u64(&m, n_w * sizeof(float));
+			memcpy(p.data + M_LABELS_OFF, m.data, m.len);
+			buf_cleanup(&m);
+		}
+	}
+
+	ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, p.data, p.len);
+	EVP_DigestFinal_ex(ctx, sha, &sha_len);
+	EVP_MD_CTX_free(ctx);
+
+	buf_reset(img);
+	buf_append(img, NLU_MODEL_MAGIC, 8);   /* includes the NUL */
+	put_u32(img, NLU_MODEL_FORMAT_VERSION);
+	put_u32(img, NLU_MODEL_HEADER_BYTES);
+	put_u64(img, p.len);
+	buf_append(img, sha, 32);
+	pad_to(img, NLU_MODEL_HEADER_BYTES);
+	buf_append(img, p.data, p.len);
+	buf_cleanup(&p);
+}
+
+/* Read a NUL-terminated string at *pos within [0, end); NULL if none. */
+static const char *
+take_str(const unsigned char *base, size_t *pos, size_t end)
+{
+	const unsigned char *nul;
+	const char *s;
+
+	if (*pos >= end)
+		return NULL;
+	nul = memchr(base + *pos, '\0', end - *pos);
+	if (nul == NULL)
+		return NULL;
+	s = (const char *)(base + *pos);
+	*pos = (size_t)(nul - base) + 1;
+	return s;
+}
+
+#define CORRUPT(...) gacp_err_set(err, GACP_EINVAL, "nlu_model_corrupt", \
+	__VA_ARGS__)
+
+/* Check and index m->image; everything read is bounds-checked. */
+static int
+parse_image(struct nlu_model *m, struct gacp_err *err)
+{
+	const unsigned char *img = m->image, *pl, *meta;
+	unsigned char sha[32];
+	unsigned int sha_len = 32;
+	uint64_t payload_len, lab_off, lab_len, ent_off, ent_len, idf_off;
+	uint64_t w_off, w_len, dim, per;
+	size_t pos, end, i, k;
+	uint32_t n, version;
+	EVP_MD_CTX *ctx;
+
+	if (!host_little_endian())
+		return gacp_err_set(err, GACP_EINVAL, "nlu_model_version",
+		    "model files need a little-endian host");
+	if (m->image_bytes < NLU_MODEL_HEADER_BYTES ||
+	    memcmp(img, NLU_MODEL_MAGIC, 8) != 0)
+		return CORRUPT("not a GACP NLU model (bad magic)");
+	version = get_u32(img + 8);
+	if (version != NLU_MODEL_FORMAT_VERSION)
+		return gacp_err_set(err, GACP_EINVAL, "nlu_model_version",
+		    "model format version %u is not supported (expected %u)",
+		    version, NLU_MODEL_FORMAT_VERSION);
+	if (get_u32(img + 12) != NLU_MODEL_HEADER_BYTES)
+		return CORRUPT("model header size is wrong");
+	payload_len = get_u64(img + 16);
+	if (payload_len != m->image_bytes - NLU_MODEL_HEADER_BYTES)
+		return CORRUPT("model file is truncated or has trailing bytes "
+		    "(%zu bytes, header says %llu)", m->image_bytes,
+		    (unsigned long long)(payload_len + NLU_MODEL_HEADER_BYTES));
+	pl = img + NLU_MODEL_HEADER_BYTES;
+	ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, pl, (size_t)payload_len);
+	EVP_DigestFinal_ex(ctx, sha, &sha_len);
+	EVP_MD_CTX_free(ctx);
+	if (memcmp(sha, img + 24, 32) != 0)
+		return CORRUPT("model checksum mismatch (file is corrupt)");
+	memcpy(m->sha256, sha, 32);
+	if (payload_len < META_BYTES)
+		return CORRUPT("model metadata is truncated");
+
+	meta = pl;
+	m->n_labels = get_u32(meta + M_N_LABELS);
+	m->members = get_u32(meta + M_MEMBERS);
+	m->feat.dim_log2 = get_u32(meta + M_DIM_LOG2);
+	m->hidden = get_u32(meta + M_HIDDEN);
+	m->feat.hash_seed = get_u32(meta + M_HASH_SEED);
+	m->feat.char_min = get_u32(meta + M_CHAR_MIN);
+	m->feat.char_max = get_u32(meta + M_CHAR_MAX);
+	m->feat.char_weight = get_f32(meta + M_CHAR_W);
+	m->temperature = get_f32(meta + M_TEMP);
+	m->threshold = get_f32(meta + M_THRESH);
+	m->ambiguity = get_f32(meta + M_AMBIG);
+	m->seed = get_u64(meta + M_SEED);
+	m->n_train = get_u32(meta + M_N_TRAIN);
+	m->n_valid = get_u32(meta + M_N_VALID);
+	m->valid_in_scope_acc = get_f32(meta + M_VAL_IN);
+	m->valid_oos_recall = get_f32(meta + M_VAL_OOS);
+	memcpy(m->lang, meta + M_LANG, 8);
+	m->lang[7] = '\0';
+	memcpy(m->data_sha256, meta + M_DATA_SHA, 32);
+	lab_off = get_u64(meta + M_LABELS_OFF);
+	lab_len = get_u64(meta + M_LABELS_LEN);
+	ent_off = get_u64(meta + M_ENT_OFF);
+	ent_len = get_u64(meta + M_ENT_LEN);
+	idf_off = get_u64(meta + M_IDF_OFF);
+	w_off = get_u64(meta + M_W_OFF);
+	w_len = get_u64(meta + M_W_LEN);
+
+	if (nlu_feat_params_check(&m->feat) != 0 || m->members == 0 ||
+	    m->members > NLU_MODEL_MAX_MEMBERS || m->hidden == 0 ||
+	    m->hidden % NLU_MLP_LANES != 0 || m->hidden > 4096 ||
+	    m->n_labels < 2 || m->n_labels > NLU_MODEL_MAX_LABELS ||
+	    !(m->temperature > 0.0f) || !(m->threshold >= 0.0f) ||
+	    !(m->ambiguity >= 0.0f))
+		return CORRUPT("model parameters out of range");
+	dim = 1ull << m->feat.dim_log2;
+	per = nlu_mlp_floats((uint32_t)dim, m->hidden, m->n_labels);
+	if (lab_off < META_BYTES || lab_off > payload_len ||
+	    lab_len > payload_len - lab_off ||
+	    ent_off > payload_len || ent_len > payload_len - ent_off ||
+	    idf_off % SECTION_ALIGN != 0 || w_off % SECTION_ALIGN != 0 ||
+	    idf_off > payload_len ||
+	    dim * m->members * sizeof(float) > payload_len - idf_off ||
+	    w_off > payload_len || w_len > payload_len - w_off ||
+	    w_len != per * m->members * sizeof(float))
+		return CORRUPT("model section offsets are out of bounds");
+
+	m->labels = xcalloc(m->n_labels, sizeof(*m->labels));
+	pos = (size_t)lab_off;
+	end = (size_t)(lab_off + lab_len);
+	m->oos_label = -1;
+	for (i = 0; i < m->n_labels; i++) {
+		m->labels[i] = take_str(pl, &pos, end);
+		if (m->labels[i] == NULL || !utf8_valid(m->labels[i],
+		    strlen(m->labels[i])))
+			return CORRUPT("model labels are malformed");
+		if (strcmp(m->labels[i], NLU_OOS_LABEL) == 0)
+			m->oos_label = (int32_t)i;
+	}
+
+	pos = (size_t)ent_off;
+	end = (size_t)(ent_off + ent_len);
+	if (end - pos < 4)
+		return CORRUPT("model entity section is truncated");
+	n = get_u32(pl + pos);
+	pos += 4;
+	for (i = 0; i < n; i++) {
+		const char *name = take_str(pl, &pos, end);
+		const char *pat = take_str(pl, &pos, end);
+		if (name == NULL || pat == NULL)
+			return CORRUPT("model regex table is malformed");
+		nlu_dataset_add_regex(&m->entity_spec, name, pat);
+	}
+	if (end - pos < 4)
+		return CORRUPT("model entity section is truncated");
+	n = get_u32(pl + pos);
+	pos += 4;
+	for (i = 0; i < n; i++) {
+		const char *name = take_str(pl, &pos, end);
+		uint32_t nv;
+
+		if (name == NULL || end - pos < 4)
+			return CORRUPT("model lookup table is malformed");
+		nv = get_u32(pl + pos);
+		pos += 4;
+		for (k = 0; k < nv; k++) {
+			const char *v = take_str(pl, &pos, end);
+			if (v == NULL)
+				return CORRUPT("model lookup table is "
+				    "malformed");
+			nlu_dataset_add_lookup(&m->entity_spec, name, v);
+		}
+	}
+	if (end - pos < 4)
+		return CORRUPT("model entity section is truncated");
+	n = get_u32(pl + pos);
+	pos += 4;
+	for (i = 0; i < n; i++) {
+		const char *t = take_str(pl, &pos, end);
+		const char *c = take_str(pl, &pos, end);
+		if (t == NULL || c == NULL)
+			return CORRUPT("model synonym table is malformed");
+		nlu_dataset_add_synonym(&m->entity_spec, t, c);
+	}
+
+	/* Sections are 64-byte aligned within the payload, which starts at a
+	 * 64-byte offset of a page-aligned mapping or a malloc'd copy
+	 * (aligned for any type), so float pointers are aligned. */
+	m->idf = (const float *)(const void *)(pl + idf_off);
+	m->mlp = xcalloc(m->members, sizeof(*m->mlp));
+	for (i = 0; i < m->members; i++)
+		nlu_mlp_bind(&m->mlp[i], (uint32_t)dim, m->hidden, m->n_labels,
+		    (const float *)(const void *)(pl + w_off) + i * per);
+	return nlu_entities_new(&m->entity_spec, &m->entities, err);
+}
+
+int
+nlu_model_from_image(const void *image, size_t len, struct nlu_model **out,
+    struct gacp_err *err)
+{
+	struct nlu_model *m = xcalloc(1, sizeof(*m));
+	unsigned char *copy;
+	int rc;
+
+	*out = NULL;
+	/* posix_memalign: 64-byte alignment of the payload sections holds
+	 * in memory exactly as in a page-aligned mapping. */
+	if (posix_memalign((void **)&copy, 64, len ? len : 1) != 0) {
+		free(m);
+		return gacp_err_set(err, GACP_EINTERNAL, "nlu_oom",
+		    "out of memory for the model image");
+	}
+	memcpy(copy, image, len);
+	m->image = copy;
+	m->image_bytes = len;
+	nlu_dataset_init(&m->entity_spec);
+	rc = parse_image(m, err);
+	if (rc != 0) {
+		nlu_model_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+int
+nlu_model_load(const char *path, struct nlu_model **out, struct gacp_err *err)
+{
+	struct nlu_model *m = NULL;
+	struct stat st;
+	void *map;
+	int fd, rc;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return gacp_err_set(err, GACP_EIO, "nlu_model_unreadable",
+		    "cannot open model %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return gacp_err_set(err, GACP_EIO, "nlu_model_unreadable",
+		    "model %s is not a regular file", path);
+	}
+	if (st.st_size < (off_t)NLU_MODEL_HEADER_BYTES) {
+		close(fd);
+		return gacp_err_set(err, GACP_EINVAL, "nlu_model_corrupt",
+		    "model %s is truncated (%lld bytes)", path,
+		    (long long)st.st_size);
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return gacp_err_set(err, GACP_EIO, "nlu_model_unreadable",
+		    "cannot map model %s: %s", path, strerror(errno));
+	m = xcalloc(1, sizeof(*m));
+	m->image = map;
+	m->image_bytes = (size_t)st.st_size;
+	m->mapped = 1;
+	nlu_dataset_init(&m->entity_spec);
+	rc = parse_image(m, err);
+	if (rc != 0) {
+		nlu_model_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+void
+nlu_model_free(struct nlu_model *m)
+{
+	if (m == NULL)
+		return;
+	nlu_entities_free(m->entities);
+	nlu_dataset_cleanup(&m->entity_spec);
+	free(m->labels);
+	free(m->mlp);
+	if (m->mapped)
+		munmap((void *)(uintptr_t)m->image, m->image_bytes);
+	else
+		free((void *)(uintptr_t)m->image);
+	free(m);
+}
+
+int
+nlu_model_save(const struct nlu_model *m, const char *path,
+    struct gacp_err *err)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	char *dir_copy = xstrdup(path);
+	size_t done = 0;
+	int fd = -1, dfd, rc = GACP_EIO;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = gacp_err_set(err, GACP_EIO, "nlu_model_write",
+		    "cannot create %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	while (done < m->image_bytes) {
+		ssize_t w = write(fd, m->image + done, m->image_bytes - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = gacp_err_set(err, GACP_EIO, "nlu_model_write",
+			    "cannot write %s: %s", tmp, strerror(errno));
+			goto out;
+		}
+		done += (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		rc = gacp_err_set(err, GACP_EIO, "nlu_model_write",
+		    "cannot sync %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		rc = gacp_err_set(err, GACP_EIO, "nlu_model_write",
+		    "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		goto out;
+	}
+	/* The rename is durable only once the directory is synced. */
+	dfd = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	free(dir_copy);
+	return rc;
+}
+
+int
+nlu_model_label_index(const struct nlu_model *m, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->n_labels; i++)
+		if (strcmp(m->labels[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+nlu_scratch_init(struct nlu_scratch *s, struct gacp_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	nlu_rawfeat_init(&s->raw);
+	nlu_sparse_init(&s->vec);
+	return nlu_text_init(&s->text, err);
+}
+
+void
+nlu_scratch_cleanup(struct nlu_scratch *s)
+{
+	if (s == NULL)
+		return;
+	nlu_text_cleanup(&s->text);
+	nlu_rawfeat_cleanup(&s->raw);
+	nlu_sparse_cleanup(&s->vec);
+	free(s->hid);
+	free(s->logits);
+	free(s->probs);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
+    const char *text, size_t len, struct gacp_err *err)
+{
+	uint32_t dim = 1u << m->feat.dim_log2, stride, i;
+	int rc;
+
+	stride = nlu_mlp_stride(m->n_labels);
+	if (s->cap_hid < m->hidden) {
+		s->cap_hid = m->hidden;
+		s->hid = xrealloc(s->hid, s->cap_hid * sizeof(float));
+	}
+	if (s->cap_logits < (size_t)stride * m->members) {
+		s->cap_logits = (size_t)stride * m->members;
+		s->logits = xrealloc(s->logits, s->cap_logits * sizeof(float));
+	}
+	if (s->cap_probs < m->n_labels) {
+		s->cap_probs = m->n_labels;
+		s->probs = xrealloc(s->probs, s->cap_probs * sizeof(float));
+	}
+	rc = nlu_text_process(&s->text, text, len, err);
+	if (rc != 0)
+		return rc;
+	nlu_features_raw(&m->feat, &s->text, &s->raw);
+	for (i = 0; i < m->members; i++) {
+		nlu_features_vector(&m->feat, i, m->idf + (size_t)i * dim,
+		    &s->raw, &s->vec);
+		nlu_mlp_forward(&m->mlp[i], &s->vec, s->hid,
+		    s->logits + (size_t)i * stride);
+	}
+	probs_from_logits(s->logits, m->members, m->n_labels, stride,
+	    m->temperature, s->probs);
+	return 0;
+}
+
+void
+nlu_model_decide(const struct nlu_model *m, const float *probs,
+    float threshold, float ambiguity, struct nlu_decision *d)
+{
+	uint32_t c;
+	int32_t top = -1, second = -1;
+	float best_in = -1.0f;
+
+	/* Confidence is the best in-scope probability: the out-of-scope
+	 * label's mass lowers it, which is what the threshold acts on. */
+	for (c = 0; c < m->n_labels; c++) {
+		if ((int32_t)c == m->oos_label)
+			continue;
+		if (top < 0 || probs[c] > probs[top]) {
+			second = top;
+			top = (int32_t)c;
+		} else if (second < 0 || probs[c] > probs[second]) {
+			second = (int32_t)c;
+		}
+	}
+	best_in = probs[top];
+	d->top = top;
+	d->confidence = best_in;
+	d->margin = second >= 0 ? best_in - probs[second] : best_in;
+	d->label = top;
+	if (m->oos_label >= 0 && probs[m->oos_label] > best_in)
+		d->label = -1;
+	else if (best_in < threshold || d->margin < ambiguity)
+		d->label = -1;
+}

@@ -1,0 +1,177 @@
+/* model.h - NLU intent model: training, file format, load, scoring.
+ *
+ * A model is an ensemble of sparse-input MLPs (mlp.h) over hashed TF-IDF
+ * features (features.h), with a softmax temperature fitted on held-out
+ * data, a fallback threshold and an ambiguity threshold, the labels, and
+ * the entity extractors' configuration (regexes, lookups, synonyms).
+ *
+ * File format (all integers and floats little-endian):
+ *   header, 64 bytes: magic "GACPNLU\0", u32 format version, u32 header
+ *   size, u64 payload size, SHA-256 of the payload (32 bytes), 8 zero bytes;
+ *   payload: a fixed metadata block (sizes, hash parameters, thresholds,
+ *   temperature, training metadata and validation metrics, section
+ *   offsets), then sections aligned to 64 bytes: labels, entity
+ *   configuration, IDF tables (float32, members x buckets), weights
+ *   (float32, one block per member).
+ * Files are written to a temporary name, fsynced and renamed, so readers
+ * see the old file or the new one, never a mix.  nlu_model_load() maps the
+ * file read-only (MAP_SHARED), so every pre-forked process shares one copy
+ * of the weights in the page cache; it checks sizes, offsets and the
+ * checksum before use and refuses anything else.
+ *
+ * Ownership: a struct nlu_model is immutable once returned and may be used
+ * by any number of threads at once, each with its own struct nlu_scratch.
+ */
+#ifndef GACP_NLU_MODEL_H
+#define GACP_NLU_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "nlu/data.h"
+#include "nlu/features.h"
+#include "nlu/mlp.h"
+#include "nlu/text.h"
+
+#define NLU_MODEL_MAGIC          "GACPNLU"   /* + NUL: 8 bytes */
+#define NLU_MODEL_FORMAT_VERSION 1u
+#define NLU_MODEL_HEADER_BYTES   64u
+#define NLU_MODEL_MAX_MEMBERS    16u
+#define NLU_MODEL_MAX_LABELS     4096u
+
+/* Intent name of a fallback, as Rasa's FallbackClassifier. */
+#define NLU_FALLBACK_INTENT "nlu_fallback"
+/* Label of out-of-scope training rows. */
+#define NLU_OOS_LABEL "oos"
+/* Rasa FallbackClassifier defaults. */
+#define NLU_DEFAULT_THRESHOLD 0.3f
+#define NLU_DEFAULT_AMBIGUITY 0.1f
+
+struct nlu_entities;
+
+struct nlu_train_opts {
+	uint64_t                  seed;
+	char                      lang[8];     /* declared language or "multi" */
+	uint32_t                  members;     /* ensemble size */
+	uint32_t                  threads;     /* worker threads (1 or more) */
+	struct nlu_feat_params    feat;
+	struct nlu_mlp_train_opts mlp;         /* mlp.seed is derived per member */
+	double                    holdout;     /* share held back to calibrate
+	                                        * when no validation set */
+	int                       refit;       /* retrain on all data after
+	                                        * calibrating on a holdout */
+	float                     ambiguity;   /* ambiguity threshold stored */
+	float                     threshold;   /* < 0: choose on validation */
+	uint32_t                  synth_oos;   /* synthetic out-of-scope rows
+	                                        * per in-scope intent */
+};
+
+/* What training measured; also stored in the model. */
+struct nlu_train_report {
+	uint32_t n_train;            /* examples trained on (final fit) */
+	uint32_t n_valid;            /* examples used to calibrate */
+	float    temperature;
+	float    threshold;
+	float    valid_in_scope_acc; /* at the chosen threshold */
+	float    valid_oos_recall;   /* -1 when validation had no oos rows */
+	double   train_seconds;      /* wall clock, not stored in the file */
+};
+
+struct nlu_model {
+	const unsigned char *image;       /* header + payload */
+	size_t               image_bytes;
+	int                  mapped;      /* image is an mmap (else heap) */
+	unsigned char        sha256[32];  /* payload checksum (fingerprint) */
+	uint32_t             n_labels;
+	const char         **labels;      /* into image */
+	int32_t              oos_label;   /* index of "oos", or -1 */
+	uint32_t             members;
+	uint32_t             hidden;
+	struct nlu_feat_params feat;
+	const float         *idf;         /* members x (1 << dim_log2) */
+	struct nlu_mlp      *mlp;         /* members views into image */
+	float                temperature;
+	float                threshold;   /* fallback below this confidence */
+	float                ambiguity;   /* fallback when top1 - top2 < this */
+	char                 lang[8];
+	uint64_t             seed;
+	uint32_t             n_train;
+	unsigned char        data_sha256[32];
+	float                valid_in_scope_acc;
+	float                valid_oos_recall;
+	uint32_t             n_valid;
+	struct nlu_dataset   entity_spec; /* regexes, lookups, synonyms */
+	struct nlu_entities *entities;    /* compiled extractors */
+};
+
+/* Per-thread scratch for scoring; reused call after call. */
+struct nlu_scratch {
+	struct nlu_text    text;
+	struct nlu_rawfeat raw;
+	struct nlu_sparse  vec;
+	float             *hid;
+	float             *logits;        /* members x stride */
+	float             *probs;         /* n_labels */
+	size_t             cap_hid, cap_logits, cap_probs;
+};
+
+/* A classification decision. */
+struct nlu_decision {
+	int32_t label;        /* index into labels, or -1 for nlu_fallback */
+	int32_t top;          /* best label (even when falling back) */
+	float   confidence;   /* probability of top */
+	float   margin;       /* top minus second-best probability */
+};
+
+/* Prototypes */
+
+/* Defaults: 4 members on 2 threads, seed 1, language "multi". */
+void nlu_train_opts_default(struct nlu_train_opts *o);
+
+/* Train a model on `train`; `valid` (may be NULL) calibrates the
+ * temperature and chooses the threshold, else a stratified holdout of
+ * train does.  On success *out is a new model the caller frees with
+ * nlu_model_free(); rep (may be NULL) gets the measurements.  Returns
+ * GACP_EINVAL when train has fewer than two intents or options are out of
+ * range.  Deterministic: the same data, options and seed give a
+ * byte-identical model image whatever the thread count. */
+int  nlu_model_train(const struct nlu_dataset *train,
+         const struct nlu_dataset *valid, const struct nlu_train_opts *o,
+         struct nlu_model **out, struct nlu_train_report *rep,
+         struct gacp_err *err);
+
+/* Write the model atomically: PATH.tmp.PID, fsync, rename, fsync of the
+ * directory.  GACP_EIO on any failure (the old file is left untouched). */
+int  nlu_model_save(const struct nlu_model *m, const char *path,
+         struct gacp_err *err);
+
+/* Map and verify a model file.  GACP_EINVAL with code "nlu_model_corrupt"
+ * (bad magic, truncated, checksum mismatch, bad offsets) or
+ * "nlu_model_version" (unsupported format); GACP_EIO when unreadable. */
+int  nlu_model_load(const char *path, struct nlu_model **out,
+         struct gacp_err *err);
+/* Same checks on an image in memory, which is copied. */
+int  nlu_model_from_image(const void *image, size_t len,
+         struct nlu_model **out, struct gacp_err *err);
+/* Unmap / free; m may be NULL. */
+void nlu_model_free(struct nlu_model *m);
+
+/* Index of a label, or -1. */
+int  nlu_model_label_index(const struct nlu_model *m, const char *name);
+
+int  nlu_scratch_init(struct nlu_scratch *s, struct gacp_err *err);
+void nlu_scratch_cleanup(struct nlu_scratch *s);
+
+/* Calibrated probabilities of every label for text (len bytes) into
+ * s->probs (n_labels floats, valid until the next call with s).
+ * GACP_EINVAL for invalid UTF-8, GACP_ETOOBIG for oversized text. */
+int  nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
+         const char *text, size_t len, struct gacp_err *err);
+
+/* Decide from probabilities: out-of-scope label on top, confidence under
+ * threshold or margin under ambiguity -> label -1 (nlu_fallback). */
+void nlu_model_decide(const struct nlu_model *m, const float *probs,
+         float threshold, float ambiguity, struct nlu_decision *d);
+
+#endif

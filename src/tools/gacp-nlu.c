@@ -1,0 +1,413 @@
+/* gacp-nlu.c - train, evaluate, query and benchmark NLU models.
+ *
+ *   gacp-nlu train --data FILE --out MODEL [--lang LANG] [--seed N]
+ *                  [--valid FILE] [--members N] [--hidden N] [--epochs N]
+ *                  [--dim-log2 N] [--threads N] [--synth-oos N]
+ *                  [--threshold T] [--ambiguity A]
+ *   gacp-nlu eval  --model MODEL --data FILE [--json] [--threshold T]
+ *   gacp-nlu parse --model MODEL [--now EPOCH] TEXT
+ *   gacp-nlu bench --model MODEL --data FILE [--iterations N] [--json]
+ *
+ * FILE is TSV (text<TAB>intent), Rasa NLU YAML or Rasa JSON, told apart by
+ * extension and content.  Exit status: 0 ok, 1 failure, 2 usage.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/xmalloc.h"
+#include "nlu/data.h"
+#include "nlu/eval.h"
+#include "nlu/model.h"
+#include "nlu/parse.h"
+
+struct args {
+	const char *data, *out, *model, *valid, *text;
+	const char *lang;
+	long long   seed;
+	long        members, hidden, epochs, dim_log2, threads, synth_oos;
+	long        iterations;
+	double      threshold, ambiguity;
+	long long   now;
+	int         json;
+};
+
+static void	usage(void) __attribute__((noreturn));
+static int	parse_args(int, char **, struct args *);
+static int	cmd_train(const struct args *);
+static int	cmd_eval(const struct args *);
+static int	cmd_parse(const struct args *);
+static int	cmd_bench(const struct args *);
+static double	mono_us(void);
+static int	cmp_double(const void *, const void *);
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: gacp-nlu train --data FILE --out MODEL [--lang LANG] "
+	    "[--seed N] [--valid FILE]\n"
+	    "                      [--members N] [--hidden N] [--epochs N] "
+	    "[--dim-log2 N] [--threads N]\n"
+	    "                      [--synth-oos N] [--threshold T] "
+	    "[--ambiguity A]\n"
+	    "       gacp-nlu eval --model MODEL --data FILE [--json] "
+	    "[--threshold T]\n"
+	    "       gacp-nlu parse --model MODEL [--now EPOCH] TEXT\n"
+	    "       gacp-nlu bench --model MODEL --data FILE [--iterations N] "
+	    "[--json]\n");
+	exit(2);
+}
+
+static int
+parse_args(int argc, char **argv, struct args *a)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	a->seed = -1;
+	a->members = a->hidden = a->epochs = a->dim_log2 = -1;
+	a->threads = a->synth_oos = -1;
+	a->threshold = a->ambiguity = -1.0;
+	a->iterations = 20000;
+	for (i = 2; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char *end = NULL;
+
+#define OPT_STR(name, field) \
+		if (strcmp(o, name) == 0) { \
+			if (v == NULL) \
+				usage(); \
+			a->field = v; \
+			i++; \
+			continue; \
+		}
+#define OPT_NUM(name, field, conv) \
+		if (strcmp(o, name) == 0) { \
+			if (v == NULL) \
+				usage(); \
+			errno = 0; \
+			a->field = conv; \
+			if (errno != 0 || end == v || *end != '\0') { \
+				fprintf(stderr, "gacp-nlu: bad value for %s: " \
+				    "%s\n", name, v); \
+				exit(2); \
+			} \
+			i++; \
+			continue; \
+		}
+		OPT_STR("--data", data)
+		OPT_STR("--out", out)
+		OPT_STR("--model", model)
+		OPT_STR("--valid", valid)
+		OPT_STR("--lang", lang)
+		OPT_NUM("--seed", seed, strtoll(v, &end, 10))
+		OPT_NUM("--members", members, strtol(v, &end, 10))
+		OPT_NUM("--hidden", hidden, strtol(v, &end, 10))
+		OPT_NUM("--epochs", epochs, strtol(v, &end, 10))
+		OPT_NUM("--dim-log2", dim_log2, strtol(v, &end, 10))
+		OPT_NUM("--threads", threads, strtol(v, &end, 10))
+		OPT_NUM("--synth-oos", synth_oos, strtol(v, &end, 10))
+		OPT_NUM("--iterations", iterations, strtol(v, &end, 10))
+		OPT_NUM("--threshold", threshold, strtod(v, &end))
+		OPT_NUM("--ambiguity", ambiguity, strtod(v, &end))
+		OPT_NUM("--now", now, strtoll(v, &end, 10))
+#undef OPT_STR
+#undef OPT_NUM
+		if (strcmp(o, "--json") == 0) {
+			a->json = 1;
+			continue;
+		}
+		if (o[0] == '-' && o[1] == '-') {
+			fprintf(stderr, "gacp-nlu: unknown option %s\n", o);
+			usage();
+		}
+		if (a->text != NULL)
+			usage();
+		a->text = o;
+	}
+	return 0;
+}
+
+static double
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+cmd_train(const struct args *a)
+{
+	struct nlu_dataset train, valid;
+	struct nlu_train_opts o;
+	struct nlu_train_report rep;
+	struct nlu_model *m = NULL;
+	struct gacp_err err;
+	struct stat st;
+	int rc = 1, have_valid = 0;
+	size_t i;
+
+	if (a->data == NULL || a->out == NULL)
+		usage();
+	nlu_dataset_init(&train);
+	nlu_dataset_init(&valid);
+	gacp_err_clear(&err);
+	nlu_train_opts_default(&o);
+	if (a->seed >= 0)
+		o.seed = (uint64_t)a->seed;
+	if (a->lang != NULL)
+		snprintf(o.lang, sizeof(o.lang), "%s", a->lang);
+	if (a->members > 0)
+		o.members = (uint32_t)a->members;
+	if (a->hidden > 0)
+		o.mlp.hidden = (uint32_t)a->hidden;
+	if (a->epochs > 0)
+		o.mlp.epochs = (uint32_t)a->epochs;
+	if (a->dim_log2 > 0)
+		o.feat.dim_log2 = (uint32_t)a->dim_log2;
+	if (a->threads > 0)
+		o.threads = (uint32_t)a->threads;
+	if (a->synth_oos >= 0)
+		o.synth_oos = (uint32_t)a->synth_oos;
+	if (a->threshold >= 0.0)
+		o.threshold = (float)a->threshold;
+	if (a->ambiguity >= 0.0)
+		o.ambiguity = (float)a->ambiguity;
+
+	if (nlu_dataset_load_file(&train, a->data, NLU_DATA_AUTO, &err) != 0)
+		goto fail;
+	if (a->valid != NULL) {
+		if (nlu_dataset_load_file(&valid, a->valid, NLU_DATA_AUTO,
+		    &err) != 0)
+			goto fail;
+		have_valid = 1;
+	}
+	if (nlu_model_train(&train, have_valid ? &valid : NULL, &o, &m, &rep,
+	    &err) != 0)
+		goto fail;
+	if (nlu_model_save(m, a->out, &err) != 0)
+		goto fail;
+	if (stat(a->out, &st) != 0)
+		st.st_size = 0;
+	printf("model:           %s\n", a->out);
+	printf("sha256:          ");
+	for (i = 0; i < 32; i++)
+		printf("%02x", m->sha256[i]);
+	printf("\nexamples:        %u (calibration %u)\n", rep.n_train,
+	    rep.n_valid);
+	printf("intents:         %u%s\n", m->n_labels,
+	    m->oos_label >= 0 ? " (incl. oos)" : "");
+	printf("members:         %u x %u hidden, 2^%u buckets\n", m->members,
+	    m->hidden, m->feat.dim_log2);
+	printf("temperature:     %.4f\n", rep.temperature);
+	printf("threshold:       %.4f\n", rep.threshold);
+	printf("valid in-scope:  %.4f\n", rep.valid_in_scope_acc);
+	if (rep.valid_oos_recall >= 0.0f)
+		printf("valid oos rec.:  %.4f\n", rep.valid_oos_recall);
+	printf("train seconds:   %.2f\n", rep.train_seconds);
+	printf("model bytes:     %lld\n", (long long)st.st_size);
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "gacp-nlu train: %s (%s)\n", err.msg, err.code);
+out:
+	nlu_model_free(m);
+	nlu_dataset_cleanup(&train);
+	nlu_dataset_cleanup(&valid);
+	return rc;
+}
+
+static int
+cmd_eval(const struct args *a)
+{
+	struct nlu_dataset ds;
+	struct nlu_model *m = NULL;
+	struct nlu_eval ev;
+	struct gacp_err err;
+	struct buf out;
+	int rc = 1;
+	size_t i;
+
+	if (a->data == NULL || a->model == NULL)
+		usage();
+	nlu_dataset_init(&ds);
+	memset(&ev, 0, sizeof(ev));
+	buf_init(&out);
+	gacp_err_clear(&err);
+	if (nlu_model_load(a->model, &m, &err) != 0 ||
+	    nlu_dataset_load_file(&ds, a->data, NLU_DATA_AUTO, &err) != 0 ||
+	    nlu_eval_run(m, &ds, (float)a->threshold, -1.0f, &ev, &err) != 0) {
+		fprintf(stderr, "gacp-nlu eval: %s (%s)\n", err.msg, err.code);
+		goto out;
+	}
+	printf("examples:           %zu (%zu in scope, %zu out of scope)\n",
+	    ev.examples, ev.in_scope, ev.oos);
+	printf("threshold:          %.4f\n", a->threshold >= 0.0 ?
+	    a->threshold : (double)m->threshold);
+	printf("accuracy:           %.4f\n", ev.accuracy);
+	printf("in-scope accuracy:  %.4f\n", ev.in_scope_accuracy);
+	printf("oos recall:         %.4f\n", ev.oos_recall);
+	printf("macro F1:           %.4f\n", ev.macro_f1);
+	if (ev.n_worst > 0)
+		printf("worst confusions (gold -> predicted):\n");
+	for (i = 0; i < ev.n_worst; i++)
+		printf("  %4zu  %s -> %s\n", ev.worst[i].count,
+		    ev.worst[i].gold, ev.worst[i].pred);
+	if (a->json) {
+		nlu_eval_json(&ev, &out);
+		printf("%s\n", out.data);
+	}
+	rc = 0;
+out:
+	nlu_eval_cleanup(&ev);
+	nlu_model_free(m);
+	nlu_dataset_cleanup(&ds);
+	buf_cleanup(&out);
+	return rc;
+}
+
+static int
+cmd_parse(const struct args *a)
+{
+	struct nlu_model *m = NULL;
+	struct nlu_parser p;
+	struct nlu_parse_opts po;
+	struct gacp_err err;
+	struct buf out;
+	int rc = 1, have_parser = 0;
+
+	if (a->model == NULL || a->text == NULL)
+		usage();
+	buf_init(&out);
+	gacp_err_clear(&err);
+	nlu_parse_opts_default(&po);
+	if (a->now > 0)
+		po.now = (time_t)a->now;
+	if (nlu_model_load(a->model, &m, &err) != 0 ||
+	    nlu_parser_init(&p, &err) != 0)
+		goto fail;
+	have_parser = 1;
+	if (nlu_parse(&p, m, a->text, strlen(a->text), &po, &err) != 0)
+		goto fail;
+	nlu_parse_json(&p, m, a->text, strlen(a->text), &out);
+	printf("%s\n", out.data);
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "gacp-nlu parse: %s (%s)\n", err.msg, err.code);
+out:
+	if (have_parser)
+		nlu_parser_cleanup(&p);
+	nlu_model_free(m);
+	buf_cleanup(&out);
+	return rc;
+}
+
+/* Sequential latency of full parses (classification, entities, JSON) on
+ * one core, cycling over the texts of the data file. */
+static int
+cmd_bench(const struct args *a)
+{
+	struct nlu_dataset ds;
+	struct nlu_model *m = NULL;
+	struct nlu_parser p;
+	struct nlu_parse_opts po;
+	struct gacp_err err;
+	struct buf out;
+	double *lat = NULL, t_start, total_us;
+	long i, n = a->iterations > 0 ? a->iterations : 20000;
+	int rc = 1, have_parser = 0;
+
+	if (a->model == NULL || a->data == NULL)
+		usage();
+	nlu_dataset_init(&ds);
+	buf_init(&out);
+	gacp_err_clear(&err);
+	nlu_parse_opts_default(&po);
+	po.now = time(NULL);
+	if (nlu_model_load(a->model, &m, &err) != 0 ||
+	    nlu_dataset_load_file(&ds, a->data, NLU_DATA_AUTO, &err) != 0 ||
+	    nlu_parser_init(&p, &err) != 0)
+		goto fail;
+	have_parser = 1;
+	if (ds.n_ex == 0) {
+		gacp_err_set(&err, GACP_EINVAL, "nlu_empty", "no examples");
+		goto fail;
+	}
+	/* Warm-up: page in the weights and grow the scratch buffers. */
+	for (i = 0; i < (long)ds.n_ex && i < 2000; i++) {
+		const char *t = ds.ex[i].text;
+		if (nlu_parse(&p, m, t, strlen(t), &po, &err) != 0)
+			goto fail;
+	}
+	lat = xmalloc((size_t)n * sizeof(*lat));
+	t_start = mono_us();
+	for (i = 0; i < n; i++) {
+		const char *t = ds.ex[(size_t)i % ds.n_ex].text;
+		double t0 = mono_us();
+
+		if (nlu_parse(&p, m, t, strlen(t), &po, &err) != 0)
+			goto fail;
+		buf_reset(&out);
+		nlu_parse_json(&p, m, t, strlen(t), &out);
+		lat[i] = mono_us() - t0;
+	}
+	total_us = mono_us() - t_start;
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_double);
+	printf("parses:          %ld\n", n);
+	printf("p50 us:          %.1f\n", lat[n / 2]);
+	printf("p99 us:          %.1f\n", lat[(n * 99) / 100]);
+	printf("max us:          %.1f\n", lat[n - 1]);
+	printf("parses/s:        %.0f\n", (double)n / (total_us / 1e6));
+	if (a->json)
+		printf("{\"parses\":%ld,\"p50_us\":%.1f,\"p99_us\":%.1f,"
+		    "\"parses_per_s\":%.0f}\n", n, lat[n / 2],
+		    lat[(n * 99) / 100], (double)n / (total_us / 1e6));
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "gacp-nlu bench: %s (%s)\n", err.msg, err.code);
+out:
+	free(lat);
+	if (have_parser)
+		nlu_parser_cleanup(&p);
+	nlu_model_free(m);
+	nlu_dataset_cleanup(&ds);
+	buf_cleanup(&out);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct args a;
+
+	if (argc < 2)
+		usage();
+	parse_args(argc, argv, &a);
+	if (strcmp(argv[1], "train") == 0)
+		return cmd_train(&a);
+	if (strcmp(argv[1], "eval") == 0)
+		return cmd_eval(&a);
+	if (strcmp(argv[1], "parse") == 0)
+		return cmd_parse(&a);
+	if (strcmp(argv[1], "bench") == 0)
+		return cmd_bench(&a);
+	usage();
+}

@@ -3,6 +3,8 @@
 #include "common/log.h"
 #include "http/metrics.h"
 #include "common/xmalloc.h"
+#include "security/crypto.h"
+#include "security/keyring.h"
 
 #include <string.h>
 
@@ -64,6 +66,10 @@ gacp_ctx_init(struct gacp_ctx *app, const char *program,
 		explicit_bzero(redis_password, strlen(redis_password));
 		free(redis_password);
 	}
+	if (config_get(cfg, "security.master_key_file", NULL) != NULL &&
+	    (rc = crypto_keyring_load(config_get(cfg, "security.master_key_file",
+	    NULL), &app->master_keys, err)) != GACP_OK)
+		return rc;
 	app->started_us = 0;
 	return GACP_OK;
 }
@@ -80,6 +86,8 @@ gacp_ctx_cleanup(struct gacp_ctx *app)
 	app->metrics = NULL;
 	buf_cleanup(&app->body);
 	buf_cleanup(&app->out);
+	keyring_free(app->master_keys);
+	app->master_keys = NULL;
 	config_cleanup(&app->cfg);
 	log_sys_cleanup();
 }

@@ -26,6 +26,7 @@
 #include "store/db.h"
 
 struct metrics;
+struct keyring;
 
 struct gacp_ctx {
 	const char         *program;       /* "gacp-api", "gacp-worker", … */
@@ -40,6 +41,9 @@ struct gacp_ctx {
 	struct buf          body;          /* response body, reused */
 	struct buf          out;           /* serialised response, reused */
 	int64_t             started_us;    /* wall clock at start */
+	struct keyring     *master_keys;   /* secrets-at-rest envelope keys
+	                                    * (security.master_key_file), or
+	                                    * NULL when not configured */
 };
 
 struct request_ctx {

@@ -32,14 +32,35 @@ static const int64_t bucket_us[] = {
 };
 #define NBUCKETS (sizeof(bucket_us) / sizeof(bucket_us[0]))
 
+/* Counters of one family (same name) must be adjacent: the renderer
+ * prints HELP/TYPE once per family. */
 static const struct {
 	const char *name;
+	const char *labels;     /* "" or `result="received"` */
 	const char *help;
 } counter_info[MC_COUNTER_COUNT] = {
-	{ "gacp_db_errors_total", "PostgreSQL calls that failed." },
-	{ "gacp_redis_errors_total", "Redis calls that failed." },
-	{ "gacp_db_reconnects_total", "PostgreSQL connections (re)opened." },
-	{ "gacp_redis_reconnects_total", "Redis connections (re)opened." },
+	{ "gacp_db_errors_total", "", "PostgreSQL calls that failed." },
+	{ "gacp_redis_errors_total", "", "Redis calls that failed." },
+	{ "gacp_db_reconnects_total", "", "PostgreSQL connections (re)opened." },
+	{ "gacp_redis_reconnects_total", "", "Redis connections (re)opened." },
+	{ "gacp_webhook_events_total", "result=\"received\"",
+	    "Messenger webhook events by result." },
+	{ "gacp_webhook_events_total", "result=\"duplicate\"", NULL },
+	{ "gacp_webhook_events_total", "result=\"ignored\"", NULL },
+	{ "gacp_webhook_events_total", "result=\"rejected_signature\"", NULL },
+	{ "gacp_webhook_events_total", "result=\"rejected_unknown_page\"", NULL },
+	{ "gacp_webhook_events_total", "result=\"rejected_invalid\"", NULL },
+	{ "gacp_webhook_events_total", "result=\"rejected_suspended\"", NULL },
+	{ "gacp_webhook_events_total", "result=\"store_failed\"", NULL },
+	{ "gacp_worker_events_total", "result=\"processed\"",
+	    "Queued events handled by gacp-worker, by result." },
+	{ "gacp_worker_events_total", "result=\"failed\"", NULL },
+	{ "gacp_worker_events_total", "result=\"dead_lettered\"", NULL },
+	{ "gacp_send_api_calls_total", "outcome=\"ok\"",
+	    "Messenger Send API calls by outcome." },
+	{ "gacp_send_api_calls_total", "outcome=\"retry\"", NULL },
+	{ "gacp_send_api_calls_total", "outcome=\"failed\"", NULL },
+	{ "gacp_send_api_calls_total", "outcome=\"reauth\"", NULL },
 };
 
 struct key_stats {
@@ -361,10 +382,18 @@ metrics_render(const struct metrics *m, const struct route *routes,
 		    "{route=\"%s\",method=\"%s\"} %llu\n", route, method,
 		    (unsigned long long)cum);
 	}
-	for (c = 0; c < MC_COUNTER_COUNT; c++)
-		buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n",
-		    counter_info[c].name, counter_info[c].help,
-		    counter_info[c].name, counter_info[c].name,
-		    (unsigned long long)counters[c]);
+	for (c = 0; c < MC_COUNTER_COUNT; c++) {
+		if (counter_info[c].help != NULL)
+			buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n",
+			    counter_info[c].name, counter_info[c].help,
+			    counter_info[c].name);
+		if (counter_info[c].labels[0] != '\0')
+			buf_printf(out, "%s{%s} %llu\n", counter_info[c].name,
+			    counter_info[c].labels,
+			    (unsigned long long)counters[c]);
+		else
+			buf_printf(out, "%s %llu\n", counter_info[c].name,
+			    (unsigned long long)counters[c]);
+	}
 	free(sum);
 }

@@ -29,6 +29,24 @@ enum metrics_counter {
 	MC_REDIS_ERRORS,         /* gacp_redis_errors_total */
 	MC_DB_RECONNECTS,        /* gacp_db_reconnects_total */
 	MC_REDIS_RECONNECTS,     /* gacp_redis_reconnects_total */
+	/* gacp_webhook_events_total{result=…} */
+	MC_WEBHOOK_RECEIVED,
+	MC_WEBHOOK_DUPLICATE,
+	MC_WEBHOOK_IGNORED,      /* echo, delivery, read, standby */
+	MC_WEBHOOK_REJECTED_SIGNATURE,
+	MC_WEBHOOK_REJECTED_UNKNOWN_PAGE,
+	MC_WEBHOOK_REJECTED_INVALID,
+	MC_WEBHOOK_REJECTED_SUSPENDED,
+	MC_WEBHOOK_STORE_FAILED,
+	/* gacp_worker_events_total{result=…} */
+	MC_WORKER_PROCESSED,
+	MC_WORKER_FAILED,
+	MC_WORKER_DEADLETTERED,
+	/* gacp_send_api_calls_total{outcome=…} */
+	MC_SEND_OK,
+	MC_SEND_RETRY,
+	MC_SEND_FAILED,
+	MC_SEND_REAUTH,
 	MC_COUNTER_COUNT
 };
 

@@ -1,0 +1,377 @@
+/* test_metrics.c - unit tests of the shared-memory Prometheus metrics (http/metrics.c). */
+#include "tests.h"
+#include "common/buf.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void
+handler(struct request_ctx *rc)
+{
+	(void)rc;
+}
+
+static const struct route routes[] = {
+	{ HTTP_GET, "/health", handler, SEC_PUBLIC, NULL, "health" },
+	{ HTTP_POST, "/items", handler, SEC_AUTHENTICATED, NULL, "items_create" },
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+static char dir[64];
+static char path[128];
+
+static void
+make_dir(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/gacp-ut-metrics-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/metrics", dir);
+}
+
+static void
+remove_dir(void)
+{
+	char lock[160];
+
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	unlink(path);
+	unlink(lock);
+	rmdir(dir);
+}
+
+/* True when text has `line` as one complete line. */
+static int
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = text;
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+/* Render m into a fresh buffer (the caller cleans it up). */
+static void
+render(struct metrics *m, struct buf *out)
+{
+	buf_init(out);
+	metrics_render(m, routes, NROUTES, out);
+}
+
+static void
+test_observe_and_render(void)
+{
+	struct gacp_err err;
+	struct metrics *m;
+	struct buf out;
+	const char *p;
+
+	make_dir();
+	gacp_err_clear(&err);
+	m = metrics_open(path, 4, NROUTES, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	metrics_observe_request(m, 0, HTTP_GET, 200, 300);
+	metrics_observe_request(m, 0, HTTP_GET, 200, 300);
+	metrics_observe_request(m, 0, HTTP_GET, 503, 2000000);
+	metrics_observe_request(m, NROUTES, HTTP_POST, 404, 100);
+	metrics_observe_request(m, NROUTES, HTTP_DELETE, 418, 10);
+	metrics_counter_add(m, MC_DB_ERRORS, 3);
+	metrics_counter_add(m, MC_REDIS_RECONNECTS, 1);
+	metrics_counter_add(m, MC_WEBHOOK_DUPLICATE, 2);
+	metrics_counter_add(m, MC_WEBHOOK_DUPLICATE, 3);
+	render(m, &out);
+
+	CU_ASSERT(has_line(out.data, "# TYPE gacp_http_requests_total counter"));
+	CU_ASSERT(has_line(out.data, "gacp_http_requests_total{route=\"health\","
+	    "method=\"GET\",status=\"200\"} 2"));
+	CU_ASSERT(has_line(out.data, "gacp_http_requests_total{route=\"health\","
+	    "method=\"GET\",status=\"503\"} 1"));
+	CU_ASSERT(has_line(out.data, "gacp_http_requests_total{route=\"unmatched\","
+	    "method=\"POST\",status=\"404\"} 1"));
+	/* An untracked status is counted by class. */
+	CU_ASSERT(has_line(out.data, "gacp_http_requests_total{route=\"unmatched\","
+	    "method=\"DELETE\",status=\"4xx\"} 1"));
+	/* Series with no requests are not printed. */
+	CU_ASSERT_PTR_NULL(strstr(out.data, "status=\"201\""));
+	CU_ASSERT_PTR_NULL(strstr(out.data,
+	    "gacp_http_requests_total{route=\"items_create\""));
+
+	CU_ASSERT(has_line(out.data,
+	    "# TYPE gacp_http_request_duration_seconds histogram"));
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_bucket"
+	    "{route=\"health\",method=\"GET\",le=\"0.00025\"} 0"));
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_bucket"
+	    "{route=\"health\",method=\"GET\",le=\"0.0005\"} 2"));
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_bucket"
+	    "{route=\"health\",method=\"GET\",le=\"1\"} 2"));
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_bucket"
+	    "{route=\"health\",method=\"GET\",le=\"2.5\"} 3"));
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_bucket"
+	    "{route=\"health\",method=\"GET\",le=\"+Inf\"} 3"));
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_sum"
+	    "{route=\"health\",method=\"GET\"} 2.000600"));
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_count"
+	    "{route=\"health\",method=\"GET\"} 3"));
+	/* Matched routes always have a histogram; unmatched only when used. */
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_count"
+	    "{route=\"items_create\",method=\"POST\"} 0"));
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_count"
+	    "{route=\"unmatched\",method=\"POST\"} 1"));
+	CU_ASSERT_PTR_NULL(strstr(out.data,
+	    "{route=\"unmatched\",method=\"GET\""));
+
+	CU_ASSERT(has_line(out.data, "# TYPE gacp_db_errors_total counter"));
+	CU_ASSERT(has_line(out.data, "gacp_db_errors_total 3"));
+	CU_ASSERT(has_line(out.data, "gacp_redis_errors_total 0"));
+	CU_ASSERT(has_line(out.data, "gacp_redis_reconnects_total 1"));
+	/* Labelled counters: one HELP/TYPE per family, one line per label. */
+	CU_ASSERT(has_line(out.data,
+	    "gacp_webhook_events_total{result=\"duplicate\"} 5"));
+	CU_ASSERT(has_line(out.data,
+	    "gacp_webhook_events_total{result=\"received\"} 0"));
+	p = strstr(out.data, "# TYPE gacp_webhook_events_total counter\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_PTR_NULL(strstr(p + 1,
+	    "# TYPE gacp_webhook_events_total counter\n"));
+	buf_cleanup(&out);
+	metrics_close(m);
+	remove_dir();
+}
+
+static void
+test_duration_edges(void)
+{
+	struct metrics *m;
+	struct buf out;
+
+	make_dir();
+	m = metrics_open(path, 2, NROUTES, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	/* Bounds are inclusive ("le"); negative durations count as 0. */
+	metrics_observe_request(m, 1, HTTP_POST, 201, 250);
+	metrics_observe_request(m, 1, HTTP_POST, 201, -5);
+	metrics_observe_request(m, 1, HTTP_POST, 201, 2500001);
+	render(m, &out);
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_bucket"
+	    "{route=\"items_create\",method=\"POST\",le=\"0.00025\"} 2"));
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_bucket"
+	    "{route=\"items_create\",method=\"POST\",le=\"2.5\"} 2"));
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_bucket"
+	    "{route=\"items_create\",method=\"POST\",le=\"+Inf\"} 3"));
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_sum"
+	    "{route=\"items_create\",method=\"POST\"} 2.500251"));
+	CU_ASSERT(has_line(out.data, "gacp_http_requests_total{route="
+	    "\"items_create\",method=\"POST\",status=\"201\"} 3"));
+	buf_cleanup(&out);
+	metrics_close(m);
+	remove_dir();
+}
+
+static void
+test_null_metrics_ignored(void)
+{
+	metrics_observe_request(NULL, 0, HTTP_GET, 200, 1);
+	metrics_counter_add(NULL, MC_DB_ERRORS, 1);
+	metrics_close(NULL);
+	CU_PASS("no crash on NULL");
+}
+
+static void
+test_reopen_same_process_keeps_slot(void)
+{
+	struct metrics *m;
+	struct buf out;
+
+	make_dir();
+	m = metrics_open(path, 1, NROUTES, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	metrics_observe_request(m, 0, HTTP_GET, 200, 1);
+	metrics_close(m);
+	/* One slot only: reopening works because the slot is ours. */
+	m = metrics_open(path, 1, NROUTES, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	metrics_observe_request(m, 0, HTTP_GET, 200, 1);
+	render(m, &out);
+	CU_ASSERT(has_line(out.data, "gacp_http_requests_total{route=\"health\","
+	    "method=\"GET\",status=\"200\"} 2"));
+	buf_cleanup(&out);
+	metrics_close(m);
+	remove_dir();
+}
+
+static void
+test_layout_change_replaces_file(void)
+{
+	struct metrics *m;
+	struct buf out;
+	int fd;
+
+	make_dir();
+	/* Garbage where the file should be: replaced, not trusted. */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "not a metrics file at all, just junk", 36), 36);
+	close(fd);
+	m = metrics_open(path, 2, NROUTES, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	metrics_observe_request(m, 0, HTTP_GET, 200, 1);
+	metrics_close(m);
+	/* Another slot count is another layout: a fresh file, zero counts. */
+	m = metrics_open(path, 3, NROUTES, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	render(m, &out);
+	CU_ASSERT_PTR_NULL(strstr(out.data, "gacp_http_requests_total{"));
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_count"
+	    "{route=\"health\",method=\"GET\"} 0"));
+	buf_cleanup(&out);
+	metrics_close(m);
+	remove_dir();
+}
+
+static void
+test_open_failure(void)
+{
+	struct gacp_err err;
+
+	gacp_err_clear(&err);
+	CU_ASSERT_PTR_NULL(metrics_open("/nonexistent-gacp-dir/sub/metrics", 2,
+	    NROUTES, &err));
+	CU_ASSERT_EQUAL(err.result, GACP_EIO);
+	CU_ASSERT_STRING_EQUAL(err.code, "metrics_unavailable");
+}
+
+/* Child: claim a slot, record n requests, tell the parent, and hold the
+ * slot until the parent closes `go`.  Exit status 0 on success. */
+static void
+child_observe(int n, int ready_fd, int go_fd)
+{
+	struct metrics *m = metrics_open(path, 3, NROUTES, NULL);
+	char c = 'x';
+	int i;
+
+	if (m == NULL)
+		_exit(2);
+	for (i = 0; i < n; i++)
+		metrics_observe_request(m, 0, HTTP_GET, 200, 100);
+	metrics_counter_add(m, MC_DB_RECONNECTS, 1);
+	if (write(ready_fd, &c, 1) != 1)
+		_exit(3);
+	(void)!read(go_fd, &c, 1);     /* returns 0 once the parent closes */
+	metrics_close(m);
+	_exit(0);
+}
+
+/* Fork a process that runs one metrics_open and reports by exit status:
+ * 0 when the open result is the expected one (NULL or not), after
+ * recording one request if it got a slot. */
+static int
+fork_open_once(int expect_slot)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct gacp_err err;
+		struct metrics *m = metrics_open(path, 3, NROUTES, &err);
+
+		if (m == NULL)
+			_exit(!expect_slot && err.result == GACP_ELIMIT ? 0 : 1);
+		metrics_observe_request(m, 0, HTTP_GET, 200, 100);
+		metrics_close(m);
+		_exit(expect_slot ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void
+test_processes_summed_and_slots_reused(void)
+{
+	int ready[2], go[2], i, status;
+	int counts[2] = { 5, 7 };
+	pid_t pids[2];
+	struct metrics *m;
+	struct buf out;
+	char c;
+
+	make_dir();
+	CU_ASSERT_FATAL(pipe(ready) == 0 && pipe(go) == 0);
+	fflush(stdout);
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		CU_ASSERT_FATAL(pids[i] >= 0);
+		if (pids[i] == 0) {
+			close(ready[0]);
+			close(go[1]);
+			child_observe(counts[i], ready[1], go[0]);
+		}
+	}
+	close(ready[1]);
+	close(go[0]);
+	for (i = 0; i < 2; i++)
+		CU_ASSERT_EQUAL(read(ready[0], &c, 1), 1);
+
+	/* Both children hold a slot; the parent takes the third. */
+	m = metrics_open(path, 3, NROUTES, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	render(m, &out);
+	CU_ASSERT(has_line(out.data, "gacp_http_requests_total{route=\"health\","
+	    "method=\"GET\",status=\"200\"} 12"));
+	CU_ASSERT(has_line(out.data, "gacp_http_request_duration_seconds_count"
+	    "{route=\"health\",method=\"GET\"} 12"));
+	CU_ASSERT(has_line(out.data, "gacp_db_reconnects_total 2"));
+	buf_cleanup(&out);
+	/* Every slot is taken by a live process: a fourth cannot get one. */
+	CU_ASSERT_EQUAL(fork_open_once(0), 0);
+
+	close(go[1]);
+	for (i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(waitpid(pids[i], &status, 0), pids[i]);
+		CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	close(ready[0]);
+
+	/* The dead processes' counts stay in the totals ... */
+	render(m, &out);
+	CU_ASSERT(has_line(out.data, "gacp_http_requests_total{route=\"health\","
+	    "method=\"GET\",status=\"200\"} 12"));
+	buf_cleanup(&out);
+	/* ... and a new process takes over a dead one's slot, counts kept. */
+	CU_ASSERT_EQUAL(fork_open_once(1), 0);
+	CU_ASSERT_EQUAL(fork_open_once(1), 0);
+	render(m, &out);
+	CU_ASSERT(has_line(out.data, "gacp_http_requests_total{route=\"health\","
+	    "method=\"GET\",status=\"200\"} 14"));
+	CU_ASSERT(has_line(out.data, "gacp_db_reconnects_total 2"));
+	buf_cleanup(&out);
+	metrics_close(m);
+	remove_dir();
+}
+
+static const struct test_case cases[] = {
+	{ "observe and render", test_observe_and_render },
+	{ "duration edges", test_duration_edges },
+	{ "NULL metrics ignored", test_null_metrics_ignored },
+	{ "reopen keeps slot", test_reopen_same_process_keeps_slot },
+	{ "layout change replaces file", test_layout_change_replaces_file },
+	{ "open failure", test_open_failure },
+	{ "processes summed, slots reused", test_processes_summed_and_slots_reused },
+	{ NULL, NULL }
+};
+
+void
+test_metrics_register(void)
+{
+	tests_add_suite("metrics", cases);
+}

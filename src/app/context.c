@@ -5,6 +5,7 @@
 #include "common/xmalloc.h"
 #include "security/crypto.h"
 #include "security/keyring.h"
+#include "messenger/channel.h"
 
 #include <string.h>
 
@@ -70,6 +71,8 @@ gacp_ctx_init(struct gacp_ctx *app, const char *program,
 	    (rc = crypto_keyring_load(config_get(cfg, "security.master_key_file",
 	    NULL), &app->master_keys, err)) != GACP_OK)
 		return rc;
+	app->channel_cache = mx_channel_cache_new(1000 * config_get_int(cfg,
+	    "messenger.channel_cache_ttl_ms", 5000));
 	app->started_us = 0;
 	return GACP_OK;
 }
@@ -86,6 +89,8 @@ gacp_ctx_cleanup(struct gacp_ctx *app)
 	app->metrics = NULL;
 	buf_cleanup(&app->body);
 	buf_cleanup(&app->out);
+	mx_channel_cache_free(app->channel_cache);
+	app->channel_cache = NULL;
 	keyring_free(app->master_keys);
 	app->master_keys = NULL;
 	config_cleanup(&app->cfg);

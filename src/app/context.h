@@ -27,6 +27,7 @@
 
 struct metrics;
 struct keyring;
+struct mx_channel_cache;
 
 struct gacp_ctx {
 	const char         *program;       /* "gacp-api", "gacp-worker", … */
@@ -44,6 +45,7 @@ struct gacp_ctx {
 	struct keyring     *master_keys;   /* secrets-at-rest envelope keys
 	                                    * (security.master_key_file), or
 	                                    * NULL when not configured */
+	struct mx_channel_cache *channel_cache; /* webhook page lookups */
 };
 
 struct request_ctx {

@@ -12,6 +12,12 @@ const struct route gacp_routes[] = {
 	{ HTTP_GET, "/ready",   api_ready,   SEC_PUBLIC, NULL, "ready" },
 	{ HTTP_GET, "/version", api_version, SEC_PUBLIC, NULL, "version" },
 	{ HTTP_GET, "/metrics", api_metrics, SEC_PUBLIC, NULL, "metrics" },
+
+	/* Messenger: authenticated by verify token / body signature. */
+	{ HTTP_GET,  "/webhooks/messenger", api_webhook_verify,  SEC_WEBHOOK,
+	    NULL, "webhook_verify" },
+	{ HTTP_POST, "/webhooks/messenger", api_webhook_receive, SEC_WEBHOOK,
+	    NULL, "webhook_receive" },
 };
 
 const size_t gacp_nroutes = sizeof(gacp_routes) / sizeof(gacp_routes[0]);

@@ -52,5 +52,8 @@ char *ctl_read_secret(int argc, char **argv, const char *file_opt,
 
 /* Commands (ctl_*.c). */
 int ctl_migrate(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_channel_add(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_channel_list(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_channel_remove(struct ctl_ctx *ctl, int argc, char **argv);
 
 #endif

@@ -4,11 +4,20 @@
 #include "common/xmalloc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const struct ctl_command ctl_commands[] = {
 	{ "migrate", NULL, ctl_migrate, "[--status] [--dir DIR]",
 	    "apply pending SQL migrations (or list applied and pending)" },
+	{ "channel", "add", ctl_channel_add,
+	    "--tenant SLUG --page-id ID [--name NAME] [--app-secret-file F "
+	    "--page-token-file F --verify-token-file F]  (else 3 lines on stdin)",
+	    "connect a Messenger page to a tenant" },
+	{ "channel", "list", ctl_channel_list, "--tenant SLUG",
+	    "list a tenant's channels" },
+	{ "channel", "remove", ctl_channel_remove, "--tenant SLUG --id UUID",
+	    "disconnect a channel (soft delete)" },
 };
 const size_t ctl_ncommands = sizeof(ctl_commands) / sizeof(ctl_commands[0]);
 
@@ -165,6 +174,11 @@ main(int argc, char **argv)
 	if (ctl_flag(argc - i - consumed, argv + i + consumed, "--json"))
 		ctl.json = true;
 	gacp_err_clear(&err);
+	/* A CLI logs to stderr: never create or append to the daemons' log
+	 * files (as root it would leave them unwritable for the service user). */
+	setenv("GACP_LOG_ERROR_LOG", "stderr", 1);
+	setenv("GACP_LOG_ACCESS_LOG", "stderr", 1);
+	setenv("GACP_SERVER_METRICS_FILE", "", 1);   /* no metrics slot */
 	if (gacp_ctx_init(&ctl.app, "gacpctl", config_path, NULL, 0,
 	    &err) != GACP_OK) {
 		rc = ctl_fail(&err);

@@ -1,0 +1,245 @@
+/* queue.c - Redis Stream inbound queue (see queue.h). */
+#include "messenger/queue.h"
+#include "common/arena.h"
+#include "common/util.h"
+#include "store/cache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* KEYS[1..n]: dedupe keys; ARGV[1]: ttl; ARGV[2..n+1]: payloads.
+ * Returns a status per item: 1 queued, 0 duplicate. */
+static const char enqueue_script[] =
+    "local out = {}\n"
+    "for i = 1, #KEYS do\n"
+    "  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then\n"
+    "    redis.call('XADD', '" MXQ_STREAM "', '*', 'e', ARGV[i + 1])\n"
+    "    out[i] = 1\n"
+    "  else\n"
+    "    out[i] = 0\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+const char *
+mxq_dedupe_key(struct arena *a, const char *tenant_id, const char *channel_id,
+    const char *mid)
+{
+	return arena_sprintf(a, "gacp:{%s}:mid:%s:%s", tenant_id, channel_id, mid);
+}
+
+int
+mxq_enqueue(struct cache *c, struct arena *a, const struct mxq_item *items,
+    size_t n, size_t *queued, size_t *duplicates, struct gacp_err *err)
+{
+	size_t argc = 4 + 2 * n, i;
+	const char **argv = arena_alloc(a, argc * sizeof(*argv));
+	size_t *lens = arena_alloc(a, argc * sizeof(*lens));
+	char nkeys[24], ttl[24];
+	redisReply *r;
+	int rc;
+
+	*queued = *duplicates = 0;
+	if (n == 0)
+		return GACP_OK;
+	snprintf(nkeys, sizeof(nkeys), "%zu", n);
+	snprintf(ttl, sizeof(ttl), "%d", MXQ_DEDUPE_TTL_S);
+	argv[0] = "EVAL";
+	argv[1] = enqueue_script;
+	argv[2] = nkeys;
+	for (i = 0; i < n; i++)
+		argv[3 + i] = items[i].dedupe_key;
+	argv[3 + n] = ttl;
+	for (i = 0; i < n; i++)
+		argv[4 + n + i] = items[i].payload;
+	for (i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	rc = cache_commandv(c, a, (int)argc, argv, lens, &r, err);
+	if (rc != GACP_OK)
+		return rc == GACP_EUNAVAIL ? rc : gacp_err_set(err, GACP_EUNAVAIL,
+		    "queue_unavailable", "the event queue did not accept the events");
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
+		return gacp_err_set(err, GACP_EUNAVAIL, "queue_unavailable",
+		    "unexpected answer from the event queue");
+	for (i = 0; i < n; i++) {
+		if (r->element[i]->type == REDIS_REPLY_INTEGER &&
+		    r->element[i]->integer == 1)
+			(*queued)++;
+		else
+			(*duplicates)++;
+	}
+	return GACP_OK;
+}
+
+int
+mxq_ensure_group(struct cache *c, struct arena *a, struct gacp_err *err)
+{
+	redisReply *r;
+	struct gacp_err e2;
+	int rc;
+
+	gacp_err_clear(&e2);
+	rc = cache_command(c, a, &r, &e2, "XGROUP CREATE %s %s 0 MKSTREAM",
+	    MXQ_STREAM, MXQ_GROUP);
+	if (rc == GACP_OK)
+		return GACP_OK;
+	/* BUSYGROUP: it exists already, which is what we want. */
+	if (r != NULL && r->type == REDIS_REPLY_ERROR &&
+	    strncmp(r->str, "BUSYGROUP", 9) == 0)
+		return GACP_OK;
+	if (err)
+		*err = e2;
+	return rc;
+}
+
+/* Parse [[id, [field, value, …]], …] into entries. */
+static size_t
+parse_entries(struct arena *a, redisReply *list, struct mxq_entry *out,
+    size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; list != NULL && list->type == REDIS_REPLY_ARRAY &&
+	    i < list->elements && n < max; i++) {
+		redisReply *e = list->element[i], *fields;
+		size_t f;
+
+		if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
+		    e->element[0]->type != REDIS_REPLY_STRING)
+			continue;
+		fields = e->element[1];
+		out[n].id = arena_strdup(a, e->element[0]->str);
+		out[n].payload = NULL;
+		out[n].deliveries = 1;
+		for (f = 0; fields->type == REDIS_REPLY_ARRAY &&
+		    f + 1 < fields->elements; f += 2)
+			if (strcmp(fields->element[f]->str, "e") == 0)
+				out[n].payload = fields->element[f + 1]->str;
+		/* A deleted entry (trimmed) has nil fields: skip it but
+		 * keep its id so the caller can ack it. */
+		if (out[n].payload == NULL)
+			out[n].payload = "";
+		n++;
+	}
+	return n;
+}
+
+int
+mxq_read(struct cache *c, struct arena *a, const char *consumer, int count,
+    int block_ms, struct mxq_entry **out, size_t *n, struct gacp_err *err)
+{
+	redisReply *r;
+	int rc;
+
+	*n = 0;
+	*out = arena_calloc(a, (size_t)count, sizeof(**out));
+	rc = cache_command(c, a, &r, err,
+	    "XREADGROUP GROUP %s %s COUNT %d BLOCK %d STREAMS %s >",
+	    MXQ_GROUP, consumer, count, block_ms, MXQ_STREAM);
+	if (rc != GACP_OK)
+		return rc;
+	if (r->type == REDIS_REPLY_NIL || r->type != REDIS_REPLY_ARRAY ||
+	    r->elements == 0)
+		return GACP_OK;
+	/* [[stream, [entries…]]] */
+	if (r->element[0]->type == REDIS_REPLY_ARRAY &&
+	    r->element[0]->elements == 2)
+		*n = parse_entries(a, r->element[0]->element[1], *out,
+		    (size_t)count);
+	return GACP_OK;
+}
+
+int
+mxq_autoclaim(struct cache *c, struct arena *a, const char *consumer,
+    long long min_idle_ms, int count, struct mxq_entry **out, size_t *n,
+    struct gacp_err *err)
+{
+	redisReply *r;
+	int rc;
+
+	*n = 0;
+	*out = arena_calloc(a, (size_t)count, sizeof(**out));
+	rc = cache_command(c, a, &r, err,
+	    "XAUTOCLAIM %s %s %s %lld 0-0 COUNT %d", MXQ_STREAM, MXQ_GROUP,
+	    consumer, min_idle_ms, count);
+	if (rc != GACP_OK)
+		return rc;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2)
+		*n = parse_entries(a, r->element[1], *out, (size_t)count);
+	return GACP_OK;
+}
+
+int
+mxq_delivery_counts(struct cache *c, struct arena *a,
+    struct mxq_entry *entries, size_t n, struct gacp_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		redisReply *r;
+		int rc = cache_command(c, a, &r, err, "XPENDING %s %s %s %s 1",
+		    MXQ_STREAM, MXQ_GROUP, entries[i].id, entries[i].id);
+		if (rc != GACP_OK)
+			return rc;
+		/* [[id, consumer, idle_ms, deliveries]] */
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+		    r->element[0]->type == REDIS_REPLY_ARRAY &&
+		    r->element[0]->elements == 4)
+			entries[i].deliveries = r->element[0]->element[3]->integer;
+	}
+	return GACP_OK;
+}
+
+int
+mxq_ack(struct cache *c, struct arena *a, const char *id, struct gacp_err *err)
+{
+	redisReply *r;
+
+	return cache_command(c, a, &r, err, "XACK %s %s %s", MXQ_STREAM,
+	    MXQ_GROUP, id);
+}
+
+int
+mxq_deadletter(struct cache *c, struct arena *a, const struct mxq_entry *e,
+    const char *error, struct gacp_err *err)
+{
+	redisReply *r;
+	char deliveries[24];
+	int rc;
+
+	snprintf(deliveries, sizeof(deliveries), "%lld", e->deliveries);
+	rc = cache_command(c, a, &r, err,
+	    "XADD %s * e %s error %s source_id %s deliveries %s",
+	    MXQ_DEADLETTER, e->payload, error, e->id, deliveries);
+	if (rc != GACP_OK)
+		return rc;
+	return mxq_ack(c, a, e->id, err);
+}
+
+int
+mxq_stats(struct cache *c, struct arena *a, long long *length,
+    long long *pending, long long *oldest_pending_ms, struct gacp_err *err)
+{
+	redisReply *r;
+	int rc;
+
+	*length = *pending = *oldest_pending_ms = 0;
+	if ((rc = cache_command(c, a, &r, err, "XLEN %s", MXQ_STREAM)) != GACP_OK)
+		return rc;
+	*length = r->integer;
+	rc = cache_command(c, a, &r, err, "XPENDING %s %s", MXQ_STREAM,
+	    MXQ_GROUP);
+	if (rc != GACP_OK)
+		return GACP_OK;   /* no group yet: nothing pending */
+	/* [count, smallest id, greatest id, consumers] */
+	if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
+		*pending = r->element[0]->integer;
+		if (*pending > 0 && r->element[1]->type == REDIS_REPLY_STRING) {
+			long long id_ms = atoll(r->element[1]->str);
+			long long now_ms = util_wall_us() / 1000;
+			*oldest_pending_ms = now_ms > id_ms ? now_ms - id_ms : 0;
+		}
+	}
+	return GACP_OK;
+}

@@ -1,0 +1,75 @@
+/* queue.h - the durable inbound queue: a Redis Stream with a consumer group.
+ *
+ * The webhook enqueues; gacp-worker consumes.  Deduplication by message id
+ * and the XADD happen in one Lua script, so an event is either recorded as
+ * seen AND queued, or neither (a dedupe key set without the event queued
+ * would make Facebook's retry look like a duplicate and lose the message).
+ * Redis runs with AOF (appendfsync always in the local stack), so an event
+ * acknowledged with 200 survives a Redis restart.
+ *
+ * Keys: stream "gacp:inbound", dead letters "gacp:deadletter", dedupe
+ * "gacp:{<tenant>}:mid:<channel>:<mid>" (24 h).  The script touches keys of
+ * several tenants' slots, so Redis Cluster would need per-tenant streams;
+ * doc/scaling.md says how.
+ */
+#ifndef GACP_MESSENGER_QUEUE_H
+#define GACP_MESSENGER_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct arena;
+struct cache;
+
+#define MXQ_STREAM      "gacp:inbound"
+#define MXQ_DEADLETTER  "gacp:deadletter"
+#define MXQ_GROUP       "workers"
+#define MXQ_DEDUPE_TTL_S 86400
+
+struct mxq_item {
+	const char *dedupe_key;   /* see mxq_dedupe_key() */
+	const char *payload;      /* JSON event (webhook.h mx_event_to_json) */
+};
+
+/* Key for a message id of a channel of a tenant (arena string). */
+const char *mxq_dedupe_key(struct arena *a, const char *tenant_id,
+    const char *channel_id, const char *mid);
+
+/* Enqueue n items atomically per item (dedupe + XADD in one script run,
+ * all items in one round trip).  *queued and *duplicates count the
+ * outcome.  Errors: GACP_EUNAVAIL when Redis cannot be reached or did not
+ * confirm: the caller must answer 5xx so Facebook retries. */
+int mxq_enqueue(struct cache *c, struct arena *a, const struct mxq_item *items,
+    size_t n, size_t *queued, size_t *duplicates, struct gacp_err *err);
+
+struct mxq_entry {
+	const char *id;           /* stream entry id */
+	const char *payload;
+	long long   deliveries;   /* times delivered (1 on first read) */
+};
+
+/* Create the consumer group if missing (MKSTREAM). */
+int mxq_ensure_group(struct cache *c, struct arena *a, struct gacp_err *err);
+/* Read up to count new entries for consumer, blocking up to block_ms. */
+int mxq_read(struct cache *c, struct arena *a, const char *consumer,
+    int count, int block_ms, struct mxq_entry **out, size_t *n,
+    struct gacp_err *err);
+/* Claim entries idle for more than min_idle_ms (their worker died). */
+int mxq_autoclaim(struct cache *c, struct arena *a, const char *consumer,
+    long long min_idle_ms, int count, struct mxq_entry **out, size_t *n,
+    struct gacp_err *err);
+/* Fill deliveries of entries from XPENDING. */
+int mxq_delivery_counts(struct cache *c, struct arena *a,
+    struct mxq_entry *entries, size_t n, struct gacp_err *err);
+int mxq_ack(struct cache *c, struct arena *a, const char *id,
+    struct gacp_err *err);
+/* Move an entry to the dead-letter stream with its error, then ack it. */
+int mxq_deadletter(struct cache *c, struct arena *a,
+    const struct mxq_entry *e, const char *error, struct gacp_err *err);
+/* Queue length and age of the oldest pending entry (ms; 0 if none). */
+int mxq_stats(struct cache *c, struct arena *a, long long *length,
+    long long *pending, long long *oldest_pending_ms, struct gacp_err *err);
+
+#endif

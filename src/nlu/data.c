@@ -381,10 +381,13 @@ nlu_dataset_load_tsv(struct nlu_dataset *ds, const char *buf, size_t len,
 		text = xstrndup(line, (size_t)(tab - line));
 		intent = xstrndup(tab + 1, llen - (size_t)(tab - line) - 1);
 		rc = nlu_dataset_add(ds, text, intent, NULL, 0, err);
-		if (rc != 0)
-			gacp_err_set(err, rc, err ? err->code : "nlu_bad_tsv",
-			    "line %zu: %s", lineno,
-			    err ? err->msg : "bad example");
+		if (rc != 0 && err != NULL) {
+			char msg[sizeof(err->msg)], code[sizeof(err->code)];
+
+			memcpy(msg, err->msg, sizeof(msg));
+			memcpy(code, err->code, sizeof(code));
+			gacp_err_set(err, rc, code, "line %zu: %s", lineno, msg);
+		}
 		free(text);
 		free(intent);
 	}

@@ -91,10 +91,12 @@ add_item(struct yctx *c, enum item_kind kind, const char *name,
 		break;
 	}
 	if (rc != 0 && err != NULL) {
-		char msg[sizeof(err->msg)];
+		char msg[sizeof(err->msg)], code[sizeof(err->code)];
 
+		/* Copies: gacp_err_set writes the buffers it would read. */
 		memcpy(msg, err->msg, sizeof(msg));
-		gacp_err_set(err, rc, err->code, "line %zu: %s", line, msg);
+		memcpy(code, err->code, sizeof(code));
+		gacp_err_set(err, rc, code, "line %zu: %s", line, msg);
 	}
 	free(plain);
 	nlu_ent_ann_free(ents, n_ents);

@@ -69,7 +69,8 @@ static const struct rule rules[] = {
 	{ R_DATE_DMY, "date",
 	  NB "(\\d{1,2})[/.](\\d{1,2})[/.](\\d{4}|\\d{2})" NA },
 	{ R_DATE_D_MONTH_Y, "date",
-	  NB "(?:วันที่\\s*)?(\\d{1,2})(?:st|nd|rd|th)?\\s*(?:of\\s+)?"
+	  "(?:วันที่\\s*)?(?<![\\p{Latin}\\p{N}_])(\\d{1,2})(?:st|nd|rd|th)?"
+	  "\\s*(?:of\\s+)?"
 	  "(?:" EN_MONTH "|" TH_MONTH ")(?![\\p{Latin}])"
 	  "(?:,?\\s*(?:พ\\.ศ\\.|ค\\.ศ\\.|ปี)?\\s*(\\d{4}|\\d{2})(?!\\p{N}))?" },
 	{ R_DATE_MONTH_D_Y, "date",
@@ -176,6 +177,13 @@ fold_utf8(const char *s, size_t len)
 		size_t n = utf8_decode(s + i, len - i, &c);
 
 		if (n == 0) {
+			i++;
+			continue;
+		}
+		/* Runs of whitespace count as one space. */
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			if (b.len > 0 && b.data[b.len - 1] != ' ')
+				buf_putc(&b, ' ');
 			i++;
 			continue;
 		}

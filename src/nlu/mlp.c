@@ -363,15 +363,21 @@ nlu_mlp_train(const struct nlu_mlp_train_opts *o, const struct nlu_mlp_data *d,
     uint32_t dim, uint32_t n_out, float *params)
 {
 	struct trainer t;
-	size_t *order, i, e, total_steps, step = 0;
-	uint32_t batch = o->batch ? o->batch : 1;
+	size_t *order, i, e, total_steps, step = 0, steps_per_epoch;
+	uint32_t batch = o->batch ? o->batch : 1, epochs;
 
 	trainer_init(&t, o, dim, n_out, params);
 	order = xmalloc((d->n ? d->n : 1) * sizeof(*order));
 	for (i = 0; i < d->n; i++)
 		order[i] = i;
-	total_steps = (size_t)o->epochs * ((d->n + batch - 1) / batch);
-	for (e = 0; e < o->epochs; e++) {
+	epochs = o->epochs;
+	steps_per_epoch = (d->n + batch - 1) / batch;
+	if (steps_per_epoch > 0 && (size_t)epochs * steps_per_epoch <
+	    o->min_steps)
+		epochs = (uint32_t)((o->min_steps + steps_per_epoch - 1) /
+		    steps_per_epoch);
+	total_steps = (size_t)epochs * steps_per_epoch;
+	for (e = 0; e < epochs; e++) {
 		/* Fisher-Yates with the run's own generator. */
 		for (i = d->n; i > 1; i--) {
 			size_t j = (size_t)(nlu_rng_next(&t.rng) % i), tmp;

@@ -50,6 +50,8 @@ struct nlu_mlp_data {
 struct nlu_mlp_train_opts {
 	uint32_t hidden;          /* hidden units, multiple of NLU_MLP_LANES */
 	uint32_t epochs;
+	uint32_t min_steps;       /* at least this many Adam steps: small data
+	                           * sets get more epochs */
 	uint32_t batch;           /* examples per Adam step */
 	float    lr;              /* peak learning rate */
 	float    dropout_in;      /* probability of dropping an input feature */

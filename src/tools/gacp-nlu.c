@@ -3,7 +3,10 @@
  *   gacp-nlu train --data FILE --out MODEL [--lang LANG] [--seed N]
  *                  [--valid FILE] [--members N] [--hidden N] [--epochs N]
  *                  [--dim-log2 N] [--threads N] [--synth-oos N]
- *                  [--threshold T] [--ambiguity A]
+ *                  [--threshold T] [--ambiguity A] [--lr R] [--batch N]
+ *                  [--dropout-in P] [--dropout-hidden P]
+ *                  [--label-smoothing E] [--char-weight W]
+ *                  [--char-min N] [--char-max N]
  *   gacp-nlu eval  --model MODEL --data FILE [--json] [--threshold T]
  *   gacp-nlu parse --model MODEL [--now EPOCH] TEXT
  *   gacp-nlu bench --model MODEL --data FILE [--iterations N] [--json]
@@ -33,6 +36,8 @@ struct args {
 	long        members, hidden, epochs, dim_log2, threads, synth_oos;
 	long        iterations;
 	double      threshold, ambiguity;
+	double      lr, dropout_in, dropout_hidden, smoothing, char_weight;
+	long        char_min, char_max, batch;
 	long long   now;
 	int         json;
 };
@@ -56,6 +61,10 @@ usage(void)
 	    "[--dim-log2 N] [--threads N]\n"
 	    "                      [--synth-oos N] [--threshold T] "
 	    "[--ambiguity A]\n"
+	    "                      [--lr R] [--batch N] [--dropout-in P] "
+	    "[--dropout-hidden P]\n"
+	    "                      [--label-smoothing E] [--char-weight W] "
+	    "[--char-min N] [--char-max N]\n"
 	    "       gacp-nlu eval --model MODEL --data FILE [--json] "
 	    "[--threshold T]\n"
 	    "       gacp-nlu parse --model MODEL [--now EPOCH] TEXT\n"
@@ -74,6 +83,9 @@ parse_args(int argc, char **argv, struct args *a)
 	a->members = a->hidden = a->epochs = a->dim_log2 = -1;
 	a->threads = a->synth_oos = -1;
 	a->threshold = a->ambiguity = -1.0;
+	a->lr = a->dropout_in = a->dropout_hidden = a->smoothing = -1.0;
+	a->char_weight = -1.0;
+	a->char_min = a->char_max = a->batch = -1;
 	a->iterations = 20000;
 	for (i = 2; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -117,6 +129,14 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--threshold", threshold, strtod(v, &end))
 		OPT_NUM("--ambiguity", ambiguity, strtod(v, &end))
 		OPT_NUM("--now", now, strtoll(v, &end, 10))
+		OPT_NUM("--lr", lr, strtod(v, &end))
+		OPT_NUM("--dropout-in", dropout_in, strtod(v, &end))
+		OPT_NUM("--dropout-hidden", dropout_hidden, strtod(v, &end))
+		OPT_NUM("--label-smoothing", smoothing, strtod(v, &end))
+		OPT_NUM("--char-weight", char_weight, strtod(v, &end))
+		OPT_NUM("--char-min", char_min, strtol(v, &end, 10))
+		OPT_NUM("--char-max", char_max, strtol(v, &end, 10))
+		OPT_NUM("--batch", batch, strtol(v, &end, 10))
 #undef OPT_STR
 #undef OPT_NUM
 		if (strcmp(o, "--json") == 0) {
@@ -189,6 +209,22 @@ cmd_train(const struct args *a)
 		o.threshold = (float)a->threshold;
 	if (a->ambiguity >= 0.0)
 		o.ambiguity = (float)a->ambiguity;
+	if (a->lr > 0.0)
+		o.mlp.lr = (float)a->lr;
+	if (a->dropout_in >= 0.0)
+		o.mlp.dropout_in = (float)a->dropout_in;
+	if (a->dropout_hidden >= 0.0)
+		o.mlp.dropout_hidden = (float)a->dropout_hidden;
+	if (a->smoothing >= 0.0)
+		o.mlp.label_smoothing = (float)a->smoothing;
+	if (a->char_weight >= 0.0)
+		o.feat.char_weight = (float)a->char_weight;
+	if (a->char_min > 0)
+		o.feat.char_min = (uint32_t)a->char_min;
+	if (a->char_max > 0)
+		o.feat.char_max = (uint32_t)a->char_max;
+	if (a->batch > 0)
+		o.mlp.batch = (uint32_t)a->batch;
 
 	if (nlu_dataset_load_file(&train, a->data, NLU_DATA_AUTO, &err) != 0)
 		goto fail;

@@ -1,0 +1,330 @@
+/* test_nlu_model.c - NLU training determinism, model file round trip and
+ * refusal of damaged files, parse JSON, and the demo bot's accuracy on
+ * examples it never trained on. */
+#include "tests.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nlu/eval.h"
+#include "nlu/model.h"
+#include "nlu/parse.h"
+
+/* Small bilingual data: three intents, English and Thai. */
+static const char *const rows[][2] = {
+	{ "hello", "greet" }, { "hi there", "greet" }, { "good morning", "greet" },
+	{ "hey", "greet" }, { "สวัสดีครับ", "greet" }, { "หวัดดีค่ะ", "greet" },
+	{ "สวัสดีตอนเช้า", "greet" }, { "ดีจ้า", "greet" },
+	{ "what is the fee", "fee" }, { "how much does it cost", "fee" },
+	{ "price please", "fee" }, { "is it free", "fee" },
+	{ "ค่าธรรมเนียมเท่าไหร่", "fee" }, { "ราคาเท่าไร", "fee" },
+	{ "เสียเงินไหม", "fee" }, { "กี่บาทครับ", "fee" },
+	{ "book an inspection", "inspect" }, { "schedule a farm visit", "inspect" },
+	{ "when can the inspector come", "inspect" }, { "audit my farm", "inspect" },
+	{ "นัดตรวจฟาร์ม", "inspect" }, { "ขอนัดตรวจประเมิน", "inspect" },
+	{ "เจ้าหน้าที่มาตรวจวันไหน", "inspect" }, { "จองคิวตรวจ", "inspect" },
+};
+
+static void
+small_data(struct nlu_dataset *ds)
+{
+	size_t i;
+
+	nlu_dataset_init(ds);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		CU_ASSERT_FATAL(nlu_dataset_add(ds, rows[i][0], rows[i][1], NULL,
+		    0, NULL) == 0);
+	nlu_dataset_add_regex(ds, "application_number", "GACP-\\d{4}-\\d{6}");
+}
+
+static void
+small_opts(struct nlu_train_opts *o, uint64_t seed, uint32_t threads)
+{
+	nlu_train_opts_default(o);
+	o->seed = seed;
+	o->threads = threads;
+	o->members = 2;
+	o->mlp.hidden = 16;
+	o->mlp.epochs = 20;
+	o->feat.dim_log2 = 12;
+	o->holdout = 0.25;
+}
+
+static struct nlu_model *
+train_small(uint64_t seed, uint32_t threads)
+{
+	struct nlu_dataset ds;
+	struct nlu_train_opts o;
+	struct nlu_model *m = NULL;
+	struct gacp_err err;
+
+	small_data(&ds);
+	small_opts(&o, seed, threads);
+	gacp_err_clear(&err);
+	CU_ASSERT(nlu_model_train(&ds, NULL, &o, &m, NULL, &err) == 0);
+	nlu_dataset_cleanup(&ds);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	return m;
+}
+
+static void
+test_determinism(void)
+{
+	struct nlu_model *a = train_small(42, 1), *b = train_small(42, 2);
+	struct nlu_model *c = train_small(43, 2);
+
+	/* Same seed: byte-identical, whatever the thread count. */
+	CU_ASSERT_EQUAL_FATAL(a->image_bytes, b->image_bytes);
+	CU_ASSERT(memcmp(a->image, b->image, a->image_bytes) == 0);
+	/* Another seed: other weights. */
+	CU_ASSERT_EQUAL(a->image_bytes, c->image_bytes);
+	CU_ASSERT(memcmp(a->sha256, c->sha256, 32) != 0);
+	CU_ASSERT_EQUAL(a->n_labels, 3);
+	CU_ASSERT_EQUAL(a->oos_label, -1);
+	nlu_model_free(a);
+	nlu_model_free(b);
+	nlu_model_free(c);
+}
+
+static void
+test_too_few_intents(void)
+{
+	struct nlu_dataset ds;
+	struct nlu_train_opts o;
+	struct nlu_model *m = NULL;
+	struct gacp_err err;
+
+	nlu_dataset_init(&ds);
+	nlu_dataset_add(&ds, "hello", "greet", NULL, 0, NULL);
+	nlu_dataset_add(&ds, "hi", "greet", NULL, 0, NULL);
+	small_opts(&o, 1, 1);
+	CU_ASSERT_EQUAL(nlu_model_train(&ds, NULL, &o, &m, NULL, &err),
+	    GACP_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.code, "nlu_too_few_intents");
+	CU_ASSERT_PTR_NULL(m);
+	nlu_dataset_cleanup(&ds);
+}
+
+static char *
+tmp_path(const char *name)
+{
+	char *p = malloc(256);
+
+	snprintf(p, 256, "/tmp/gacp-nlu-test-%ld-%s", (long)getpid(), name);
+	return p;
+}
+
+static void
+write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	CU_ASSERT_FATAL(f != NULL);
+	CU_ASSERT(fwrite(data, 1, len, f) == len);
+	fclose(f);
+}
+
+static void
+test_round_trip(void)
+{
+	struct nlu_model *m = train_small(7, 2), *l = NULL;
+	struct nlu_scratch s1, s2;
+	struct gacp_err err;
+	char *path = tmp_path("rt.model");
+	const char *q = "ราคาเท่าไหร่ครับ";
+	uint32_t i;
+
+	CU_ASSERT_FATAL(nlu_model_save(m, path, &err) == 0);
+	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
+	CU_ASSERT(l->mapped);
+	CU_ASSERT(memcmp(m->sha256, l->sha256, 32) == 0);
+	CU_ASSERT_EQUAL(l->n_labels, m->n_labels);
+	for (i = 0; i < l->n_labels; i++)
+		CU_ASSERT_STRING_EQUAL(l->labels[i], m->labels[i]);
+	CU_ASSERT_EQUAL(l->threshold, m->threshold);
+	CU_ASSERT_EQUAL(l->temperature, m->temperature);
+	CU_ASSERT_EQUAL(l->entity_spec.n_rx, 1);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s1, NULL) == 0);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s2, NULL) == 0);
+	CU_ASSERT(nlu_model_score(m, &s1, q, strlen(q), NULL) == 0);
+	CU_ASSERT(nlu_model_score(l, &s2, q, strlen(q), NULL) == 0);
+	CU_ASSERT(memcmp(s1.probs, s2.probs, m->n_labels * sizeof(float)) == 0);
+	nlu_scratch_cleanup(&s1);
+	nlu_scratch_cleanup(&s2);
+	nlu_model_free(l);
+	nlu_model_free(m);
+	unlink(path);
+	free(path);
+}
+
+static void
+expect_refused(const char *path, const void *img, size_t len,
+    const char *code)
+{
+	struct nlu_model *l = NULL;
+	struct gacp_err err;
+
+	write_file(path, img, len);
+	gacp_err_clear(&err);
+	CU_ASSERT_NOT_EQUAL(nlu_model_load(path, &l, &err), 0);
+	CU_ASSERT_PTR_NULL(l);
+	CU_ASSERT_STRING_EQUAL(err.code, code);
+	CU_ASSERT(err.msg[0] != '\0');
+}
+
+static void
+test_damaged_refused(void)
+{
+	struct nlu_model *m = train_small(9, 1), *l = NULL;
+	char *path = tmp_path("bad.model");
+	unsigned char *img = malloc(m->image_bytes);
+	struct gacp_err err;
+
+	/* Truncated anywhere: header, metadata, weights. */
+	expect_refused(path, m->image, 10, "nlu_model_corrupt");
+	expect_refused(path, m->image, 100, "nlu_model_corrupt");
+	expect_refused(path, m->image, m->image_bytes - 1, "nlu_model_corrupt");
+	/* One flipped bit in the weights: checksum mismatch. */
+	memcpy(img, m->image, m->image_bytes);
+	img[m->image_bytes - 5] ^= 0x10;
+	expect_refused(path, img, m->image_bytes, "nlu_model_corrupt");
+	/* Bad magic. */
+	memcpy(img, m->image, m->image_bytes);
+	img[0] = 'X';
+	expect_refused(path, img, m->image_bytes, "nlu_model_corrupt");
+	/* Unknown format version. */
+	memcpy(img, m->image, m->image_bytes);
+	img[8] = 99;
+	expect_refused(path, img, m->image_bytes, "nlu_model_version");
+	/* Missing file. */
+	unlink(path);
+	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EIO);
+	/* A failed save leaves no file behind. */
+	CU_ASSERT_EQUAL(nlu_model_save(m, "/nonexistent-dir/x.model", &err),
+	    GACP_EIO);
+	free(img);
+	free(path);
+	nlu_model_free(m);
+}
+
+static void
+test_parse_json(void)
+{
+	struct nlu_model *m = train_small(5, 2);
+	struct nlu_parser p;
+	struct nlu_parse_opts po;
+	struct gacp_err err;
+	struct buf out;
+	const char *q = "ค่าธรรมเนียมเท่าไหร่ GACP-2026-000123";
+	float conf;
+
+	buf_init(&out);
+	CU_ASSERT_FATAL(nlu_parser_init(&p, &err) == 0);
+	nlu_parse_opts_default(&po);
+	po.now = 1773118800;
+	po.threshold = 0.0f;
+	po.ambiguity = 0.0f;
+	CU_ASSERT_FATAL(nlu_parse(&p, m, q, strlen(q), &po, &err) == 0);
+	CU_ASSERT_STRING_EQUAL(nlu_parse_intent(&p, m, &conf), "fee");
+	nlu_parse_json(&p, m, q, strlen(q), &out);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\"intent\":{\"name\":\"fee\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\"entity\":\"application_number\""
+	    ",\"start\":21,\"end\":37"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\"intent_ranking\":[{\"name\":"
+	    "\"fee\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\"language\":\"th\""));
+	/* Above any reachable confidence: nlu_fallback, ranking kept. */
+	po.threshold = 1.01f;
+	CU_ASSERT_FATAL(nlu_parse(&p, m, q, strlen(q), &po, &err) == 0);
+	buf_reset(&out);
+	nlu_parse_json(&p, m, q, strlen(q), &out);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\"intent\":{\"name\":"
+	    "\"nlu_fallback\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "{\"name\":\"fee\""));
+	/* Invalid UTF-8 is refused. */
+	CU_ASSERT_EQUAL(nlu_parse(&p, m, "\xc3", 1, &po, &err), GACP_EINVAL);
+	nlu_parser_cleanup(&p);
+	buf_cleanup(&out);
+	nlu_model_free(m);
+}
+
+static char *
+data_path(const char *rel)
+{
+	const char *src = getenv("srcdir");
+	char *p = malloc(1024);
+
+	/* automake's test harness exports srcdir (the tests' directory). */
+	snprintf(p, 1024, "%s/%s", src ? src : ".", rel);
+	if (access(p, R_OK) != 0)
+		snprintf(p, 1024, "%s/../../%s", src ? src : ".", rel);
+	return p;
+}
+
+static void
+test_demo_bot(void)
+{
+	struct nlu_dataset all, kept, held, para;
+	struct nlu_train_opts o;
+	struct nlu_model *m = NULL;
+	struct nlu_eval ev;
+	struct gacp_err err;
+	char *yml = data_path("doc/examples/demo-bot/nlu.yml");
+	char *tsv = data_path("tests/data/demo-bot-paraphrases.tsv");
+
+	nlu_dataset_init(&all);
+	nlu_dataset_init(&kept);
+	nlu_dataset_init(&held);
+	nlu_dataset_init(&para);
+	gacp_err_clear(&err);
+	CU_ASSERT_FATAL(nlu_dataset_load_file(&all, yml, NLU_DATA_AUTO,
+	    &err) == 0);
+	CU_ASSERT_FATAL(nlu_dataset_load_file(&para, tsv, NLU_DATA_AUTO,
+	    &err) == 0);
+	CU_ASSERT(all.n_ex >= 9 * 50);
+
+	/* >= 95 % on a split held back from the bot's own data (no fallback
+	 * counted as right: threshold 0). */
+	nlu_dataset_split(&all, 0.2, 11, &kept, &held);
+	nlu_train_opts_default(&o);
+	o.members = 2;
+	CU_ASSERT_FATAL(nlu_model_train(&kept, NULL, &o, &m, NULL, &err) == 0);
+	CU_ASSERT_FATAL(nlu_eval_run(m, &held, 0.0f, 0.0f, &ev, &err) == 0);
+	CU_ASSERT(ev.in_scope_accuracy >= 0.95);
+	nlu_eval_cleanup(&ev);
+	nlu_model_free(m);
+
+	/* Paraphrases it never saw, with the model's own thresholds. */
+	CU_ASSERT_FATAL(nlu_model_train(&all, NULL, &o, &m, NULL, &err) == 0);
+	CU_ASSERT_FATAL(nlu_eval_run(m, &para, -1.0f, -1.0f, &ev, &err) == 0);
+	CU_ASSERT(ev.examples >= 50);
+	CU_ASSERT(ev.in_scope_accuracy >= 0.9);
+	nlu_eval_cleanup(&ev);
+	nlu_model_free(m);
+
+	nlu_dataset_cleanup(&all);
+	nlu_dataset_cleanup(&kept);
+	nlu_dataset_cleanup(&held);
+	nlu_dataset_cleanup(&para);
+	free(yml);
+	free(tsv);
+}
+
+void
+test_nlu_model_register(void)
+{
+	static const struct test_case cases[] = {
+		{ "training is deterministic", test_determinism },
+		{ "too few intents refused", test_too_few_intents },
+		{ "model file round trip", test_round_trip },
+		{ "corrupt and truncated files refused", test_damaged_refused },
+		{ "parse json shape and fallback", test_parse_json },
+		{ "demo bot held-out and paraphrases", test_demo_bot },
+		{ NULL, NULL },
+	};
+
+	tests_add_suite("nlu_model", cases);
+}

@@ -9,10 +9,12 @@
  * made current while tokens signed with the old one live out their hour.
  *
  * Why verification does not rely on libjwt's jwt_decode():
- *   - libjwt 1.x picks the algorithm from the token's own header, and a
- *     token with "alg":"none" has been accepted by jwt_decode() in 1.x
- *     releases (the textbook JWT downgrade, RFC 8725 §2.1/§3.1); we read
- *     the header ourselves and accept exactly "HS256";
+ *   - libjwt 1.x takes the algorithm from the token's own header.  1.10
+ *     refuses "none" when given a key, but accepts an HS384/HS512 token
+ *     made with the same secret (checked by hand on Debian 12's 1.10.2),
+ *     and ARCHITECTURE §5 says the alg must be the configured one (RFC 8725
+ *     §3.1: never let the token choose); we read the header ourselves, before
+ *     any key is used, and accept exactly "HS256";
  *   - jwt_decode() takes one key; key rotation needs the kid to choose it,
  *     and a header without a kid or with an unknown kid must fail;
  *   - libjwt 1.x compares the base64 text of the MAC with a string compare;

@@ -45,7 +45,7 @@ test_roles(void)
 
 	for (i = 0; i < RBAC_ROLE_COUNT; i++) {
 		CU_ASSERT_TRUE(rbac_role_from_string(rbac_role_name((enum rbac_role)i), &r));
-		CU_ASSERT_EQUAL(r, i);
+		CU_ASSERT_EQUAL((int)r, i);
 	}
 	CU_ASSERT_STRING_EQUAL(rbac_role_name(RBAC_ROLE_TENANT_OWNER), "tenant_owner");
 	CU_ASSERT_STRING_EQUAL(rbac_role_name(RBAC_ROLE_COUNT), "unknown");

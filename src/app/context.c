@@ -5,6 +5,8 @@
 #include "common/xmalloc.h"
 #include "security/crypto.h"
 #include "security/keyring.h"
+#include "security/password.h"
+#include "security/token.h"
 #include "messenger/channel.h"
 
 #include <string.h>
@@ -71,6 +73,10 @@ gacp_ctx_init(struct gacp_ctx *app, const char *program,
 	    (rc = crypto_keyring_load(config_get(cfg, "security.master_key_file",
 	    NULL), &app->master_keys, err)) != GACP_OK)
 		return rc;
+	if (config_get(cfg, "security.jwt_keys_file", NULL) != NULL &&
+	    (rc = token_keyring_load(config_get(cfg, "security.jwt_keys_file",
+	    NULL), &app->jwt_keys, err)) != GACP_OK)
+		return rc;
 	app->channel_cache = mx_channel_cache_new(1000 * config_get_int(cfg,
 	    "messenger.channel_cache_ttl_ms", 5000));
 	app->started_us = 0;
@@ -91,6 +97,11 @@ gacp_ctx_cleanup(struct gacp_ctx *app)
 	buf_cleanup(&app->out);
 	mx_channel_cache_free(app->channel_cache);
 	app->channel_cache = NULL;
+	keyring_free(app->jwt_keys);
+	app->jwt_keys = NULL;
+	password_hasher_cleanup(app->hasher);
+	free(app->hasher);
+	app->hasher = NULL;
 	keyring_free(app->master_keys);
 	app->master_keys = NULL;
 	config_cleanup(&app->cfg);

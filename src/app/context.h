@@ -28,6 +28,8 @@
 struct metrics;
 struct keyring;
 struct mx_channel_cache;
+struct password_hasher;
+struct principal;
 
 struct gacp_ctx {
 	const char         *program;       /* "gacp-api", "gacp-worker", … */
@@ -46,6 +48,11 @@ struct gacp_ctx {
 	                                    * (security.master_key_file), or
 	                                    * NULL when not configured */
 	struct mx_channel_cache *channel_cache; /* webhook page lookups */
+	struct keyring     *jwt_keys;      /* access-token signing keys
+	                                    * (security.jwt_keys_file), or
+	                                    * NULL when not configured */
+	struct password_hasher *hasher;    /* bcrypt; made at first use
+	                                    * (tenancy_hasher), else NULL */
 };
 
 struct request_ctx {
@@ -56,6 +63,8 @@ struct request_ctx {
 	const struct route    *route;
 	const char            *tenant_id;  /* once authenticated, else NULL */
 	const char            *actor_id;   /* user or API key id, else NULL */
+	const struct principal *principal; /* the authenticated caller
+	                                    * (tenancy/tenancy.h), else NULL */
 };
 
 /* Load configuration (config_path NULL: config_default_path()), open logs

@@ -239,6 +239,34 @@ db_begin(struct db *db, struct arena *a, const char *tenant_id,
 }
 
 int
+db_set_tenant(struct db *db, struct arena *a, const char *tenant_id,
+    struct gacp_err *err)
+{
+	PGresult *res;
+	const char *params[1];
+
+	if (!db->in_tx)
+		return gacp_err_set(err, GACP_EINTERNAL, "internal",
+		    "no transaction to bind to a tenant");
+	params[0] = tenant_id ? tenant_id : "";
+	return db_exec(db, a, "SELECT set_config('app.tenant_id', $1, true)",
+	    1, params, &res, err);
+}
+
+int
+db_set_platform_admin(struct db *db, struct arena *a, struct gacp_err *err)
+{
+	PGresult *res;
+
+	if (!db->in_tx)
+		return gacp_err_set(err, GACP_EINTERNAL, "internal",
+		    "no transaction for the platform scope");
+	return db_exec(db, a,
+	    "SELECT set_config('app.platform_admin', 'on', true)", 0, NULL,
+	    &res, err);
+}
+
+int
 db_commit(struct db *db, struct arena *a, struct gacp_err *err)
 {
 	PGresult *res;

@@ -52,6 +52,15 @@ int  db_exec(struct db *db, struct arena *a, const char *sql, int nparams,
  * (policies then match nothing). */
 int  db_begin(struct db *db, struct arena *a, const char *tenant_id,
     struct gacp_err *err);
+/* Re-bind the open transaction to another tenant (NULL: none), e.g. to
+ * create a new tenant's first user in the same transaction. */
+int  db_set_tenant(struct db *db, struct arena *a, const char *tenant_id,
+    struct gacp_err *err);
+/* Set app.platform_admin = 'on' for the open transaction: the tenants
+ * policy then shows every tenant (platform administrators only; the caller
+ * has checked who is asking).  Other tables keep app.tenant_id. */
+int  db_set_platform_admin(struct db *db, struct arena *a,
+    struct gacp_err *err);
 int  db_commit(struct db *db, struct arena *a, struct gacp_err *err);
 /* Roll back if a transaction is open; safe to call anytime. */
 void db_rollback(struct db *db, struct arena *a);

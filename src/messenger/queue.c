@@ -80,6 +80,23 @@ mxq_ensure_group(struct cache *c, struct arena *a, struct gacp_err *err)
 	int rc;
 
 	gacp_err_clear(&e2);
+	/* Ask first, so the normal case logs no BUSYGROUP error reply. */
+	rc = cache_command(c, a, &r, &e2, "XINFO GROUPS %s", MXQ_STREAM);
+	if (rc == GACP_OK && r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+		size_t i, f;
+		for (i = 0; i < r->elements; i++) {
+			redisReply *g = r->element[i];
+			for (f = 0; g->type == REDIS_REPLY_ARRAY && f + 1 < g->elements; f += 2)
+				if (strcmp(g->element[f]->str, "name") == 0 &&
+				    strcmp(g->element[f + 1]->str, MXQ_GROUP) == 0)
+					return GACP_OK;
+		}
+	}
+	if (rc == GACP_EUNAVAIL) {
+		if (err)
+			*err = e2;
+		return rc;
+	}
 	rc = cache_command(c, a, &r, &e2, "XGROUP CREATE %s %s 0 MKSTREAM",
 	    MXQ_STREAM, MXQ_GROUP);
 	if (rc == GACP_OK)
@@ -241,5 +258,56 @@ mxq_stats(struct cache *c, struct arena *a, long long *length,
 			*oldest_pending_ms = now_ms > id_ms ? now_ms - id_ms : 0;
 		}
 	}
+	return GACP_OK;
+}
+
+/* Token bucket in one hash {t: tokens, ts: last refill ms}.  Tokens may go
+ * negative: each caller reserves its slot and waits its turn, so callers
+ * are paced in arrival order. */
+static const char pace_script[] =
+    "local rate = tonumber(ARGV[1])\n"
+    "local burst = tonumber(ARGV[2])\n"
+    "local now = tonumber(ARGV[3])\n"
+    "local b = redis.call('HMGET', KEYS[1], 't', 'ts')\n"
+    "local tokens = tonumber(b[1]) or burst\n"
+    "local ts = tonumber(b[2]) or now\n"
+    "if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) end\n"
+    "tokens = tokens - 1\n"
+    "local wait = 0\n"
+    "if tokens < 0 then wait = math.ceil(-tokens * 1000 / rate) end\n"
+    "redis.call('HSET', KEYS[1], 't', tostring(tokens), 'ts', tostring(math.max(now, ts)))\n"
+    "redis.call('PEXPIRE', KEYS[1], 60000)\n"
+    "return wait\n";
+
+int
+mxq_pace(struct cache *c, struct arena *a, const char *tenant_id,
+    const char *page_id, int rate_per_s, int burst, long *wait_ms,
+    struct gacp_err *err)
+{
+	char key[160], rate[16], cap[16], now[24];
+	const char *argv[7];
+	size_t lens[7];
+	redisReply *r;
+	int i, rc;
+
+	*wait_ms = 0;
+	snprintf(key, sizeof(key), "gacp:{%s}:pace:%s", tenant_id, page_id);
+	snprintf(rate, sizeof(rate), "%d", rate_per_s > 0 ? rate_per_s : 250);
+	snprintf(cap, sizeof(cap), "%d", burst > 0 ? burst : 250);
+	snprintf(now, sizeof(now), "%lld", (long long)(util_wall_us() / 1000));
+	argv[0] = "EVAL";
+	argv[1] = pace_script;
+	argv[2] = "1";
+	argv[3] = key;
+	argv[4] = rate;
+	argv[5] = cap;
+	argv[6] = now;
+	for (i = 0; i < 7; i++)
+		lens[i] = strlen(argv[i]);
+	rc = cache_commandv(c, a, 7, argv, lens, &r, err);
+	if (rc != GACP_OK)
+		return rc;
+	if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+		*wait_ms = (long)r->integer;
 	return GACP_OK;
 }

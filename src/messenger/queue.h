@@ -68,6 +68,11 @@ int mxq_ack(struct cache *c, struct arena *a, const char *id,
 /* Move an entry to the dead-letter stream with its error, then ack it. */
 int mxq_deadletter(struct cache *c, struct arena *a,
     const struct mxq_entry *e, const char *error, struct gacp_err *err);
+/* Token bucket per page shared by all workers (Redis): take one send
+ * token; *wait_ms is how long to wait before sending (0: now). */
+int mxq_pace(struct cache *c, struct arena *a, const char *tenant_id,
+    const char *page_id, int rate_per_s, int burst, long *wait_ms,
+    struct gacp_err *err);
 /* Queue length and age of the oldest pending entry (ms; 0 if none). */
 int mxq_stats(struct cache *c, struct arena *a, long long *length,
     long long *pending, long long *oldest_pending_ms, struct gacp_err *err);

@@ -55,5 +55,6 @@ int ctl_migrate(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_channel_add(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_channel_list(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_channel_remove(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_responses_import(struct ctl_ctx *ctl, int argc, char **argv);
 
 #endif

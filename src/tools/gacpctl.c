@@ -18,6 +18,8 @@ const struct ctl_command ctl_commands[] = {
 	    "list a tenant's channels" },
 	{ "channel", "remove", ctl_channel_remove, "--tenant SLUG --id UUID",
 	    "disconnect a channel (soft delete)" },
+	{ "responses", "import", ctl_responses_import, "--tenant SLUG FILE.yml",
+	    "import the bot's responses from a Rasa domain file" },
 };
 const size_t ctl_ncommands = sizeof(ctl_commands) / sizeof(ctl_commands[0]);
 

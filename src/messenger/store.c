@@ -1,0 +1,362 @@
+/* store.c - worker SQL (see store.h).  Parameterised statements only. */
+#include "messenger/store.h"
+#include "common/arena.h"
+#include "common/json.h"
+#include "store/db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+put_json(void *p)
+{
+	json_object_put(p);
+}
+
+int
+mxs_conversation_lock(struct db *db, struct arena *a, const char *tenant_id,
+    const char *channel_id, const char *psid, struct mxs_conversation *out,
+    struct gacp_err *err)
+{
+	const char *p[3] = { tenant_id, channel_id, psid };
+	PGresult *res;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = db_exec(db, a, "INSERT INTO contacts (tenant_id, channel_id, psid) "
+	    "VALUES ($1, $2, $3) ON CONFLICT (tenant_id, channel_id, psid) DO "
+	    "UPDATE SET last_seen_at = now() RETURNING id", 3, p, &res, err);
+	if (rc != GACP_OK)
+		return rc;
+	out->contact_id = arena_strdup(a, PQgetvalue(res, 0, 0));
+	{
+		const char *q[3] = { tenant_id, channel_id, out->contact_id };
+		rc = db_exec(db, a, "INSERT INTO conversations (tenant_id, "
+		    "channel_id, contact_id) VALUES ($1, $2, $3) ON CONFLICT "
+		    "(tenant_id, channel_id, contact_id) DO NOTHING", 3, q, &res,
+		    err);
+		if (rc != GACP_OK)
+			return rc;
+		rc = db_exec(db, a, "SELECT id, status, state::text FROM "
+		    "conversations WHERE tenant_id = $1 AND channel_id = $2 AND "
+		    "contact_id = $3 FOR UPDATE", 3, q, &res, err);
+		if (rc != GACP_OK)
+			return rc;
+	}
+	if (PQntuples(res) != 1)
+		return gacp_err_set(err, GACP_EINTERNAL, "internal",
+		    "conversation row missing after upsert");
+	out->id = arena_strdup(a, PQgetvalue(res, 0, 0));
+	out->status = arena_strdup(a, PQgetvalue(res, 0, 1));
+	out->state = json_tokener_parse(PQgetvalue(res, 0, 2));
+	arena_defer(a, put_json, out->state);
+	return GACP_OK;
+}
+
+static void
+fill_message(struct arena *a, PGresult *res, struct mxs_message *out,
+    bool created)
+{
+	out->id = arena_strdup(a, PQgetvalue(res, 0, 0));
+	out->created_at = arena_strdup(a, PQgetvalue(res, 0, 1));
+	out->status = arena_strdup(a, PQgetvalue(res, 0, 2));
+	out->text = PQgetisnull(res, 0, 3) ? NULL :
+	    arena_strdup(a, PQgetvalue(res, 0, 3));
+	out->payload_json = arena_strdup(a, PQgetvalue(res, 0, 4));
+	out->created = created;
+}
+
+static int
+find_by_key(struct db *db, struct arena *a, const char *tenant_id,
+    const char *channel_id, const char *key, struct mxs_message *out,
+    struct gacp_err *err)
+{
+	const char *p[3] = { tenant_id, channel_id, key };
+	PGresult *res;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = db_exec(db, a, "SELECT m.id, m.created_at::text, m.status, m.text, "
+	    "m.payload::text FROM "
+	    "message_keys k JOIN messages m ON m.tenant_id = k.tenant_id AND "
+	    "m.created_at = k.message_at AND m.id = k.message_id WHERE "
+	    "k.tenant_id = $1 AND k.channel_id = $2 AND k.external_id = $3",
+	    3, p, &res, err);
+	if (rc == GACP_OK && PQntuples(res) == 1)
+		fill_message(a, res, out, false);
+	return rc;
+}
+
+static int
+insert_message(struct db *db, struct arena *a, const char *tenant_id,
+    const char *channel_id, const char *key, const char *const vals[12],
+    struct mxs_message *out, struct gacp_err *err)
+{
+	PGresult *res;
+	int rc;
+
+	/* The key row first: a concurrent duplicate blocks on it and then
+	 * sees the winner's message instead of inserting a second one. */
+	{
+		const char *p[3] = { tenant_id, channel_id, key };
+		rc = db_exec(db, a, "INSERT INTO message_keys (tenant_id, "
+		    "channel_id, external_id, message_id, message_at) VALUES "
+		    "($1, $2, $3, gen_random_uuid(), now()) ON CONFLICT DO NOTHING "
+		    "RETURNING message_id, message_at::text", 3, p, &res, err);
+		if (rc != GACP_OK)
+			return rc;
+	}
+	if (PQntuples(res) == 0)
+		return find_by_key(db, a, tenant_id, channel_id, key, out, err);
+	{
+		const char *p[14];
+		int i;
+		p[0] = PQgetvalue(res, 0, 0);
+		p[1] = PQgetvalue(res, 0, 1);
+		for (i = 0; i < 12; i++)
+			p[2 + i] = vals[i];
+		rc = db_exec(db, a, "INSERT INTO messages (id, created_at, "
+		    "tenant_id, conversation_id, channel_id, contact_id, direction, "
+		    "sender, external_id, reply_to, kind, text, payload, status) "
+		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+		    "coalesce($13::jsonb, '{}'::jsonb), $14) RETURNING id, "
+		    "created_at::text, status, text, payload::text", 14, p, &res,
+		    err);
+	}
+	if (rc == GACP_OK)
+		fill_message(a, res, out, true);
+	return rc;
+}
+
+int
+mxs_inbound_store(struct db *db, struct arena *a, const char *tenant_id,
+    const char *channel_id, const struct mxs_conversation *conv,
+    const char *mid, const char *kind, const char *text,
+    const char *payload_json, int64_t event_ms, struct mxs_message *out,
+    struct gacp_err *err)
+{
+	char event[32];
+	const char *vals[12];
+	PGresult *res;
+	int rc;
+
+	snprintf(event, sizeof(event), "%lld", (long long)event_ms);
+	vals[0] = tenant_id;
+	vals[1] = conv->id;
+	vals[2] = channel_id;
+	vals[3] = conv->contact_id;
+	vals[4] = "in";
+	vals[5] = "contact";
+	vals[6] = mid;
+	vals[7] = NULL;
+	vals[8] = kind;
+	vals[9] = text;
+	vals[10] = payload_json;
+	vals[11] = "received";
+	rc = insert_message(db, a, tenant_id, channel_id, mid, vals, out, err);
+	if (rc != GACP_OK || !out->created)
+		return rc;
+	{
+		const char *p[4] = { tenant_id, out->created_at, out->id, event };
+		rc = db_exec(db, a, "UPDATE messages SET event_at = "
+		    "to_timestamp($4::numeric / 1000) WHERE tenant_id = $1 AND "
+		    "created_at = $2 AND id = $3", 4, p, &res, err);
+	}
+	if (rc == GACP_OK) {
+		const char *p[2] = { tenant_id, conv->id };
+		rc = db_exec(db, a, "UPDATE conversations SET last_inbound_at = "
+		    "now(), last_message_at = now() WHERE tenant_id = $1 AND "
+		    "id = $2", 2, p, &res, err);
+	}
+	return rc;
+}
+
+int
+mxs_inbound_annotate(struct db *db, struct arena *a, const char *tenant_id,
+    const struct mxs_message *m, const char *intent, float confidence,
+    const char *entities_json, const char *language, struct gacp_err *err)
+{
+	char conf[32];
+	const char *p[7];
+	PGresult *res;
+
+	snprintf(conf, sizeof(conf), "%.6f", (double)confidence);
+	p[0] = tenant_id;
+	p[1] = m->created_at;
+	p[2] = m->id;
+	p[3] = intent;
+	p[4] = conf;
+	p[5] = entities_json;
+	p[6] = language;
+	return db_exec(db, a, "UPDATE messages SET intent = $4, confidence = $5, "
+	    "entities = $6::jsonb, language = $7 WHERE tenant_id = $1 AND "
+	    "created_at = $2 AND id = $3", 7, p, &res, err);
+}
+
+int
+mxs_reply_find(struct db *db, struct arena *a, const char *tenant_id,
+    const char *channel_id, const char *inbound_id, struct mxs_message *out,
+    struct gacp_err *err)
+{
+	const char *key = arena_sprintf(a, "reply:%s", inbound_id);
+	return find_by_key(db, a, tenant_id, channel_id, key, out, err);
+}
+
+int
+mxs_reply_create(struct db *db, struct arena *a, const char *tenant_id,
+    const char *channel_id, const struct mxs_conversation *conv,
+    const char *inbound_id, const char *text, const char *payload_json,
+    const char *intent, const char *language, struct mxs_message *out,
+    struct gacp_err *err)
+{
+	const char *key = arena_sprintf(a, "reply:%s", inbound_id);
+	const char *vals[12];
+	PGresult *res;
+	int rc;
+
+	vals[0] = tenant_id;
+	vals[1] = conv->id;
+	vals[2] = channel_id;
+	vals[3] = conv->contact_id;
+	vals[4] = "out";
+	vals[5] = "bot";
+	vals[6] = NULL;
+	vals[7] = inbound_id;
+	vals[8] = "text";
+	vals[9] = text;
+	vals[10] = payload_json;
+	vals[11] = "pending";
+	rc = insert_message(db, a, tenant_id, channel_id, key, vals, out, err);
+	if (rc == GACP_OK && out->created) {
+		const char *p[5] = { tenant_id, out->created_at, out->id, intent,
+		    language };
+		rc = db_exec(db, a, "UPDATE messages SET intent = $4, language = "
+		    "$5 WHERE tenant_id = $1 AND created_at = $2 AND id = $3", 5,
+		    p, &res, err);
+	}
+	return rc;
+}
+
+int
+mxs_reply_finish(struct db *db, struct arena *a, const char *tenant_id,
+    const struct mxs_message *m, const char *status, const char *error_json,
+    long latency_ms, struct gacp_err *err)
+{
+	char latency[24];
+	const char *p[6];
+	PGresult *res;
+
+	snprintf(latency, sizeof(latency), "%ld", latency_ms);
+	p[0] = tenant_id;
+	p[1] = m->created_at;
+	p[2] = m->id;
+	p[3] = status;
+	p[4] = error_json;
+	p[5] = strcmp(status, "sent") == 0 ? latency : NULL;
+	return db_exec(db, a, "UPDATE messages SET status = $4, error = $5::jsonb, "
+	    "latency_ms = $6, sent_at = CASE WHEN $4 = 'sent' THEN now() END "
+	    "WHERE tenant_id = $1 AND created_at = $2 AND id = $3", 6, p, &res,
+	    err);
+}
+
+int
+mxs_conversation_save(struct db *db, struct arena *a, const char *tenant_id,
+    const struct mxs_conversation *conv, const char *status,
+    struct json_object *state, const char *language, struct gacp_err *err)
+{
+	const char *p[5];
+	PGresult *res;
+
+	p[0] = tenant_id;
+	p[1] = conv->id;
+	p[2] = status;
+	p[3] = json_compact(state);
+	p[4] = language;
+	return db_exec(db, a, "UPDATE conversations SET status = $3, state = "
+	    "$4::jsonb, language = coalesce($5, language), last_message_at = "
+	    "now(), handoff_at = CASE WHEN $3 = 'handoff' AND status <> "
+	    "'handoff' THEN now() ELSE handoff_at END WHERE tenant_id = $1 AND "
+	    "id = $2", 5, p, &res, err);
+}
+
+int
+mxs_responses_load(struct db *db, struct arena *a, const char *tenant_id,
+    struct flow_response **out, size_t *n, struct gacp_err *err)
+{
+	const char *p[1] = { tenant_id };
+	PGresult *res;
+	int rc, i;
+
+	*out = NULL;
+	*n = 0;
+	rc = db_exec(db, a, "SELECT id, intent, language, templates::text, "
+	    "quick_replies::text, selection, rr_next, required_slots::text, "
+	    "max_turns FROM responses WHERE tenant_id = $1 AND NOT is_deleted",
+	    1, p, &res, err);
+	if (rc != GACP_OK)
+		return rc;
+	*out = arena_calloc(a, (size_t)PQntuples(res) + 1, sizeof(**out));
+	for (i = 0; i < PQntuples(res); i++) {
+		struct flow_response *r = &(*out)[i];
+		r->id = arena_strdup(a, PQgetvalue(res, i, 0));
+		r->intent = arena_strdup(a, PQgetvalue(res, i, 1));
+		r->language = arena_strdup(a, PQgetvalue(res, i, 2));
+		r->templates = json_tokener_parse(PQgetvalue(res, i, 3));
+		r->quick_replies = json_tokener_parse(PQgetvalue(res, i, 4));
+		r->selection = arena_strdup(a, PQgetvalue(res, i, 5));
+		r->rr_next = atoi(PQgetvalue(res, i, 6));
+		r->required_slots = json_tokener_parse(PQgetvalue(res, i, 7));
+		r->max_turns = atoi(PQgetvalue(res, i, 8));
+		arena_defer(a, put_json, r->templates);
+		arena_defer(a, put_json, r->quick_replies);
+		arena_defer(a, put_json, r->required_slots);
+	}
+	*n = (size_t)PQntuples(res);
+	return GACP_OK;
+}
+
+int
+mxs_response_advance(struct db *db, struct arena *a, const char *tenant_id,
+    const char *response_id, struct gacp_err *err)
+{
+	const char *p[2] = { tenant_id, response_id };
+	PGresult *res;
+
+	return db_exec(db, a, "UPDATE responses SET rr_next = rr_next + 1 "
+	    "WHERE tenant_id = $1 AND id = $2", 2, p, &res, err);
+}
+
+int
+mxs_channel_send_info(struct db *db, struct arena *a, const char *tenant_id,
+    const char *channel_id, const char **status, const char **token_enc,
+    struct gacp_err *err)
+{
+	const char *p[2] = { tenant_id, channel_id };
+	PGresult *res;
+	int rc;
+
+	rc = db_exec(db, a, "SELECT status, page_access_token_enc FROM channels "
+	    "WHERE tenant_id = $1 AND id = $2 AND NOT is_deleted", 2, p, &res,
+	    err);
+	if (rc != GACP_OK)
+		return rc;
+	if (PQntuples(res) != 1)
+		return gacp_err_set(err, GACP_ENOTFOUND, "channel_missing",
+		    "the channel was removed");
+	*status = arena_strdup(a, PQgetvalue(res, 0, 0));
+	*token_enc = arena_strdup(a, PQgetvalue(res, 0, 1));
+	return GACP_OK;
+}
+
+int
+mxs_channel_mark_reauth(struct db *db, struct arena *a, const char *tenant_id,
+    const char *channel_id, const char *error_json, struct gacp_err *err)
+{
+	const char *p[3] = { tenant_id, channel_id, error_json };
+	PGresult *res;
+
+	return db_exec(db, a, "UPDATE channels SET status = 'needs_reauth', "
+	    "last_error = $3::jsonb WHERE tenant_id = $1 AND id = $2 AND "
+	    "status = 'active'", 3, p, &res, err);
+}

@@ -1,0 +1,685 @@
+/* gacp-worker.c - the message worker: queue → conversation → NLU → flow →
+ * Send API → persist → XACK.
+ *
+ * Consumes the Redis Stream gacp:inbound in consumer group "workers"; any
+ * number of worker processes (--processes N, or several hosts) share it.
+ * An entry is acknowledged only after the inbound message, the bot's
+ * reply and the send outcome are committed.  Entries of a worker that
+ * died are reclaimed with XAUTOCLAIM once idle for worker.claim_idle_ms;
+ * an entry delivered worker.max_deliveries (5) times goes to the
+ * dead-letter stream with its error.  Events of one conversation are
+ * serialised by a row lock on the conversation and handled in timestamp
+ * order within a batch.  Processing is idempotent (unique mid, one reply
+ * per inbound message), so a redelivered event changes nothing.
+ */
+#include "app/context.h"
+#include "app/models.h"
+#include "app/routes.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "flow/flow.h"
+#include "http/metrics.h"
+#include "messenger/channel.h"
+#include "messenger/queue.h"
+#include "messenger/sendapi.h"
+#include "messenger/store.h"
+#include "nlu/parse.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WORKER_MAX_PROCESSES 32
+#define WINDOW_24H_MS (24LL * 3600 * 1000)
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+struct worker {
+	struct gacp_ctx       app;
+	struct models        *models;
+	struct nlu_parser     parser;
+	struct mx_send_client send;
+	char                  consumer[96];
+	int                   batch;
+	int                   block_ms;
+	long long             claim_idle_ms;
+	int                   max_deliveries;
+	int                   pace_rate;
+	const char           *handoff_intent;
+};
+
+/* One queued event, parsed. */
+struct event {
+	struct mxq_entry   *entry;
+	struct json_object *json;
+	const char *tenant_id, *channel_id, *page_id, *psid, *mid, *kind;
+	const char *text, *payload;
+	int64_t     timestamp_ms, received_us;
+	struct json_object *attachments;
+};
+
+static void
+put_json(void *p)
+{
+	json_object_put(p);
+}
+
+static int
+event_parse(struct arena *a, struct mxq_entry *e, struct event *ev)
+{
+	struct json_object *j, *v;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->entry = e;
+	j = json_tokener_parse(e->payload);
+	if (j == NULL || !json_object_is_type(j, json_type_object)) {
+		json_object_put(j);
+		return -1;
+	}
+	arena_defer(a, put_json, j);
+	ev->json = j;
+	ev->tenant_id = json_get_str(j, "tenant_id");
+	ev->channel_id = json_get_str(j, "channel_id");
+	ev->page_id = json_get_str(j, "page_id");
+	ev->psid = json_get_str(j, "psid");
+	ev->mid = json_get_str(j, "mid");
+	ev->kind = json_get_str(j, "kind");
+	ev->text = json_get_str(j, "text");
+	ev->payload = json_get_str(j, "payload");
+	json_get_int64(j, "timestamp_ms", &ev->timestamp_ms);
+	json_get_int64(j, "received_us", &ev->received_us);
+	if (json_object_object_get_ex(j, "attachments", &v))
+		ev->attachments = v;
+	if (ev->tenant_id == NULL || !util_uuid_valid(ev->tenant_id) ||
+	    ev->channel_id == NULL || !util_uuid_valid(ev->channel_id) ||
+	    ev->psid == NULL || ev->mid == NULL || ev->kind == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+by_timestamp(const void *x, const void *y)
+{
+	const struct event *a = x, *b = y;
+	return (a->timestamp_ms > b->timestamp_ms) -
+	    (a->timestamp_ms < b->timestamp_ms);
+}
+
+/* NLU of the event's text: intent, confidence, entities (JSON), language. */
+static void
+understand(struct worker *w, struct arena *a, const struct event *ev,
+    const char **intent, float *confidence, struct json_object **entities,
+    const char **language)
+{
+	const struct nlu_model *model = NULL;
+	const char *text = ev->text;
+	struct gacp_err err;
+	struct buf out;
+	struct json_object *res, *v, *i;
+
+	*intent = FLOW_FALLBACK_INTENT;
+	*confidence = 0;
+	*entities = NULL;
+	*language = NULL;
+	if (text == NULL || text[0] == '\0')
+		return;
+	gacp_err_clear(&err);
+	if (models_get(w->models, ev->tenant_id, &model, &err) != GACP_OK) {
+		log_msg(LOG_WARN, "nlu_model_unavailable", "tenant %s: %s",
+		    ev->tenant_id, err.msg);
+		return;
+	}
+	if (nlu_parse(&w->parser, model, text, strlen(text), NULL, &err) != GACP_OK)
+		return;
+	buf_init(&out);
+	nlu_parse_json(&w->parser, model, text, strlen(text), &out);
+	res = json_tokener_parse(out.data);
+	buf_cleanup(&out);
+	if (res == NULL)
+		return;
+	arena_defer(a, put_json, res);
+	if (json_object_object_get_ex(res, "intent", &i)) {
+		if (json_object_object_get_ex(i, "name", &v))
+			*intent = json_object_get_string(v);
+		if (json_object_object_get_ex(i, "confidence", &v))
+			*confidence = (float)json_object_get_double(v);
+	}
+	if (json_object_object_get_ex(res, "entities", &v))
+		*entities = v;
+	*language = json_get_str(res, "language");
+}
+
+static char *
+error_json(struct arena *a, const struct mx_send_result *r, const char *reason)
+{
+	struct buf b;
+	char *s;
+
+	buf_init(&b);
+	buf_printf(&b, "{\"reason\":\"%s\",\"http_status\":%ld,\"code\":%d,"
+	    "\"subcode\":%d,\"attempts\":%d,\"message\":", reason,
+	    r->http_status, r->graph_code, r->graph_subcode, r->attempts);
+	buf_json_str(&b, r->error);
+	buf_putc(&b, '}');
+	s = arena_strndup(a, b.data, b.len);
+	buf_cleanup(&b);
+	return s;
+}
+
+static int
+finish_reply(struct worker *w, struct arena *a, const struct event *ev,
+    const struct mxs_message *reply, const char *status, const char *err_json,
+    long latency_ms, bool reauth, struct gacp_err *err)
+{
+	struct db *db = &w->app.db;
+	int rc;
+
+	if ((rc = db_begin(db, a, ev->tenant_id, err)) != GACP_OK)
+		return rc;
+	rc = mxs_reply_finish(db, a, ev->tenant_id, reply, status, err_json,
+	    latency_ms, err);
+	if (rc == GACP_OK && reauth) {
+		PGresult *res;
+		const char *p[3] = { ev->tenant_id, ev->channel_id, err_json };
+		rc = mxs_channel_mark_reauth(db, a, ev->tenant_id,
+		    ev->channel_id, err_json, err);
+		/* A revoked page token is a security event. */
+		if (rc == GACP_OK)
+			rc = db_exec(db, a, "INSERT INTO audit_log (tenant_id, "
+			    "actor_type, action, outcome, resource_type, "
+			    "resource_id, details) VALUES ($1, 'system', "
+			    "'channel.needs_reauth', 'failure', 'channel', $2, "
+			    "$3::jsonb)", 3, p, &res, err);
+	}
+	if (rc == GACP_OK)
+		rc = db_commit(db, a, err);
+	else
+		db_rollback(db, a);
+	return rc;
+}
+
+/* Send a stored reply; returns 0 once its final status is committed, or
+ * an error to retry the whole event later (reply stays pending). */
+static int
+deliver(struct worker *w, struct arena *a, const struct event *ev,
+    const struct mxs_message *reply, struct gacp_err *err)
+{
+	struct db *db = &w->app.db;
+	const char *status = NULL, *token_enc = NULL;
+	struct json_object *payload, *qr_json = NULL;
+	struct mx_quick_reply *qr = NULL;
+	struct mx_send_result res;
+	size_t nqr = 0, i;
+	char *token = NULL, *body;
+	long wait_ms = 0, latency_ms;
+	int rc;
+
+	if ((rc = db_begin(db, a, ev->tenant_id, err)) != GACP_OK)
+		return rc;
+	rc = mxs_channel_send_info(db, a, ev->tenant_id, ev->channel_id, &status,
+	    &token_enc, err);
+	db_rollback(db, a);
+	if (rc == GACP_ENOTFOUND || (rc == GACP_OK && strcmp(status, "active") != 0)) {
+		memset(&res, 0, sizeof(res));
+		snprintf(res.error, sizeof(res.error), "channel is %s",
+		    rc == GACP_OK ? status : "removed");
+		metrics_counter_add(w->app.metrics, MC_SEND_FAILED, 1);
+		return finish_reply(w, a, ev, reply, "failed",
+		    error_json(a, &res, "channel_unavailable"), 0, false, err);
+	}
+	if (rc != GACP_OK)
+		return rc;
+	/* Messenger's standard messaging window: a RESPONSE may only answer
+	 * within 24 hours of the person's message. */
+	if (util_wall_us() / 1000 - ev->timestamp_ms > WINDOW_24H_MS) {
+		memset(&res, 0, sizeof(res));
+		snprintf(res.error, sizeof(res.error), "older than 24 hours");
+		return finish_reply(w, a, ev, reply, "skipped",
+		    error_json(a, &res, "outside_window"), 0, false, err);
+	}
+	if ((rc = mx_channel_open(w->app.master_keys, a, ev->tenant_id,
+	    ev->channel_id, "page_access_token", token_enc, &token, err)) != GACP_OK)
+		return rc;
+	payload = json_tokener_parse(reply->payload_json ? reply->payload_json : "{}");
+	arena_defer(a, put_json, payload);
+	if (payload != NULL && json_object_object_get_ex(payload, "quick_replies",
+	    &qr_json) && json_object_is_type(qr_json, json_type_array)) {
+		nqr = json_object_array_length(qr_json);
+		qr = arena_calloc(a, nqr ? nqr : 1, sizeof(*qr));
+		for (i = 0; i < nqr; i++) {
+			struct json_object *q = json_object_array_get_idx(qr_json, i);
+			qr[i].title = json_get_str(q, "title");
+			qr[i].payload = json_get_str(q, "payload");
+			if (qr[i].title == NULL || qr[i].payload == NULL)
+				nqr = i;
+		}
+	}
+	if (mxq_pace(&w->app.cache, a, ev->tenant_id, ev->page_id ? ev->page_id :
+	    ev->channel_id, w->pace_rate, w->pace_rate, &wait_ms, err) == GACP_OK &&
+	    wait_ms > 0) {
+		struct timespec ts = { wait_ms / 1000, (wait_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	/* Slow answer: show the typing indicator first. */
+	if (ev->received_us > 0 && util_wall_us() - ev->received_us > 1000000) {
+		char *typing = mx_send_action_body(ev->psid, "typing_on");
+		struct mx_send_result tr;
+		mx_send(&w->send, token, typing, &tr);
+		free(typing);
+	}
+	body = mx_send_text_body(ev->psid, reply->text ? reply->text : "", qr, nqr);
+	mx_send(&w->send, token, body, &res);
+	free(body);
+	explicit_bzero(token, strlen(token));
+	latency_ms = ev->received_us > 0 ?
+	    (long)((util_wall_us() - ev->received_us) / 1000) : 0;
+	switch (res.outcome) {
+	case MX_SEND_OK:
+		metrics_counter_add(w->app.metrics, MC_SEND_OK, 1);
+		return finish_reply(w, a, ev, reply, "sent", NULL, latency_ms,
+		    false, err);
+	case MX_SEND_REAUTH:
+		metrics_counter_add(w->app.metrics, MC_SEND_REAUTH, 1);
+		log_msg(LOG_ERROR, "page_token_invalid", "tenant %s channel %s: "
+		    "Graph code 190; channel marked needs_reauth", ev->tenant_id,
+		    ev->channel_id);
+		return finish_reply(w, a, ev, reply, "failed",
+		    error_json(a, &res, "token_invalid"), 0, true, err);
+	case MX_SEND_FAILED:
+		metrics_counter_add(w->app.metrics, MC_SEND_FAILED, 1);
+		return finish_reply(w, a, ev, reply, "failed",
+		    error_json(a, &res, "permanent_error"), 0, false, err);
+	case MX_SEND_RETRY:
+	default:
+		metrics_counter_add(w->app.metrics, MC_SEND_RETRY, 1);
+		return gacp_err_set(err, GACP_EUNAVAIL, "send_unavailable",
+		    "Send API kept failing (HTTP %ld, code %d): %s",
+		    res.http_status, res.graph_code, res.error);
+	}
+}
+
+static char *
+inbound_payload(struct arena *a, const struct event *ev)
+{
+	struct buf b;
+	char *s;
+
+	buf_init(&b);
+	buf_puts(&b, "{\"payload\":");
+	buf_json_str(&b, ev->payload);
+	if (ev->attachments != NULL) {
+		buf_puts(&b, ",\"attachments\":");
+		buf_puts(&b, json_compact(ev->attachments));
+	}
+	buf_putc(&b, '}');
+	s = arena_strndup(a, b.data, b.len);
+	buf_cleanup(&b);
+	return s;
+}
+
+static char *
+reply_payload(struct arena *a, struct json_object *quick_replies)
+{
+	if (quick_replies == NULL)
+		return arena_strdup(a, "{}");
+	return arena_sprintf(a, "{\"quick_replies\":%s}", json_compact(quick_replies));
+}
+
+static int
+process(struct worker *w, struct arena *a, const struct event *ev,
+    struct gacp_err *err)
+{
+	struct db *db = &w->app.db;
+	struct mxs_conversation conv;
+	struct mxs_message in, reply;
+	struct flow_response *rs = NULL;
+	struct flow_input fin;
+	struct flow_output fout;
+	struct json_object *entities = NULL;
+	const char *intent, *language;
+	float confidence;
+	size_t nrs = 0;
+	unsigned int rnd = 0;
+	int rc;
+
+	if ((rc = db_begin(db, a, ev->tenant_id, err)) != GACP_OK)
+		return rc;
+	if ((rc = mxs_conversation_lock(db, a, ev->tenant_id, ev->channel_id,
+	    ev->psid, &conv, err)) != GACP_OK ||
+	    (rc = mxs_inbound_store(db, a, ev->tenant_id, ev->channel_id, &conv,
+	    ev->mid, ev->kind, ev->text, inbound_payload(a, ev), ev->timestamp_ms,
+	    &in, err)) != GACP_OK ||
+	    (rc = mxs_reply_find(db, a, ev->tenant_id, ev->channel_id, in.id,
+	    &reply, err)) != GACP_OK)
+		goto fail;
+	if (reply.id != NULL) {
+		/* Redelivered: the reply exists.  Finished → nothing to do;
+		 * pending → the send did not complete, try it again. */
+		if ((rc = db_commit(db, a, err)) != GACP_OK)
+			return rc;
+		return strcmp(reply.status, "pending") == 0 ?
+		    deliver(w, a, ev, &reply, err) : GACP_OK;
+	}
+	understand(w, a, ev, &intent, &confidence, &entities, &language);
+	if ((rc = mxs_inbound_annotate(db, a, ev->tenant_id, &in, intent,
+	    confidence, entities ? json_compact(entities) : NULL, language,
+	    err)) != GACP_OK ||
+	    (rc = mxs_responses_load(db, a, ev->tenant_id, &rs, &nrs, err)) != GACP_OK)
+		goto fail;
+	memset(&fin, 0, sizeof(fin));
+	(void)util_random(&rnd, sizeof(rnd));
+	fin.conversation_status = conv.status;
+	fin.state = conv.state;
+	fin.payload = ev->payload;
+	fin.intent = intent;
+	fin.confidence = confidence;
+	fin.entities = entities;
+	fin.language = language;
+	fin.handoff_intent = w->handoff_intent;
+	fin.random = rnd;
+	if ((rc = flow_decide(&fin, rs, nrs, a, &fout, err)) != GACP_OK)
+		goto fail;
+	if (fout.reply && (rc = mxs_reply_create(db, a, ev->tenant_id,
+	    ev->channel_id, &conv, in.id, fout.text,
+	    reply_payload(a, fout.quick_replies), fout.intent, language, &reply,
+	    err)) != GACP_OK)
+		goto fail;
+	if (fout.used != NULL && fout.rr_used >= 0 && fout.used->selection != NULL &&
+	    strcmp(fout.used->selection, "round_robin") == 0 &&
+	    (rc = mxs_response_advance(db, a, ev->tenant_id, fout.used->id,
+	    err)) != GACP_OK)
+		goto fail;
+	if ((rc = mxs_conversation_save(db, a, ev->tenant_id, &conv,
+	    fout.handoff ? "handoff" : conv.status, fout.state, language,
+	    err)) != GACP_OK)
+		goto fail;
+	if ((rc = db_commit(db, a, err)) != GACP_OK)
+		return rc;
+	return fout.reply ? deliver(w, a, ev, &reply, err) : GACP_OK;
+fail:
+	db_rollback(db, a);
+	return rc;
+}
+
+static void
+handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
+{
+	struct arena *a = &w->app.arena;
+	struct event *evs = arena_calloc(a, n ? n : 1, sizeof(*evs));
+	size_t i, nev = 0;
+	struct gacp_err err;
+
+	for (i = 0; i < n; i++) {
+		if (event_parse(a, &entries[i], &evs[nev]) != 0) {
+			log_msg(LOG_ERROR, "event_malformed", "entry %s", entries[i].id);
+			gacp_err_clear(&err);
+			if (mxq_deadletter(&w->app.cache, a, &entries[i],
+			    "malformed event", &err) == GACP_OK)
+				metrics_counter_add(w->app.metrics,
+				    MC_WORKER_DEADLETTERED, 1);
+			continue;
+		}
+		nev++;
+	}
+	qsort(evs, nev, sizeof(*evs), by_timestamp);
+	for (i = 0; i < nev && !stop_requested; i++) {
+		struct event *ev = &evs[i];
+		gacp_err_clear(&err);
+		if (process(w, a, ev, &err) == GACP_OK) {
+			if (mxq_ack(&w->app.cache, a, ev->entry->id, &err) == GACP_OK)
+				metrics_counter_add(w->app.metrics,
+				    MC_WORKER_PROCESSED, 1);
+			continue;
+		}
+		metrics_counter_add(w->app.metrics, MC_WORKER_FAILED, 1);
+		log_msg(LOG_WARN, "event_failed", "entry %s (delivery %lld): %s: %s",
+		    ev->entry->id, ev->entry->deliveries, err.code, err.msg);
+		if (ev->entry->deliveries >= w->max_deliveries) {
+			char *why = arena_sprintf(a, "%s: %s", err.code, err.msg);
+			gacp_err_clear(&err);
+			if (mxq_deadletter(&w->app.cache, a, ev->entry, why,
+			    &err) == GACP_OK)
+				metrics_counter_add(w->app.metrics,
+				    MC_WORKER_DEADLETTERED, 1);
+		}
+		/* Otherwise left pending: XAUTOCLAIM hands it out again
+		 * after claim_idle_ms. */
+	}
+}
+
+static int
+run(struct worker *w)
+{
+	struct gacp_err err;
+	int64_t last_claim = 0;
+
+	int need_group = 1;
+
+	gacp_err_clear(&err);
+	while (!stop_requested) {
+		struct mxq_entry *entries;
+		size_t n = 0;
+		struct arena *a = &w->app.arena;
+
+		/* (Re)create the group at start and after Redis errors: a
+		 * Redis restored without the stream would have lost it. */
+		if (need_group) {
+			if (mxq_ensure_group(&w->app.cache, a, &err) != GACP_OK) {
+				arena_reset(a);
+				sleep(1);
+				continue;
+			}
+			need_group = 0;
+		}
+		if (util_mono_us() - last_claim > w->claim_idle_ms * 500) {
+			last_claim = util_mono_us();
+			if (mxq_autoclaim(&w->app.cache, a, w->consumer,
+			    w->claim_idle_ms, w->batch, &entries, &n, &err) == GACP_OK &&
+			    n > 0) {
+				mxq_delivery_counts(&w->app.cache, a, entries, n, &err);
+				handle_batch(w, entries, n);
+			}
+			arena_reset(a);
+		}
+		n = 0;
+		if (mxq_read(&w->app.cache, a, w->consumer, w->batch, w->block_ms,
+		    &entries, &n, &err) != GACP_OK) {
+			need_group = 1;
+			arena_reset(a);
+			sleep(1);
+			continue;
+		}
+		if (n > 0)
+			handle_batch(w, entries, n);
+		arena_reset(a);
+	}
+	return 0;
+}
+
+static int
+worker_init(struct worker *w, const char *config_path, struct gacp_err *err)
+{
+	const struct config *cfg;
+	char host[64];
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	if ((rc = gacp_ctx_init(&w->app, "gacp-worker", config_path, gacp_routes,
+	    gacp_nroutes, err)) != GACP_OK)
+		return rc;
+	cfg = &w->app.cfg;
+	gethostname(host, sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	snprintf(w->consumer, sizeof(w->consumer), "%s-%ld", host, (long)getpid());
+	w->batch = (int)config_get_int(cfg, "worker.batch", 16);
+	w->block_ms = (int)config_get_int(cfg, "worker.block_ms", 1000);
+	w->claim_idle_ms = config_get_int(cfg, "worker.claim_idle_ms", 30000);
+	/* A blocking XREADGROUP must not hit the socket timeout. */
+	if (w->app.cache.timeout_ms < w->block_ms + 1000)
+		w->app.cache.timeout_ms = w->block_ms + 1000;
+	w->max_deliveries = (int)config_get_int(cfg, "worker.max_deliveries", 5);
+	w->pace_rate = (int)config_get_int(cfg, "messenger.send_rate_per_page", 250);
+	w->handoff_intent = config_get(cfg, "flow.handoff_intent",
+	    FLOW_DEFAULT_HANDOFF_INTENT);
+	w->models = models_new(config_get(cfg, "paths.model_dir", "/var/lib/gacp/models"),
+	    1000 * config_get_int(cfg, "nlu.model_check_ms", 1000));
+	if ((rc = nlu_parser_init(&w->parser, err)) != GACP_OK)
+		return rc;
+	return mx_send_client_init(&w->send, config_get(cfg,
+	    "messenger.graph_base_url", "https://graph.facebook.com/v19.0"),
+	    config_get_int(cfg, "messenger.connect_timeout_ms", 2000),
+	    config_get_int(cfg, "messenger.timeout_ms", 10000),
+	    (int)config_get_int(cfg, "messenger.send_attempts", 4), err);
+}
+
+static void
+worker_cleanup(struct worker *w)
+{
+	mx_send_client_cleanup(&w->send);
+	nlu_parser_cleanup(&w->parser);
+	models_free(w->models);
+	gacp_ctx_cleanup(&w->app);
+}
+
+static int
+child_main(const char *config_path)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+	struct gacp_err err;
+	int rc;
+
+	gacp_err_clear(&err);
+	if (worker_init(w, config_path, &err) != GACP_OK) {
+		fprintf(stderr, "gacp-worker: %s: %s\n", err.code, err.msg);
+		worker_cleanup(w);
+		free(w);
+		return 1;
+	}
+	log_msg(LOG_INFO, "started", "consumer %s", w->consumer);
+	rc = run(w);
+	log_msg(LOG_INFO, "stopped", "consumer %s", w->consumer);
+	worker_cleanup(w);
+	free(w);
+	return rc;
+}
+
+static void
+write_pidfile(const char *path, pid_t *pids, int n)
+{
+	char tmp[4096];
+	FILE *f;
+	int i;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return;
+	fprintf(f, "%ld\n", (long)getpid());
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0)
+			fprintf(f, "%ld\n", (long)pids[i]);
+	fclose(f);
+	rename(tmp, path);
+}
+
+static pid_t
+spawn(const char *config_path)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		/* Die with the supervisor rather than linger unsupervised. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		_exit(child_main(config_path));
+	}
+	return pid;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *config_path = NULL, *pidfile = NULL;
+	struct sigaction sa;
+	pid_t pids[WORKER_MAX_PROCESSES];
+	int i, nproc = 1, daemonize = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config_path = argv[++i];
+		else if (strcmp(argv[i], "--pidfile") == 0 && i + 1 < argc)
+			pidfile = argv[++i];
+		else if (strcmp(argv[i], "--processes") == 0 && i + 1 < argc)
+			nproc = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--daemon") == 0)
+			daemonize = 1;
+		else {
+			fprintf(stderr, "usage: gacp-worker [--config FILE] "
+			    "[--processes N] [--pidfile FILE] [--daemon]\n");
+			return 2;
+		}
+	}
+	if (nproc < 1 || nproc > WORKER_MAX_PROCESSES) {
+		fprintf(stderr, "gacp-worker: --processes must be 1..%d\n",
+		    WORKER_MAX_PROCESSES);
+		return 2;
+	}
+	if (daemonize && daemon(1, 1) != 0) {
+		perror("daemon");
+		return 1;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (nproc == 1 && !daemonize && pidfile == NULL)
+		return child_main(config_path);
+	/* Supervisor: keep nproc children running; SIGTERM stops them all. */
+	for (i = 0; i < nproc; i++)
+		pids[i] = spawn(config_path);
+	if (pidfile)
+		write_pidfile(pidfile, pids, nproc);
+	while (!stop_requested) {
+		int status;
+		pid_t dead = waitpid(-1, &status, 0);
+		if (dead < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < nproc && !stop_requested; i++) {
+			if (pids[i] == dead) {
+				sleep(1);    /* no tight crash loop */
+				pids[i] = spawn(config_path);
+				if (pidfile)
+					write_pidfile(pidfile, pids, nproc);
+			}
+		}
+	}
+	for (i = 0; i < nproc; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	if (pidfile)
+		unlink(pidfile);
+	return 0;
+}

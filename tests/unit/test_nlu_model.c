@@ -290,7 +290,6 @@ test_demo_bot(void)
 	 * counted as right: threshold 0). */
 	nlu_dataset_split(&all, 0.2, 11, &kept, &held);
 	nlu_train_opts_default(&o);
-	o.members = 2;
 	CU_ASSERT_FATAL(nlu_model_train(&kept, NULL, &o, &m, NULL, &err) == 0);
 	CU_ASSERT_FATAL(nlu_eval_run(m, &held, 0.0f, 0.0f, &ev, &err) == 0);
 	CU_ASSERT(ev.in_scope_accuracy >= 0.95);

@@ -30,6 +30,10 @@ void api_ready(struct request_ctx *rc);
 void api_version(struct request_ctx *rc);
 void api_metrics(struct request_ctx *rc);
 
+/* nlu.c */
+void api_nlu_parse(struct request_ctx *rc);
+void api_nlu_status(struct request_ctx *rc);
+
 /* webhooks.c */
 void api_webhook_verify(struct request_ctx *rc);
 void api_webhook_receive(struct request_ctx *rc);

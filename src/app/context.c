@@ -8,6 +8,8 @@
 #include "security/password.h"
 #include "security/token.h"
 #include "messenger/channel.h"
+#include "app/models.h"
+#include "nlu/parse.h"
 
 #include <string.h>
 
@@ -79,6 +81,9 @@ gacp_ctx_init(struct gacp_ctx *app, const char *program,
 		return rc;
 	app->channel_cache = mx_channel_cache_new(1000 * config_get_int(cfg,
 	    "messenger.channel_cache_ttl_ms", 5000));
+	app->models = models_new(config_get(cfg, "paths.model_dir",
+	    GACP_LOCALSTATEDIR "/lib/gacp/models"),
+	    1000 * config_get_int(cfg, "nlu.model_check_ms", 1000));
 	app->started_us = 0;
 	return GACP_OK;
 }
@@ -97,6 +102,12 @@ gacp_ctx_cleanup(struct gacp_ctx *app)
 	buf_cleanup(&app->out);
 	mx_channel_cache_free(app->channel_cache);
 	app->channel_cache = NULL;
+	models_free(app->models);
+	app->models = NULL;
+	if (app->parser != NULL)
+		nlu_parser_cleanup(app->parser);
+	free(app->parser);
+	app->parser = NULL;
 	keyring_free(app->jwt_keys);
 	app->jwt_keys = NULL;
 	password_hasher_cleanup(app->hasher);

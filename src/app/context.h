@@ -28,6 +28,8 @@
 struct metrics;
 struct keyring;
 struct mx_channel_cache;
+struct models;
+struct nlu_parser;
 struct password_hasher;
 struct principal;
 
@@ -53,6 +55,8 @@ struct gacp_ctx {
 	                                    * NULL when not configured */
 	struct password_hasher *hasher;    /* bcrypt; made at first use
 	                                    * (tenancy_hasher), else NULL */
+	struct models      *models;        /* tenants' NLU models (models.h) */
+	struct nlu_parser  *parser;        /* NLU scratch; made at first use */
 };
 
 struct request_ctx {

@@ -13,6 +13,14 @@ const struct route gacp_routes[] = {
 	{ HTTP_GET, "/version", api_version, SEC_PUBLIC, NULL, "version" },
 	{ HTTP_GET, "/metrics", api_metrics, SEC_PUBLIC, NULL, "metrics" },
 
+	/* NLU: ours and Rasa's drop-in endpoints. */
+	{ HTTP_POST, "/v1/nlu/parse", api_nlu_parse, SEC_AUTHORIZED,
+	    "nlu:read", "nlu_parse" },
+	{ HTTP_POST, "/model/parse", api_nlu_parse, SEC_AUTHORIZED,
+	    "nlu:read", "rasa_model_parse" },
+	{ HTTP_GET, "/status", api_nlu_status, SEC_AUTHORIZED,
+	    "nlu:read", "rasa_status" },
+
 	/* Messenger: authenticated by verify token / body signature. */
 	{ HTTP_GET,  "/webhooks/messenger", api_webhook_verify,  SEC_WEBHOOK,
 	    NULL, "webhook_verify" },

@@ -1,6 +1,7 @@
 /* json.c - strict JSON parsing and typed accessors (see json.h). */
 #include "common/json.h"
 #include "common/arena.h"
+#include "common/utf8.h"
 
 #include <string.h>
 
@@ -27,6 +28,14 @@ json_parse_strict(const char *text, size_t len, int max_depth,
 	if (len > (size_t)INT32_MAX)
 		return gacp_err_set(err, GACP_ETOOBIG, "payload_too_large",
 		    "JSON document too large");
+	/* json-c's JSON_TOKENER_VALIDATE_UTF8 lets overlong forms (C0 AF),
+	 * UTF-8-encoded surrogates and code points above U+10FFFF through
+	 * (found by tests/fuzz/fuzz-json); PostgreSQL would then refuse the
+	 * text.  JSON text is strict UTF-8 (RFC 8259 §8.1) and never holds a
+	 * raw NUL, so check the whole document first. */
+	if (!utf8_valid(text, len))
+		return gacp_err_set(err, GACP_EINVAL, "invalid_json",
+		    "request body is not valid UTF-8 JSON text");
 	tok = json_tokener_new_ex(max_depth);
 	if (tok == NULL)
 		return gacp_err_set(err, GACP_EINTERNAL, "internal",
@@ -35,20 +44,27 @@ json_parse_strict(const char *text, size_t len, int max_depth,
 	    JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
+	off = json_tokener_get_parse_end(tok);
 	if (jerr == json_tokener_continue) {
-		gacp_err_set(err, GACP_EINVAL, "invalid_json",
-		    "JSON document is truncated");
-		goto out;
+		/* Everything was read and json-c still waits: a top-level
+		 * number or literal ("42", "true") ends only at the end of
+		 * the input, so say it has ended (found by fuzz-json). */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		off = len;
+		if (jerr != json_tokener_success) {
+			gacp_err_set(err, GACP_EINVAL, "invalid_json",
+			    "JSON document is truncated");
+			goto out;
+		}
 	}
 	if (jerr != json_tokener_success) {
 		gacp_err_set(err, GACP_EINVAL, "invalid_json",
-		    "invalid JSON at offset %zu: %s",
-		    json_tokener_get_parse_end(tok),
+		    "invalid JSON at offset %zu: %s", off,
 		    json_tokener_error_desc(jerr));
 		goto out;
 	}
 	/* Only white space may follow the document. */
-	off = json_tokener_get_parse_end(tok);
 	for (i = off; i < len; i++) {
 		char c = text[i];
 		if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {

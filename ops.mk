@@ -1,0 +1,123 @@
+# ops.mk - what an operator installs besides the programs: the
+# configuration template, the nginx site, systemd units and timers, the cron
+# file, man pages and runbooks.  Included at the end of Makefile.am.
+#
+# Paths in the templates (*.in) are filled in by make, not by configure, so
+# `make prefix=… sysconfdir=…` reaches them like it reaches the programs.
+#
+#   etc/gacp.conf.in        -> $(pkgdatadir)/gacp.conf.example, and
+#                              $(sysconfdir)/gacp/gacp.conf when that is absent
+#   nginx/gacp-site.conf.in -> $(pkgdatadir)/nginx/ with the shared snippets
+#   systemd/*.in, *.timer   -> $(systemdsystemunitdir) (configure
+#                              --with-systemdsystemunitdir; else
+#                              $(pkgdatadir)/systemd)
+#   cron/gacp.in            -> $(pkgdatadir)/cron/gacp (cron.d format)
+
+gacp_edit = sed \
+	-e 's|@bindir[@]|$(bindir)|g' \
+	-e 's|@sbindir[@]|$(sbindir)|g' \
+	-e 's|@libexecdir[@]|$(libexecdir)|g' \
+	-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+	-e 's|@pkgdatadir[@]|$(pkgdatadir)|g' \
+	-e 's|@docdir[@]|$(docdir)|g' \
+	-e 's|@SPAWN_FCGI[@]|$(SPAWN_FCGI)|g' \
+	-e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g'
+
+# gacp_subst SOURCE: write $@ from SOURCE, refusing a placeholder left over.
+gacp_subst = $(AM_V_GEN)$(MKDIR_P) $(@D) && rm -f $@ $@.tmp && \
+	$(gacp_edit) $(srcdir)/$@.in >$@.tmp && \
+	if grep -n '@[A-Za-z_]*@' $@.tmp >&2; then \
+	  echo "$@: unsubstituted placeholder (see above)" >&2; rm -f $@.tmp; exit 1; \
+	fi && mv -f $@.tmp $@
+
+gacp_systemd_generated = \
+	systemd/gacp-fcgi.service \
+	systemd/gacp-worker.service \
+	systemd/gacp-analytics.service \
+	systemd/gacp-nlu-reload.service \
+	systemd/gacp-retention.service
+gacp_systemd_timers = \
+	systemd/gacp-analytics.timer \
+	systemd/gacp-nlu-reload.timer \
+	systemd/gacp-retention.timer
+gacp_ops_generated = etc/gacp.conf nginx/gacp-site.conf cron/gacp \
+	$(gacp_systemd_generated)
+
+etc/gacp.conf: $(srcdir)/etc/gacp.conf.in Makefile
+	$(gacp_subst)
+nginx/gacp-site.conf: $(srcdir)/nginx/gacp-site.conf.in Makefile
+	$(gacp_subst)
+cron/gacp: $(srcdir)/cron/gacp.in Makefile
+	$(gacp_subst)
+systemd/gacp-fcgi.service: $(srcdir)/systemd/gacp-fcgi.service.in Makefile
+	$(gacp_subst)
+systemd/gacp-worker.service: $(srcdir)/systemd/gacp-worker.service.in Makefile
+	$(gacp_subst)
+systemd/gacp-analytics.service: $(srcdir)/systemd/gacp-analytics.service.in Makefile
+	$(gacp_subst)
+systemd/gacp-nlu-reload.service: $(srcdir)/systemd/gacp-nlu-reload.service.in Makefile
+	$(gacp_subst)
+systemd/gacp-retention.service: $(srcdir)/systemd/gacp-retention.service.in Makefile
+	$(gacp_subst)
+
+CLEANFILES += $(gacp_ops_generated)
+
+# ---- install layout ---------------------------------------------------------
+# The configuration template: a pristine copy under pkgdatadir (to compare
+# with after an upgrade) and the live file, installed only when absent.
+gacpconfexampledir = $(pkgdatadir)
+gacpconfexample_DATA = gacp.conf.example
+gacp.conf.example: etc/gacp.conf
+	$(AM_V_GEN)cp etc/gacp.conf $@
+CLEANFILES += gacp.conf.example
+
+gacpnginxdir = $(pkgdatadir)/nginx
+nodist_gacpnginx_DATA = nginx/gacp-site.conf
+dist_gacpnginx_DATA = nginx/gacp-locations.conf nginx/gacp-fastcgi-pass.conf \
+	nginx/gacp-errors.conf nginx/gacp-ratelimit-zones.conf
+
+nodist_systemdsystemunit_DATA = $(gacp_systemd_generated)
+dist_systemdsystemunit_DATA = $(gacp_systemd_timers)
+
+gacpcrondir = $(pkgdatadir)/cron
+nodist_gacpcron_DATA = cron/gacp
+
+
+install-data-hook: gacp-install-config
+uninstall-hook: gacp-uninstall-config
+
+# Never overwrite an operator's configuration (also under DESTDIR).
+gacp-install-config:
+	@conf="$(DESTDIR)$(sysconfdir)/gacp/gacp.conf"; \
+	if test -f "$$conf"; then \
+	  echo "  keeping $$conf; the new template is $(pkgdatadir)/gacp.conf.example"; \
+	else \
+	  $(MKDIR_P) "$(DESTDIR)$(sysconfdir)/gacp" && \
+	  echo " $(INSTALL_DATA) etc/gacp.conf '$$conf'" && \
+	  $(INSTALL_DATA) etc/gacp.conf "$$conf"; \
+	fi
+
+# Remove the live configuration only when nobody has edited it.
+gacp-uninstall-config:
+	@conf="$(DESTDIR)$(sysconfdir)/gacp/gacp.conf"; \
+	if test -f "$$conf" && cmp -s etc/gacp.conf "$$conf"; then \
+	  echo " rm -f '$$conf'"; rm -f "$$conf"; \
+	elif test -f "$$conf"; then \
+	  echo "  keeping $$conf (it differs from the template)"; \
+	fi
+
+# ---- distribution ---------------------------------------------------------
+EXTRA_DIST += etc/gacp.conf.in nginx/gacp-site.conf.in cron/gacp.in \
+	systemd/gacp-fcgi.service.in systemd/gacp-worker.service.in \
+	systemd/gacp-analytics.service.in systemd/gacp-nlu-reload.service.in \
+	systemd/gacp-retention.service.in ops.mk
+dist_noinst_SCRIPTS += tests/install/run
+
+# EXTRA_DIST ships whole directories (nginx, systemd); files generated in an
+# in-tree build must not travel with them, or a VPATH build of the tarball
+# would install those instead of its own.
+dist-hook: gacp-dist-hook
+gacp-dist-hook:
+	for f in $(gacp_ops_generated); do rm -f "$(distdir)/$$f"; done
+
+.PHONY: gacp-install-config gacp-uninstall-config gacp-dist-hook

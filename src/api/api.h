@@ -31,11 +31,16 @@ void api_version(struct request_ctx *rc);
 void api_metrics(struct request_ctx *rc);
 
 /* nlu.c */
+struct nlu_parser;
+/* The process's NLU parser, made at first use; NULL with err on failure. */
+struct nlu_parser *api_nlu_parser(struct request_ctx *rc, struct gacp_err *err);
 void api_nlu_parse(struct request_ctx *rc);
 void api_nlu_status(struct request_ctx *rc);
 
 /* webhooks.c */
 void api_webhook_verify(struct request_ctx *rc);
 void api_webhook_receive(struct request_ctx *rc);
+/* restchannel.c */
+void api_rest_webhook(struct request_ctx *rc);
 
 #endif

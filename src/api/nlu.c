@@ -19,8 +19,8 @@
 
 #define NLU_MAX_TEXT_CHARS 2000
 
-static struct nlu_parser *
-parser_of(struct request_ctx *rc, struct gacp_err *err)
+struct nlu_parser *
+api_nlu_parser(struct request_ctx *rc, struct gacp_err *err)
 {
 	struct gacp_ctx *app = rc->app;
 
@@ -73,7 +73,7 @@ api_nlu_parse(struct request_ctx *rc)
 			    "the NLU model could not be loaded");
 		return;
 	}
-	if ((parser = parser_of(rc, &err)) == NULL ||
+	if ((parser = api_nlu_parser(rc, &err)) == NULL ||
 	    nlu_parse(parser, model, text, len, NULL, &err) != GACP_OK) {
 		api_error(rc, err.result == GACP_EINVAL || err.result == GACP_ETOOBIG ?
 		    400 : 500, err.code[0] ? err.code : "internal", "%s", err.msg);

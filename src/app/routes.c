@@ -26,6 +26,9 @@ const struct route gacp_routes[] = {
 	    NULL, "webhook_verify" },
 	{ HTTP_POST, "/webhooks/messenger", api_webhook_receive, SEC_WEBHOOK,
 	    NULL, "webhook_receive" },
+	/* Rasa's REST channel, for website widgets: an API call. */
+	{ HTTP_POST, "/webhooks/rest/webhook", api_rest_webhook, SEC_AUTHORIZED,
+	    "conversations:reply", "rest_webhook" },
 };
 
 const size_t gacp_nroutes = sizeof(gacp_routes) / sizeof(gacp_routes[0]);

@@ -92,6 +92,12 @@ json_parse_arena(struct arena *a, const char *text, size_t len,
 	return rc;
 }
 
+void
+json_arena_own(struct arena *a, struct json_object *obj)
+{
+	arena_defer(a, put_json, obj);
+}
+
 const char *
 json_get_str(struct json_object *obj, const char *key)
 {

@@ -27,6 +27,9 @@ int json_parse_strict(const char *text, size_t len, int max_depth,
 int json_parse_arena(struct arena *a, const char *text, size_t len,
     struct json_object **out, struct gacp_err *err);
 
+/* Release obj (may be NULL) when the arena is reset. */
+void json_arena_own(struct arena *a, struct json_object *obj);
+
 /* Field accessors: NULL / false when the key is absent or of another type. */
 const char *json_get_str(struct json_object *obj, const char *key);
 bool        json_get_int64(struct json_object *obj, const char *key,

@@ -22,6 +22,7 @@
 #include "flow/flow.h"
 #include "http/metrics.h"
 #include "messenger/channel.h"
+#include "messenger/dialogue.h"
 #include "messenger/queue.h"
 #include "messenger/sendapi.h"
 #include "messenger/store.h"
@@ -119,50 +120,6 @@ by_timestamp(const void *x, const void *y)
 	const struct event *a = x, *b = y;
 	return (a->timestamp_ms > b->timestamp_ms) -
 	    (a->timestamp_ms < b->timestamp_ms);
-}
-
-/* NLU of the event's text: intent, confidence, entities (JSON), language. */
-static void
-understand(struct worker *w, struct arena *a, const struct event *ev,
-    const char **intent, float *confidence, struct json_object **entities,
-    const char **language)
-{
-	const struct nlu_model *model = NULL;
-	const char *text = ev->text;
-	struct gacp_err err;
-	struct buf out;
-	struct json_object *res, *v, *i;
-
-	*intent = FLOW_FALLBACK_INTENT;
-	*confidence = 0;
-	*entities = NULL;
-	*language = NULL;
-	if (text == NULL || text[0] == '\0')
-		return;
-	gacp_err_clear(&err);
-	if (models_get(w->models, ev->tenant_id, &model, &err) != GACP_OK) {
-		log_msg(LOG_WARN, "nlu_model_unavailable", "tenant %s: %s",
-		    ev->tenant_id, err.msg);
-		return;
-	}
-	if (nlu_parse(&w->parser, model, text, strlen(text), NULL, &err) != GACP_OK)
-		return;
-	buf_init(&out);
-	nlu_parse_json(&w->parser, model, text, strlen(text), &out);
-	res = json_tokener_parse(out.data);
-	buf_cleanup(&out);
-	if (res == NULL)
-		return;
-	arena_defer(a, put_json, res);
-	if (json_object_object_get_ex(res, "intent", &i)) {
-		if (json_object_object_get_ex(i, "name", &v))
-			*intent = json_object_get_string(v);
-		if (json_object_object_get_ex(i, "confidence", &v))
-			*confidence = (float)json_object_get_double(v);
-	}
-	if (json_object_object_get_ex(res, "entities", &v))
-		*entities = v;
-	*language = json_get_str(res, "language");
 }
 
 static char *
@@ -314,107 +271,36 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 	}
 }
 
-static char *
-inbound_payload(struct arena *a, const struct event *ev)
-{
-	struct buf b;
-	char *s;
-
-	buf_init(&b);
-	buf_puts(&b, "{\"payload\":");
-	buf_json_str(&b, ev->payload);
-	if (ev->attachments != NULL) {
-		buf_puts(&b, ",\"attachments\":");
-		buf_puts(&b, json_compact(ev->attachments));
-	}
-	buf_putc(&b, '}');
-	s = arena_strndup(a, b.data, b.len);
-	buf_cleanup(&b);
-	return s;
-}
-
-static char *
-reply_payload(struct arena *a, struct json_object *quick_replies)
-{
-	if (quick_replies == NULL)
-		return arena_strdup(a, "{}");
-	return arena_sprintf(a, "{\"quick_replies\":%s}", json_compact(quick_replies));
-}
-
 static int
 process(struct worker *w, struct arena *a, const struct event *ev,
     struct gacp_err *err)
 {
-	struct db *db = &w->app.db;
-	struct mxs_conversation conv;
-	struct mxs_message in, reply;
-	struct flow_response *rs = NULL;
-	struct flow_input fin;
-	struct flow_output fout;
-	struct json_object *entities = NULL;
-	const char *intent, *language;
-	float confidence;
-	size_t nrs = 0;
-	unsigned int rnd = 0;
+	struct mx_dialogue d;
+	struct mx_inbound in;
+	struct mxs_message reply;
 	int rc;
 
-	if ((rc = db_begin(db, a, ev->tenant_id, err)) != GACP_OK)
+	d.db = &w->app.db;
+	d.models = w->models;
+	d.parser = &w->parser;
+	d.handoff_intent = w->handoff_intent;
+	memset(&in, 0, sizeof(in));
+	in.tenant_id = ev->tenant_id;
+	in.channel_id = ev->channel_id;
+	in.psid = ev->psid;
+	in.mid = ev->mid;
+	in.kind = ev->kind;
+	in.text = ev->text;
+	in.payload = ev->payload;
+	in.timestamp_ms = ev->timestamp_ms;
+	in.attachments = ev->attachments;
+	if ((rc = mx_dialogue_turn(&d, a, &in, &reply, err)) != GACP_OK)
 		return rc;
-	if ((rc = mxs_conversation_lock(db, a, ev->tenant_id, ev->channel_id,
-	    ev->psid, &conv, err)) != GACP_OK ||
-	    (rc = mxs_inbound_store(db, a, ev->tenant_id, ev->channel_id, &conv,
-	    ev->mid, ev->kind, ev->text, inbound_payload(a, ev), ev->timestamp_ms,
-	    &in, err)) != GACP_OK ||
-	    (rc = mxs_reply_find(db, a, ev->tenant_id, ev->channel_id, in.id,
-	    &reply, err)) != GACP_OK)
-		goto fail;
-	if (reply.id != NULL) {
-		/* Redelivered: the reply exists.  Finished → nothing to do;
-		 * pending → the send did not complete, try it again. */
-		if ((rc = db_commit(db, a, err)) != GACP_OK)
-			return rc;
-		return strcmp(reply.status, "pending") == 0 ?
-		    deliver(w, a, ev, &reply, err) : GACP_OK;
-	}
-	understand(w, a, ev, &intent, &confidence, &entities, &language);
-	if ((rc = mxs_inbound_annotate(db, a, ev->tenant_id, &in, intent,
-	    confidence, entities ? json_compact(entities) : NULL, language,
-	    err)) != GACP_OK ||
-	    (rc = mxs_responses_load(db, a, ev->tenant_id, &rs, &nrs, err)) != GACP_OK)
-		goto fail;
-	memset(&fin, 0, sizeof(fin));
-	(void)util_random(&rnd, sizeof(rnd));
-	fin.conversation_status = conv.status;
-	fin.state = conv.state;
-	fin.payload = ev->payload;
-	fin.intent = intent;
-	fin.confidence = confidence;
-	fin.entities = entities;
-	fin.language = language;
-	fin.handoff_intent = w->handoff_intent;
-	fin.random = rnd;
-	if ((rc = flow_decide(&fin, rs, nrs, a, &fout, err)) != GACP_OK)
-		goto fail;
-	if (fout.reply && (rc = mxs_reply_create(db, a, ev->tenant_id,
-	    ev->channel_id, &conv, in.id, fout.text,
-	    reply_payload(a, fout.quick_replies), fout.intent, language, &reply,
-	    err)) != GACP_OK)
-		goto fail;
-	if (fout.used != NULL && fout.rr_used >= 0 && fout.used->selection != NULL &&
-	    strcmp(fout.used->selection, "round_robin") == 0 &&
-	    (rc = mxs_response_advance(db, a, ev->tenant_id, fout.used->id,
-	    err)) != GACP_OK)
-		goto fail;
-	if ((rc = mxs_conversation_save(db, a, ev->tenant_id, &conv,
-	    fout.handoff ? "handoff" : conv.status, fout.state, language,
-	    err)) != GACP_OK)
-		goto fail;
-	if ((rc = db_commit(db, a, err)) != GACP_OK)
-		return rc;
-	return fout.reply ? deliver(w, a, ev, &reply, err) : GACP_OK;
-fail:
-	db_rollback(db, a);
-	return rc;
+	/* pending: just created, or redelivered after a send that did not
+	 * complete; anything else is final (or the bot stays silent). */
+	if (reply.id != NULL && strcmp(reply.status, "pending") == 0)
+		return deliver(w, a, ev, &reply, err);
+	return GACP_OK;
 }
 
 static void

@@ -2,9 +2,12 @@
  * request ids, metrics across processes, dependency loss and recovery. */
 #include "itest.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void
 test_health(void)
@@ -233,6 +236,65 @@ test_postgres_outage(void)
 	dependency_outage("postgres", "postgres");
 }
 
+static void *
+slow_ready(void *arg)
+{
+	struct itest_response *r = arg;
+	itest_http("GET", "/ready", NULL, NULL, 0, r);
+	return NULL;
+}
+
+static long
+redis_pid(void)
+{
+	char path[1024];
+	FILE *f;
+	long pid = 0;
+
+	snprintf(path, sizeof(path), "%s/run/redis.pid",
+	    itest_env("GACP_VAR_DIR", "var/test"));
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
+}
+
+/* SIGTERM while a request is in flight: the request still gets the
+ * application's answer (not nginx's 502), then the processes exit. */
+static void
+test_graceful_stop(void)
+{
+	struct timespec pause = { 0, 300 * 1000 * 1000 };
+	struct itest_response r;
+	pthread_t t;
+	char *pids = fcgi_pids(), *p, *save = NULL;
+	long frozen = redis_pid();
+
+	CU_ASSERT_TRUE_FATAL(frozen > 0);
+	CU_ASSERT_TRUE_FATAL(pids[0] != '\0');
+	/* A frozen Redis makes /ready wait for its timeout (1 s). */
+	CU_ASSERT_EQUAL_FATAL(kill((pid_t)frozen, SIGSTOP), 0);
+	memset(&r, 0, sizeof(r));
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, slow_ready, &r), 0);
+	nanosleep(&pause, NULL);
+	for (p = strtok_r(pids, " \n", &save); p != NULL; p = strtok_r(NULL, " \n", &save))
+		kill((pid_t)atol(p), SIGTERM);
+	pthread_join(t, NULL);
+	kill((pid_t)frozen, SIGCONT);
+	CU_ASSERT_EQUAL(r.status, 503);
+	CU_ASSERT_PTR_NOT_NULL(itest_error_code(&r));
+	if (itest_error_code(&r) != NULL)
+		CU_ASSERT_STRING_EQUAL(itest_error_code(&r), "dependency_unavailable");
+	itest_response_free(&r);
+	free(pids);
+	/* The pool is gone; bring it back for the following tests. */
+	CU_ASSERT_EQUAL(itest_stack("stop fcgi"), 0);
+	CU_ASSERT_EQUAL(itest_stack("start fcgi"), 0);
+	CU_ASSERT_TRUE(itest_wait_status("/ready", 200, 15000));
+}
+
 void
 itest_foundation_register(void)
 {
@@ -248,6 +310,7 @@ itest_foundation_register(void)
 		    test_metrics_summed_across_processes },
 		{ "redis_outage", test_redis_outage },
 		{ "postgres_outage", test_postgres_outage },
+		{ "graceful_stop", test_graceful_stop },
 		{ NULL, NULL },
 	};
 	tests_add_suite("foundation", cases);

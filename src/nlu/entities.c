@@ -169,6 +169,7 @@ fold_utf8(const char *s, size_t len)
 {
 	struct buf b;
 	size_t i = 0;
+	char *out;
 
 	buf_init(&b);
 	while (i < len) {
@@ -191,7 +192,9 @@ fold_utf8(const char *s, size_t len)
 		buf_append(&b, enc, n);
 		i += utf8_valid_prefix(s + i, len - i);
 	}
-	return buf_steal(&b);
+	out = buf_steal(&b);
+	buf_cleanup(&b);
+	return out;
 }
 
 static int
@@ -532,6 +535,7 @@ builtin_value(enum rule_kind kind, const char *s, const PCRE2_SIZE *ov,
 	long y = 0, m = 0, d = 0, day = -1, n;
 	size_t i;
 	struct buf b;
+	char *out;
 	int wd, thai;
 
 	*numeric = 0;
@@ -559,7 +563,9 @@ builtin_value(enum rule_kind kind, const char *s, const PCRE2_SIZE *ov,
 			/* Beyond a double's exact range: keep it text. */
 			*numeric = 0;
 		}
-		return buf_steal(&b);
+		out = buf_steal(&b);
+		buf_cleanup(&b);
+		return out;
 	case R_DATE_ISO:
 		y = parse_int(s, ov[2], ov[3]);
 		m = parse_int(s, ov[4], ov[5]);
@@ -682,7 +688,9 @@ builtin_value(enum rule_kind kind, const char *s, const PCRE2_SIZE *ov,
 	civil_from_days(day, &y, &m, &d);
 	buf_init(&b);
 	buf_printf(&b, "%04ld-%02ld-%02ld", y, m, d);
-	return buf_steal(&b);
+	out = buf_steal(&b);
+	buf_cleanup(&b);
+	return out;
 }
 
 static int
@@ -773,7 +781,8 @@ nlu_entities_extract(const struct nlu_entities *e, struct nlu_ent_scratch *s,
 			push_span(&spans, &n_spans, &cap_spans, sp);
 		}
 	}
-	qsort(spans, n_spans, sizeof(*spans), cmp_span);
+	if (n_spans > 1)
+		qsort(spans, n_spans, sizeof(*spans), cmp_span);
 	for (i = 0; i < n_spans; i++) {
 		struct nlu_entity *ent;
 		char *folded;

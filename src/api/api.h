@@ -43,4 +43,31 @@ void api_webhook_receive(struct request_ctx *rc);
 /* restchannel.c */
 void api_rest_webhook(struct request_ctx *rc);
 
+/* auth.c */
+void api_auth_login(struct request_ctx *rc);
+void api_auth_refresh(struct request_ctx *rc);
+void api_auth_logout(struct request_ctx *rc);
+void api_auth_me(struct request_ctx *rc);
+/* tenants.c */
+void api_tenants_create(struct request_ctx *rc);
+void api_tenants_list(struct request_ctx *rc);
+void api_tenants_get(struct request_ctx *rc);
+void api_tenants_update(struct request_ctx *rc);
+void api_tenants_delete(struct request_ctx *rc);
+/* users.c */
+void api_users_create(struct request_ctx *rc);
+void api_users_list(struct request_ctx *rc);
+void api_users_get(struct request_ctx *rc);
+void api_users_update(struct request_ctx *rc);
+void api_users_delete(struct request_ctx *rc);
+void api_users_password(struct request_ctx *rc);
+void api_users_unlock(struct request_ctx *rc);
+/* apikeys.c */
+void api_apikeys_create(struct request_ctx *rc);
+void api_apikeys_list(struct request_ctx *rc);
+void api_apikeys_get(struct request_ctx *rc);
+void api_apikeys_revoke(struct request_ctx *rc);
+/* audit.c */
+void api_audit_list(struct request_ctx *rc);
+
 #endif

@@ -13,6 +13,62 @@ const struct route gacp_routes[] = {
 	{ HTTP_GET, "/version", api_version, SEC_PUBLIC, NULL, "version" },
 	{ HTTP_GET, "/metrics", api_metrics, SEC_PUBLIC, NULL, "metrics" },
 
+	/* Sessions.  login/refresh are PUBLIC but counted per client
+	 * address (access.c); the others need a credential. */
+	{ HTTP_POST, "/v1/auth/login",   api_auth_login,   SEC_PUBLIC, NULL,
+	    "auth_login" },
+	{ HTTP_POST, "/v1/auth/refresh", api_auth_refresh, SEC_PUBLIC, NULL,
+	    "auth_refresh" },
+	{ HTTP_POST, "/v1/auth/logout",  api_auth_logout,  SEC_AUTHENTICATED,
+	    NULL, "auth_logout" },
+	{ HTTP_GET,  "/v1/auth/me",      api_auth_me,      SEC_AUTHENTICATED,
+	    NULL, "auth_me" },
+
+	/* Tenants: platform administrators only. */
+	{ HTTP_POST,   "/v1/tenants",      api_tenants_create,
+	    SEC_ADMINISTRATIVE, "tenants:admin", "tenants_create" },
+	{ HTTP_GET,    "/v1/tenants",      api_tenants_list,
+	    SEC_ADMINISTRATIVE, "tenants:admin", "tenants_list" },
+	{ HTTP_GET,    "/v1/tenants/{id}", api_tenants_get,
+	    SEC_ADMINISTRATIVE, "tenants:admin", "tenants_get" },
+	{ HTTP_PATCH,  "/v1/tenants/{id}", api_tenants_update,
+	    SEC_ADMINISTRATIVE, "tenants:admin", "tenants_update" },
+	{ HTTP_DELETE, "/v1/tenants/{id}", api_tenants_delete,
+	    SEC_ADMINISTRATIVE, "tenants:admin", "tenants_delete" },
+
+	/* Users of the caller's tenant.  Changing a password is open to
+	 * every user for their own (with the current one); for others the
+	 * service demands users:write. */
+	{ HTTP_POST,   "/v1/users",      api_users_create, SEC_AUTHORIZED,
+	    "users:write", "users_create" },
+	{ HTTP_GET,    "/v1/users",      api_users_list,   SEC_AUTHORIZED,
+	    "users:read", "users_list" },
+	{ HTTP_GET,    "/v1/users/{id}", api_users_get,    SEC_AUTHORIZED,
+	    "users:read", "users_get" },
+	{ HTTP_PATCH,  "/v1/users/{id}", api_users_update, SEC_AUTHORIZED,
+	    "users:write", "users_update" },
+	{ HTTP_DELETE, "/v1/users/{id}", api_users_delete, SEC_AUTHORIZED,
+	    "users:write", "users_delete" },
+	{ HTTP_POST,   "/v1/users/{id}/password", api_users_password,
+	    SEC_AUTHENTICATED, NULL, "users_password" },
+	{ HTTP_POST,   "/v1/users/{id}/unlock",   api_users_unlock,
+	    SEC_AUTHORIZED, "users:write", "users_unlock" },
+
+	/* API keys.  Minting one reveals a secret: a recent login of an
+	 * owner or admin (RESTRICTED), never another key. */
+	{ HTTP_POST,   "/v1/api-keys",      api_apikeys_create, SEC_RESTRICTED,
+	    "apikeys:write", "apikeys_create" },
+	{ HTTP_GET,    "/v1/api-keys",      api_apikeys_list,   SEC_AUTHORIZED,
+	    "apikeys:read", "apikeys_list" },
+	{ HTTP_GET,    "/v1/api-keys/{id}", api_apikeys_get,    SEC_AUTHORIZED,
+	    "apikeys:read", "apikeys_get" },
+	{ HTTP_DELETE, "/v1/api-keys/{id}", api_apikeys_revoke, SEC_AUTHORIZED,
+	    "apikeys:write", "apikeys_revoke" },
+
+	/* The tenant's audit trail. */
+	{ HTTP_GET, "/v1/audit-log", api_audit_list, SEC_AUTHORIZED,
+	    "audit:read", "audit_list" },
+
 	/* NLU: ours and Rasa's drop-in endpoints. */
 	{ HTTP_POST, "/v1/nlu/parse", api_nlu_parse, SEC_AUTHORIZED,
 	    "nlu:read", "nlu_parse" },

@@ -56,5 +56,18 @@ int ctl_channel_add(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_channel_list(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_channel_remove(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_responses_import(struct ctl_ctx *ctl, int argc, char **argv);
+/* ctl_tenancy.c */
+int ctl_tenant_create(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_tenant_list(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_tenant_suspend(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_tenant_resume(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_user_create(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_user_list(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_user_reset_password(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_user_unlock(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_apikey_create(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_apikey_list(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_apikey_revoke(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_audit_purge(struct ctl_ctx *ctl, int argc, char **argv);
 
 #endif

@@ -20,6 +20,41 @@ const struct ctl_command ctl_commands[] = {
 	    "disconnect a channel (soft delete)" },
 	{ "responses", "import", ctl_responses_import, "--tenant SLUG FILE.yml",
 	    "import the bot's responses from a Rasa domain file" },
+	{ "tenant", "create", ctl_tenant_create,
+	    "--slug SLUG --name NAME [--settings JSON] [--platform] "
+	    "[--owner USERNAME [--password-file F]]  (owner password on stdin)",
+	    "create a tenant, optionally with its first tenant_owner" },
+	{ "tenant", "list", ctl_tenant_list, "",
+	    "list every tenant" },
+	{ "tenant", "suspend", ctl_tenant_suspend, "--slug SLUG",
+	    "suspend a tenant: its tokens, keys and webhooks are refused" },
+	{ "tenant", "resume", ctl_tenant_resume, "--slug SLUG",
+	    "make a suspended tenant active again" },
+	{ "user", "create", ctl_user_create,
+	    "--tenant SLUG --username NAME --role ROLE[,ROLE] [--display-name N] "
+	    "[--email E] [--must-change-password] [--password-file F]  "
+	    "(password on stdin)",
+	    "create a user (roles: platform_admin tenant_owner tenant_admin "
+	    "agent viewer)" },
+	{ "user", "list", ctl_user_list, "--tenant SLUG",
+	    "list a tenant's users" },
+	{ "user", "reset-password", ctl_user_reset_password,
+	    "--tenant SLUG --username NAME [--no-force-change] "
+	    "[--password-file F]  (password on stdin)",
+	    "set a user's password (changed at next login unless told) and "
+	    "end their sessions" },
+	{ "user", "unlock", ctl_user_unlock, "--tenant SLUG --username NAME",
+	    "lift a login lockout" },
+	{ "apikey", "create", ctl_apikey_create,
+	    "--tenant SLUG --name NAME [--scope PERM[,PERM]] [--expires-at RFC3339]",
+	    "create an API key (printed once)" },
+	{ "apikey", "list", ctl_apikey_list, "--tenant SLUG",
+	    "list a tenant's API keys (never the keys themselves)" },
+	{ "apikey", "revoke", ctl_apikey_revoke, "--tenant SLUG --id KEY_ID",
+	    "revoke an API key" },
+	{ "audit", "purge", ctl_audit_purge, "[--days N]",
+	    "delete audit events older than N days (default: "
+	    "security.audit_retention_days, 365); runs as the owner role" },
 };
 const size_t ctl_ncommands = sizeof(ctl_commands) / sizeof(ctl_commands[0]);
 

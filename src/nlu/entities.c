@@ -138,6 +138,7 @@ static int	 weekday_index(const char *, size_t);
 static char	*builtin_value(enum rule_kind, const char *,
 		    const PCRE2_SIZE *, int, long, int *);
 static int	 overlaps(const struct span *, size_t, size_t, size_t);
+static int	 same_span(const struct span *, size_t, const struct span *);
 static void	 push_span(struct span **, size_t *, size_t *, struct span);
 
 static pcre2_code *
@@ -694,6 +695,18 @@ builtin_value(enum rule_kind kind, const char *s, const PCRE2_SIZE *ov,
 }
 
 static int
+same_span(const struct span *v, size_t n, const struct span *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].b0 == s->b0 && v[i].b1 == s->b1 &&
+		    strcmp(v[i].entity, s->entity) == 0)
+			return 1;
+	return 0;
+}
+
+static int
 overlaps(const struct span *v, size_t n, size_t b0, size_t b1)
 {
 	size_t i;
@@ -768,6 +781,10 @@ nlu_entities_extract(const struct nlu_entities *e, struct nlu_ent_scratch *s,
 			sp.entity = mt->entity;
 			sp.extractor = mt->extractor;
 			if (k < e->n_user) {
+				/* A regex and a lookup of one entity finding the
+				 * same span report it once. */
+				if (same_span(spans, n_spans, &sp))
+					continue;
 				sp.value = xstrndup(text + ov[0], ov[1] - ov[0]);
 			} else {
 				if (overlaps(spans, n_spans, sp.b0, sp.b1))

@@ -97,6 +97,7 @@ static void	 build_image(struct buf *, const struct nlu_train_opts *,
 static int	 parse_image(struct nlu_model *, struct gacp_err *);
 static int	 host_little_endian(void);
 static double	 now_s(void);
+static int	 is_builtin_entity(const char *);
 
 void
 nlu_train_opts_default(struct nlu_train_opts *o)
@@ -124,6 +125,19 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	o->ambiguity = 0.0f;
 	o->threshold = -1.0f;
 	o->synth_oos = 0;
+}
+
+static int
+is_builtin_entity(const char *name)
+{
+	static const char *const builtin[] = { "number", "email", "phone",
+	    "url", "date" };
+	size_t i;
+
+	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		if (strcmp(name, builtin[i]) == 0)
+			return 1;
+	return 0;
 }
 
 static double
@@ -728,6 +742,12 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		for (k = 0; k < e->n_ents; k++) {
 			char *surface = NULL;
 			size_t a = 0, b, cp = 0, len = strlen(e->text);
+
+			/* Built-in entities have extractors that compute the
+			 * value ("tomorrow" -> an ISO date); a dictionary of
+			 * seen surfaces would shadow them. */
+			if (is_builtin_entity(e->ents[k].entity))
+				continue;
 
 			while (a < len && cp < e->ents[k].start) {
 				a += utf8_valid_prefix(e->text + a, len - a);

@@ -25,7 +25,8 @@ void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Append s as a JSON string literal (quotes included), escaping as needed.
  * Invalid UTF-8 bytes are replaced by U+FFFD so output is always valid. */
 void buf_json_str(struct buf *b, const char *s);

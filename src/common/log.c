@@ -100,6 +100,10 @@ write_line(int fd, struct buf *b)
 	}
 }
 
+static void log_vmsg(enum log_level level, const char *event,
+    const char *fields, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 log_vmsg(enum log_level level, const char *event, const char *fields,
     const char *fmt, va_list ap)

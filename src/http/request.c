@@ -176,27 +176,35 @@ parse_query(struct http_request *req, struct arena *a, const char *qs,
 static int
 parse_path(struct http_request *req, struct arena *a, struct gacp_err *err)
 {
-	const char *uri = http_request_param(req, "DOCUMENT_URI");
+	const char *uri = http_request_param(req, "REQUEST_URI");
 	const char *q;
 	size_t len;
 	char *path;
 	long n;
+	int decode = 1;
 
-	/* DOCUMENT_URI is nginx's normalised, undecoded $document_uri only in
-	 * some configurations; REQUEST_URI (raw, with query) always exists. */
+	/* Decode the raw REQUEST_URI exactly once.  nginx's DOCUMENT_URI
+	 * ($uri) is already decoded: decoding it again would turn
+	 * "%2541" into "A" and "%252e%252e" into "..".  It is used, as is,
+	 * only when a server sends no REQUEST_URI. */
 	if (uri == NULL) {
-		uri = http_request_param(req, "REQUEST_URI");
+		decode = 0;
+		uri = http_request_param(req, "DOCUMENT_URI");
 		if (uri == NULL)
 			uri = http_request_param(req, "SCRIPT_NAME");
 	}
 	if (uri == NULL || uri[0] != '/')
 		return gacp_err_set(err, GACP_EINVAL, "bad_request",
 		    "request path missing or not absolute");
-	q = strchr(uri, '?');
+	q = decode ? strchr(uri, '?') : NULL;
 	len = q ? (size_t)(q - uri) : strlen(uri);
 	if (len > 2048)
 		return gacp_err_set(err, GACP_EINVAL, "uri_too_long",
 		    "request path longer than 2048 bytes");
+	if (!decode) {
+		req->path = arena_strndup(a, uri, len);
+		return GACP_OK;
+	}
 	path = arena_alloc(a, len + 1);
 	n = util_url_decode(uri, len, path, false);
 	if (n < 0 || strlen(path) != (size_t)n)

@@ -173,9 +173,20 @@ test_path_source_order(void)
 	struct http_request req;
 	struct gacp_err err;
 
+	char *doc_only[] = { "DOCUMENT_URI=/a%2541", NULL };
+	char *encoded[] = { "DOCUMENT_URI=/health%41", "REQUEST_URI=/health%2541", NULL };
+
 	setup();
+	/* The raw REQUEST_URI wins and is decoded once. */
 	CU_ASSERT_EQUAL(parse(&req, both, &err), GACP_OK);
-	CU_ASSERT_STRING_EQUAL(req.path, "/doc");
+	CU_ASSERT_STRING_EQUAL(req.path, "/raw");
+	/* Regression (fuzzing): decoding nginx's already-decoded $uri again
+	 * turned "%2541" into "A". */
+	CU_ASSERT_EQUAL(parse(&req, encoded, &err), GACP_OK);
+	CU_ASSERT_STRING_EQUAL(req.path, "/health%41");
+	/* DOCUMENT_URI alone is taken as already decoded. */
+	CU_ASSERT_EQUAL(parse(&req, doc_only, &err), GACP_OK);
+	CU_ASSERT_STRING_EQUAL(req.path, "/a%2541");
 	CU_ASSERT_EQUAL(parse(&req, script_only, &err), GACP_OK);
 	CU_ASSERT_STRING_EQUAL(req.path, "/script");
 	teardown();

@@ -82,6 +82,12 @@ dist_systemdsystemunit_DATA = $(gacp_systemd_timers)
 gacpcrondir = $(pkgdatadir)/cron
 nodist_gacpcron_DATA = cron/gacp
 
+dist_man_MANS = doc/man/gacpctl.8 doc/man/gacp-worker.8 \
+	doc/man/gacp-analytics.8 doc/man/gacp-nlu.1 doc/man/gacp.conf.5
+
+gacpdocdir = $(docdir)
+dist_gacpdoc_DATA = doc/operations.md doc/security.md doc/scaling.md
+
 
 install-data-hook: gacp-install-config
 uninstall-hook: gacp-uninstall-config

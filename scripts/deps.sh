@@ -15,6 +15,7 @@ redis-server redis-tools libhiredis-dev
 libjson-c-dev libjwt-dev libssl-dev libcunit1-dev
 libcurl4-openssl-dev libthai-dev libpcre2-dev libyaml-dev libcrypt-dev
 curl wrk python3 procps iproute2 openssl ca-certificates
+systemd groff-base man-db
 "
 
 missing=""

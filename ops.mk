@@ -119,11 +119,16 @@ EXTRA_DIST += etc/gacp.conf.in nginx/gacp-site.conf.in cron/gacp.in \
 	systemd/gacp-retention.service.in ops.mk
 dist_noinst_SCRIPTS += tests/install/run
 
-# EXTRA_DIST ships whole directories (nginx, systemd); files generated in an
-# in-tree build must not travel with them, or a VPATH build of the tarball
-# would install those instead of its own.
+# EXTRA_DIST ships whole directories (nginx, systemd, bench, ...); what an
+# in-tree build left in them must not travel along: the files generated
+# here (a VPATH build of the tarball would install those instead of its
+# own), programs, objects and dependency files.
 dist-hook: gacp-dist-hook
 gacp-dist-hook:
-	for f in $(gacp_ops_generated); do rm -f "$(distdir)/$$f"; done
+	for f in $(gacp_ops_generated) $(PROGRAMS) $(check_PROGRAMS); do \
+	  rm -f "$(distdir)/$$f"; \
+	done
+	find "$(distdir)" -type f \( -name '*.o' -o -name .dirstamp \) -exec rm -f {} +
+	find "$(distdir)" -type d -name .deps -prune -exec rm -rf {} +
 
 .PHONY: gacp-install-config gacp-uninstall-config gacp-dist-hook

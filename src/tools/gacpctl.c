@@ -20,6 +20,10 @@ const struct ctl_command ctl_commands[] = {
 	    "disconnect a channel (soft delete)" },
 	{ "responses", "import", ctl_responses_import, "--tenant SLUG FILE.yml",
 	    "import the bot's responses from a Rasa domain file" },
+	{ "deadletter", "list", ctl_deadletter_list, "[--count N]",
+	    "list events the worker gave up on (gacp:deadletter)" },
+	{ "deadletter", "retry", ctl_deadletter_retry, "ID... | --all",
+	    "put dead-lettered events back on the inbound queue" },
 	{ "tenant", "create", ctl_tenant_create,
 	    "--slug SLUG --name NAME [--settings JSON] [--platform] "
 	    "[--owner USERNAME [--password-file F]]  (owner password on stdin)",

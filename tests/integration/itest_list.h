@@ -1,2 +1,3 @@
 /* itest_list.h - every integration suite; one line per tests/integration/test_*.c. */
 TEST_REGISTER(itest_foundation_register)
+TEST_REGISTER(itest_messenger_register)

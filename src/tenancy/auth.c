@@ -102,6 +102,11 @@ issue(struct svc *s, const struct user_row *u, const char *family,
 	    s->policy.access_ttl_s, &jwt, &claims, err)) != GACP_OK)
 		return rc;
 	arena_defer(s->a, free_heap, jwt);
+	/* Tracked before it leaves, so a change to the user can revoke it. */
+	if ((rc = guard_track_jti(&s->app->cache, s->a, u->tenant_id, u->id,
+	    claims.jti, claims.exp - s->now_s + TOKEN_DEFAULT_LEEWAY_S, err)) !=
+	    GACP_OK)
+		return rc;
 	out->access_token = jwt;
 	out->expires_in_s = claims.exp - s->now_s;
 	if ((rc = new_refresh_token(s, &out->refresh_token, hash, err)) !=
@@ -226,7 +231,7 @@ renew_password(struct svc *s, const struct password_hasher *h,
 	if ((rc = token_store_revoke_user(&s->app->db, s->a, u->id, NULL,
 	    err)) != GACP_OK ||
 	    (rc = guard_revoke_user(&s->app->cache, s->a, u->tenant_id, u->id,
-	    s->now_s, s->policy.access_ttl_s + TOKEN_DEFAULT_LEEWAY_S, err)) !=
+	    s->policy.access_ttl_s + TOKEN_DEFAULT_LEEWAY_S, err)) !=
 	    GACP_OK)
 		return rc;
 	memset(&ev, 0, sizeof(ev));

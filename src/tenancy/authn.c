@@ -166,14 +166,11 @@ bearer(struct gacp_ctx *app, struct arena *a, const struct http_request *req,
 	g.tenant_id = p->tenant_id;
 	g.tenant_limit = policy.tenant_per_min;
 	g.jti = claims.jti;
-	g.user_id = p->id;
-	g.issued_at_s = claims.iat;
 	rc = guard_request(&app->cache, a, &g, &verdict, retry_after_s, err);
 	if (rc != GACP_OK)
 		goto fail;
-	if (verdict == GUARD_JTI_DENIED || verdict == GUARD_USER_REVOKED) {
-		rc = refuse(app, a, req, "invalid_token",
-		    verdict == GUARD_JTI_DENIED ? "logged out" : "user revoked",
+	if (verdict == GUARD_JTI_DENIED) {
+		rc = refuse(app, a, req, "invalid_token", "token revoked",
 		    retry_after_s, err);
 		goto fail;
 	}

@@ -7,20 +7,17 @@
 #include <stdio.h>
 #include <string.h>
 
-/* KEYS[1] jti deny key, KEYS[2] user revocation key, KEYS[3..] counters;
- * ARGV[1] iat (-1: not a token), ARGV[2] window seconds, ARGV[3..] the
- * limit of each counter.  Returns {verdict, retry_after}. */
+/* KEYS[1] jti deny key, KEYS[2..] counters; ARGV[1] 1 to check the deny
+ * key, ARGV[2] window seconds, ARGV[i + 1] the limit of KEYS[i].
+ * Returns {verdict, retry_after}. */
 static const char request_script[] =
-	"local iat = tonumber(ARGV[1])\n"
-	"if iat >= 0 then\n"
-	"  if redis.call('EXISTS', KEYS[1]) == 1 then return {1, 0} end\n"
-	"  local rev = redis.call('GET', KEYS[2])\n"
-	"  if rev and iat < tonumber(rev) then return {2, 0} end\n"
+	"if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then\n"
+	"  return {1, 0}\n"
 	"end\n"
-	"for i = 3, #KEYS do\n"
+	"for i = 2, #KEYS do\n"
 	"  local n = redis.call('INCR', KEYS[i])\n"
 	"  if n == 1 then redis.call('EXPIRE', KEYS[i], ARGV[2]) end\n"
-	"  if n > tonumber(ARGV[i]) then\n"
+	"  if n > tonumber(ARGV[i + 1]) then\n"
 	"    local ttl = redis.call('TTL', KEYS[i])\n"
 	"    if ttl < 0 then redis.call('EXPIRE', KEYS[i], ARGV[2]); ttl = tonumber(ARGV[2]) end\n"
 	"    if ttl < 1 then ttl = 1 end\n"
@@ -28,6 +25,23 @@ static const char request_script[] =
 	"  end\n"
 	"end\n"
 	"return {0, 0}\n";
+
+/* KEYS[1] the user's set of live jtis; ARGV[1] jti, ARGV[2] seconds. */
+static const char track_script[] =
+	"redis.call('SADD', KEYS[1], ARGV[1])\n"
+	"redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
+	"return 1\n";
+
+/* KEYS[1] the user's set of live jtis; ARGV[1] the deny-key prefix (same
+ * hash tag, so the same Cluster slot), ARGV[2] seconds.  Denies every
+ * jti in the set, then forgets the set; returns how many. */
+static const char revoke_script[] =
+	"local jtis = redis.call('SMEMBERS', KEYS[1])\n"
+	"for _, j in ipairs(jtis) do\n"
+	"  redis.call('SET', ARGV[1] .. j, '1', 'EX', ARGV[2])\n"
+	"end\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"return #jtis\n";
 
 /* KEYS[1] failure counter, KEYS[2] lock; ARGV[1] threshold, ARGV[2]
  * seconds.  Returns 1 when this failure locked the name. */
@@ -82,33 +96,30 @@ int
 guard_request(struct cache *c, struct arena *a, const struct guard_request *r,
     enum guard_verdict *verdict, int64_t *retry_after_s, struct gacp_err *err)
 {
-	const char *keys[4], *args[4];
-	char iat[24], win[16], tlim[24], klim[24];
+	const char *keys[3], *args[4];
+	char win[16], tlim[24], klim[24];
 	redisReply *reply;
 	long long v, retry;
-	int nkeys = 3, rc;
+	int nkeys = 2, rc;
 
 	*verdict = GUARD_OK;
 	*retry_after_s = 0;
-	snprintf(iat, sizeof(iat), "%lld", r->jti ? (long long)r->issued_at_s : -1LL);
 	snprintf(win, sizeof(win), "%d", GUARD_WINDOW_S);
 	snprintf(tlim, sizeof(tlim), "%ld", r->tenant_limit);
 	snprintf(klim, sizeof(klim), "%ld", r->api_key_limit);
 	keys[0] = arena_sprintf(a, "gacp:{%s}:jti:%s", r->tenant_id,
 	    r->jti ? r->jti : "-");
-	keys[1] = arena_sprintf(a, "gacp:{%s}:urev:%s", r->tenant_id,
-	    r->user_id ? r->user_id : "-");
-	keys[2] = arena_sprintf(a, "gacp:{%s}:rl:tenant", r->tenant_id);
-	args[0] = iat;
+	keys[1] = arena_sprintf(a, "gacp:{%s}:rl:tenant", r->tenant_id);
+	args[0] = r->jti ? "1" : "0";
 	args[1] = win;
 	args[2] = tlim;
 	if (r->api_key_id != NULL) {
-		keys[3] = arena_sprintf(a, "gacp:{%s}:rl:key:%s", r->tenant_id,
+		keys[2] = arena_sprintf(a, "gacp:{%s}:rl:key:%s", r->tenant_id,
 		    r->api_key_id);
 		args[3] = klim;
-		nkeys = 4;
+		nkeys = 3;
 	}
-	rc = eval(c, a, request_script, nkeys, keys, nkeys, args, &reply,
+	rc = eval(c, a, request_script, nkeys, keys, nkeys + 1, args, &reply,
 	    err);
 	if (rc != GACP_OK)
 		return rc;
@@ -123,7 +134,7 @@ int
 guard_ip(struct cache *c, struct arena *a, const char *client_addr,
     long limit, bool *limited, int64_t *retry_after_s, struct gacp_err *err)
 {
-	const char *keys[3], *args[3];
+	const char *keys[2], *args[3];
 	char win[16], lim[24];
 	redisReply *reply;
 	long long v, retry;
@@ -133,12 +144,13 @@ guard_ip(struct cache *c, struct arena *a, const char *client_addr,
 	*retry_after_s = 0;
 	snprintf(win, sizeof(win), "%d", GUARD_WINDOW_S);
 	snprintf(lim, sizeof(lim), "%ld", limit);
-	keys[0] = keys[1] = keys[2] = arena_sprintf(a, "gacp:{ip:%s}:rl:auth",
+	/* The deny key is not checked ("0"); it only fills KEYS[1]. */
+	keys[0] = keys[1] = arena_sprintf(a, "gacp:{ip:%s}:rl:auth",
 	    client_addr ? client_addr : "unknown");
-	args[0] = "-1";
+	args[0] = "0";
 	args[1] = win;
 	args[2] = lim;
-	rc = eval(c, a, request_script, 3, keys, 3, args, &reply, err);
+	rc = eval(c, a, request_script, 2, keys, 3, args, &reply, err);
 	if (rc != GACP_OK)
 		return rc;
 	if ((rc = pair_reply(reply, &v, &retry, err)) != GACP_OK)
@@ -161,16 +173,33 @@ guard_deny_jti(struct cache *c, struct arena *a, const char *tenant_id,
 }
 
 int
-guard_revoke_user(struct cache *c, struct arena *a, const char *tenant_id,
-    const char *user_id, int64_t now_s, int64_t ttl_s, struct gacp_err *err)
+guard_track_jti(struct cache *c, struct arena *a, const char *tenant_id,
+    const char *user_id, const char *jti, int64_t ttl_s, struct gacp_err *err)
 {
+	const char *keys[1], *args[2];
+	char ttl[24];
 	redisReply *reply;
-	char now[24], ttl[24];
 
-	snprintf(now, sizeof(now), "%lld", (long long)now_s);
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)(ttl_s > 0 ? ttl_s : 1));
-	return cache_command(c, a, &reply, err,
-	    "SET gacp:{%s}:urev:%s %s EX %s", tenant_id, user_id, now, ttl);
+	keys[0] = arena_sprintf(a, "gacp:{%s}:ujti:%s", tenant_id, user_id);
+	args[0] = jti;
+	args[1] = ttl;
+	return eval(c, a, track_script, 1, keys, 2, args, &reply, err);
+}
+
+int
+guard_revoke_user(struct cache *c, struct arena *a, const char *tenant_id,
+    const char *user_id, int64_t ttl_s, struct gacp_err *err)
+{
+	const char *keys[1], *args[2];
+	char ttl[24];
+	redisReply *reply;
+
+	snprintf(ttl, sizeof(ttl), "%lld", (long long)(ttl_s > 0 ? ttl_s : 1));
+	keys[0] = arena_sprintf(a, "gacp:{%s}:ujti:%s", tenant_id, user_id);
+	args[0] = arena_sprintf(a, "gacp:{%s}:jti:", tenant_id);
+	args[1] = ttl;
+	return eval(c, a, revoke_script, 1, keys, 2, args, &reply, err);
 }
 
 /* Lockout keys use the lower-cased name (names are unique that way); the

@@ -10,6 +10,9 @@
  * increment); the answer to an exceeded limit carries the seconds until
  * the window ends, for Retry-After.
  *
+ * Access tokens of a user are tracked (a set of jtis per user) so that a
+ * change to the user can deny exactly the tokens issued so far.
+ *
  * Every function needs Redis: GACP_EUNAVAIL when it is down, and callers
  * fail closed (503), never open — a dead Redis must not switch off the
  * deny-list or the lockout.
@@ -29,9 +32,8 @@ struct cache;
 
 enum guard_verdict {
 	GUARD_OK = 0,
-	GUARD_JTI_DENIED,       /* the access token was logged out */
-	GUARD_USER_REVOKED,     /* the user's tokens issued before a change */
-	GUARD_RATE_LIMITED,
+	GUARD_JTI_DENIED = 1,   /* logged out, or its user was changed */
+	GUARD_RATE_LIMITED = 3,
 };
 
 /* One authenticated request. */
@@ -41,13 +43,11 @@ struct guard_request {
 	const char *api_key_id;        /* NULL for user tokens */
 	long        api_key_limit;     /* per minute, with api_key_id */
 	const char *jti;               /* user tokens: deny-list check */
-	const char *user_id;           /* user tokens: revocation check */
-	int64_t     issued_at_s;       /* user tokens: iat */
 };
 
 /* Prototypes */
 
-/* Check the deny-list and revocation (tokens) and count the request
+/* Check the deny-list (tokens) and count the request
  * against the tenant's and the key's limits, in one round trip.
  * *retry_after_s is set for GUARD_RATE_LIMITED. */
 int guard_request(struct cache *c, struct arena *a,
@@ -64,12 +64,20 @@ int guard_ip(struct cache *c, struct arena *a, const char *client_addr,
 int guard_deny_jti(struct cache *c, struct arena *a, const char *tenant_id,
         const char *jti, int64_t ttl_s, struct gacp_err *err);
 
-/* Refuse every access token of user_id issued before now_s, for ttl_s
- * seconds (the longest an access token lives).  Used when a user is
- * deleted, deactivated, changes roles or password. */
-int guard_revoke_user(struct cache *c, struct arena *a, const char *tenant_id,
-        const char *user_id, int64_t now_s, int64_t ttl_s,
+/* Remember that jti was issued to user_id (for ttl_s seconds, the
+ * token's life), so guard_revoke_user can find it.  Every issued access
+ * token is tracked before it is handed out. */
+int guard_track_jti(struct cache *c, struct arena *a, const char *tenant_id,
+        const char *user_id, const char *jti, int64_t ttl_s,
         struct gacp_err *err);
+
+/* Deny every tracked access token of user_id for ttl_s seconds (the
+ * longest a token lives).  Used when a user is deleted, deactivated,
+ * changes roles or password: exact, unlike a "revoked before" time, which
+ * JWT's whole-second iat cannot place before or after a change made in
+ * the same second as a login. */
+int guard_revoke_user(struct cache *c, struct arena *a, const char *tenant_id,
+        const char *user_id, int64_t ttl_s, struct gacp_err *err);
 
 /* Lockout, per tenant and lower-cased username. */
 int guard_is_locked(struct cache *c, struct arena *a, const char *tenant_id,

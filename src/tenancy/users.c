@@ -222,8 +222,8 @@ actor_uuid(const struct svc *s)
 	return s->who->kind == PRINCIPAL_SYSTEM ? NULL : s->who->id;
 }
 
-/* End every session of user_id: refresh tokens now, access tokens at the
- * next request (Redis revocation marker). */
+/* End every session of user_id: refresh tokens now, access tokens at
+ * their next request (every tracked jti denied). */
 static int
 end_sessions(struct svc *s, const char *user_id, struct gacp_err *err)
 {
@@ -233,7 +233,7 @@ end_sessions(struct svc *s, const char *user_id, struct gacp_err *err)
 	    err)) != GACP_OK)
 		return rc;
 	return guard_revoke_user(&s->app->cache, s->a, s->tenant_id, user_id,
-	    s->now_s, s->policy.access_ttl_s + TOKEN_DEFAULT_LEEWAY_S, err);
+	    s->policy.access_ttl_s + TOKEN_DEFAULT_LEEWAY_S, err);
 }
 
 static int

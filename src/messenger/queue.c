@@ -263,8 +263,11 @@ mxq_stats(struct cache *c, struct arena *a, long long *length,
 
 /* Token bucket in one hash {t: tokens, ts: last refill ms}.  Tokens may go
  * negative: each caller reserves its slot and waits its turn, so callers
- * are paced in arrival order. */
+ * are paced in arrival order.  The bucket is not written to the AOF
+ * (REPL_NONE): with appendfsync always every logged write costs an fsync
+ * on the send path, and a bucket lost in a restart only starts full. */
 static const char pace_script[] =
+    "redis.set_repl(redis.REPL_NONE)\n"
     "local rate = tonumber(ARGV[1])\n"
     "local burst = tonumber(ARGV[2])\n"
     "local now = tonumber(ARGV[3])\n"

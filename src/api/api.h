@@ -30,6 +30,12 @@ void api_ready(struct request_ctx *rc);
 void api_version(struct request_ctx *rc);
 void api_metrics(struct request_ctx *rc);
 
+/* analytics.c */
+void api_analytics_summary(struct request_ctx *rc);
+void api_analytics_timeseries(struct request_ctx *rc);
+void api_analytics_intents(struct request_ctx *rc);
+void api_analytics_export(struct request_ctx *rc);
+
 /* nlu.c */
 struct nlu_parser;
 /* The process's NLU parser, made at first use; NULL with err on failure. */

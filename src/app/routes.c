@@ -69,6 +69,16 @@ const struct route gacp_routes[] = {
 	{ HTTP_GET, "/v1/audit-log", api_audit_list, SEC_AUTHORIZED,
 	    "audit:read", "audit_list" },
 
+	/* Analytics (gacp-analytics fills the tables). */
+	{ HTTP_GET, "/v1/analytics/summary", api_analytics_summary,
+	    SEC_AUTHORIZED, "analytics:read", "analytics_summary" },
+	{ HTTP_GET, "/v1/analytics/timeseries", api_analytics_timeseries,
+	    SEC_AUTHORIZED, "analytics:read", "analytics_timeseries" },
+	{ HTTP_GET, "/v1/analytics/intents", api_analytics_intents,
+	    SEC_AUTHORIZED, "analytics:read", "analytics_intents" },
+	{ HTTP_GET, "/v1/analytics/export.csv", api_analytics_export,
+	    SEC_AUTHORIZED, "analytics:read", "analytics_export" },
+
 	/* NLU: ours and Rasa's drop-in endpoints. */
 	{ HTTP_POST, "/v1/nlu/parse", api_nlu_parse, SEC_AUTHORIZED,
 	    "nlu:read", "nlu_parse" },

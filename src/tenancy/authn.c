@@ -209,38 +209,30 @@ api_key(struct gacp_ctx *app, struct arena *a, const struct http_request *req,
 	if (apikey_parse(key, strlen(key), &presented, &verr) != GACP_OK)
 		return refuse(app, a, req, "invalid_api_key", verr.code,
 		    retry_after_s, err);
-	/* The tenant is unknown until the key is: begin unbound, look the key
-	 * up through the SECURITY DEFINER function, then bind. */
-	if ((rc = db_begin(&app->db, a, NULL, err)) != GACP_OK)
-		return rc;
+	/* The tenant is unknown until the key is: look the key up through the
+	 * SECURITY DEFINER function (a read of no tenant's rows, outside any
+	 * transaction), then open the request's transaction bound to the
+	 * key's tenant. */
 	rc = apikey_store_access(&app->db, a, presented.prefix, &k, err);
 	if (rc == GACP_ENOTFOUND ||
-	    (rc == GACP_OK && !apikey_hash_equal(k.key_hash, presented.hash_hex))) {
-		rc = refuse(app, a, req, "invalid_api_key",
+	    (rc == GACP_OK && !apikey_hash_equal(k.key_hash, presented.hash_hex)))
+		return refuse(app, a, req, "invalid_api_key",
 		    rc == GACP_OK ? "hash mismatch" : "unknown prefix",
 		    retry_after_s, err);
-		goto fail;
-	}
 	if (rc != GACP_OK)
-		goto fail;
-	if (k.revoked || k.expired) {
-		rc = refuse(app, a, req, "invalid_api_key",
+		return rc;
+	if (k.revoked || k.expired)
+		return refuse(app, a, req, "invalid_api_key",
 		    k.revoked ? "revoked" : "expired", retry_after_s, err);
-		goto fail;
-	}
-	if (strcmp(k.tenant_status, "active") != 0) {
-		rc = gacp_err_set(err, GACP_EFORBIDDEN, "tenant_suspended",
+	if (strcmp(k.tenant_status, "active") != 0)
+		return gacp_err_set(err, GACP_EFORBIDDEN, "tenant_suspended",
 		    "this tenant is suspended");
-		goto fail;
-	}
 	if (!tenancy_uuid_norm(k.tenant_id, p->tenant_id) ||
-	    !tenancy_uuid_norm(k.id, p->id)) {
-		rc = gacp_err_set(err, GACP_EINTERNAL, "internal",
+	    !tenancy_uuid_norm(k.id, p->id))
+		return gacp_err_set(err, GACP_EINTERNAL, "internal",
 		    "malformed key row");
-		goto fail;
-	}
-	if ((rc = db_set_tenant(&app->db, a, p->tenant_id, err)) != GACP_OK)
-		goto fail;
+	if ((rc = db_begin(&app->db, a, p->tenant_id, err)) != GACP_OK)
+		return rc;
 	tenancy_policy_load(&app->cfg, &policy);
 	tenancy_policy_apply_settings(&policy, k.tenant_settings);
 	memset(&g, 0, sizeof(g));

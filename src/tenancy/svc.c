@@ -247,8 +247,9 @@ check_known_members(struct svc *s, struct json_object *obj,
 			if (strcmp(key, known[i]) == 0)
 				break;
 		if (known[i] == NULL) {
-			char field[96];
-			snprintf(field, sizeof(field), "%s.%.40s", prefix, key);
+			char field[128];
+			snprintf(field, sizeof(field), "%s.%s", prefix,
+			    strlen(key) <= 64 ? key : "(long name)");
 			svc_field_error(s, field, "unknown_setting",
 			    "not a known setting");
 		}
@@ -541,10 +542,11 @@ svc_body_only(struct svc *s, struct json_object *body,
 			if (strcmp(key, allowed[i]) == 0)
 				break;
 		if (allowed[i] == NULL) {
-			char field[64];
-			snprintf(field, sizeof(field), "%.60s", key);
-			svc_field_error(s, field, "unknown_field",
-			    "is not a field of this request");
+			/* The name is the client's (valid UTF-8, json-c checked
+			 * it); a long one is not echoed, rather than cut inside
+			 * a character. */
+			svc_field_error(s, strlen(key) <= 64 ? key : "(long name)",
+			    "unknown_field", "is not a field of this request");
 			ok = false;
 		}
 	}

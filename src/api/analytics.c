@@ -41,27 +41,24 @@ range(struct request_ctx *rc, int max_days, const char **from, const char **to)
 {
 	const char *f = http_request_query(&rc->req, "from");
 	const char *t = http_request_query(&rc->req, "to");
-	const char *p[3];
+	const char *p[2];
 	struct gacp_err err;
 	PGresult *res;
-	char maxd[16];
 
 	gacp_err_clear(&err);
 	if ((f != NULL && !valid_date(f)) || (t != NULL && !valid_date(t))) {
 		api_error(rc, 400, "invalid_date", "from and to are dates YYYY-MM-DD");
 		return -1;
 	}
-	snprintf(maxd, sizeof(maxd), "%d", max_days);
 	p[0] = f;
 	p[1] = t;
-	p[2] = maxd;
 	/* PostgreSQL validates the calendar (2026-02-30 is refused). */
 	if (db_exec(&rc->app->db, rc->arena, "SELECT coalesce($1::date, "
 	    "coalesce($2::date, (now() AT TIME ZONE 'UTC')::date) - 6)::text, "
 	    "coalesce($2::date, (now() AT TIME ZONE 'UTC')::date)::text, "
 	    "coalesce($2::date, (now() AT TIME ZONE 'UTC')::date) - "
 	    "coalesce($1::date, coalesce($2::date, (now() AT TIME ZONE 'UTC')::date) - 6)",
-	    3, p, &res, &err) != GACP_OK) {
+	    2, p, &res, &err) != GACP_OK) {
 		if (err.result == GACP_EINVAL)
 			api_error(rc, 400, "invalid_date", "from or to is not a calendar date");
 		else
@@ -98,6 +95,17 @@ begin(struct request_ctx *rc)
 /* The range predicate on bucket_start for [from, to] inclusive days. */
 #define IN_RANGE "tenant_id = $1 AND bucket_start >= $2::date::timestamptz " \
 	"AND bucket_start < ($3::date + 1)::timestamptz"
+
+/* End the request's read-only transaction.  Commit, not roll back: the
+ * access check may have recorded bookkeeping (a key's last use) in it. */
+static void
+finish(struct request_ctx *rc)
+{
+	struct gacp_err err;
+
+	gacp_err_clear(&err);
+	(void)db_commit(&rc->app->db, rc->arena, &err);
+}
 
 static double
 num(PGresult *res, int row, int col)
@@ -144,7 +152,7 @@ api_analytics_summary(struct request_ctx *rc)
 	    from, to, in, num(res, 0, 1), num(res, 0, 2), num(res, 0, 3), fb,
 	    in > 0 ? fb / in : 0.0, num(res, 0, 5), num(res, 0, 6),
 	    num(res, 0, 7), num(res, 0, 9), num(res, 0, 8));
-	db_rollback(&rc->app->db, rc->arena);
+	finish(rc);
 	rc->resp.status = 200;
 	rc->resp.content_type = "application/json";
 }
@@ -222,7 +230,7 @@ api_analytics_timeseries(struct request_ctx *rc)
 		buf_printf(b, "%s{\"t\":\"%s\",\"value\":%.6g}", row ? "," : "",
 		    PQgetvalue(res, row, 0), num(res, row, 1));
 	buf_puts(b, "]}");
-	db_rollback(&rc->app->db, rc->arena);
+	finish(rc);
 	rc->resp.status = 200;
 	rc->resp.content_type = "application/json";
 }
@@ -274,7 +282,7 @@ api_analytics_intents(struct request_ctx *rc)
 		    cnt > 0 ? num(res, row, 2) / cnt : 0.0, num(res, row, 3));
 	}
 	buf_puts(b, "]}");
-	db_rollback(&rc->app->db, rc->arena);
+	finish(rc);
 	rc->resp.status = 200;
 	rc->resp.content_type = "application/json";
 }
@@ -337,7 +345,7 @@ api_analytics_export(struct request_ctx *rc)
 		}
 		buf_puts(b, "\r\n");
 	}
-	db_rollback(&rc->app->db, rc->arena);
+	finish(rc);
 	rc->resp.status = 200;
 	rc->resp.content_type = "text/csv; charset=utf-8; header=present";
 	http_response_header(&rc->resp, "Content-Disposition",

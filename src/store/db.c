@@ -130,7 +130,8 @@ classify_failure(struct db *db, PGresult *res, struct gacp_err *err)
 		return gacp_err_set(err, GACP_EFORBIDDEN, "forbidden",
 		    "not permitted");
 	if (state != NULL && (strcmp(state, "57014") == 0 ||
-	    strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0)) {
+	    (strncmp(state, "08", 2) == 0 && strcmp(state, "08P01") != 0) ||
+	    strcmp(state, "57P01") == 0)) {
 		metrics_counter_add(db->metrics, MC_DB_ERRORS, 1);
 		return gacp_err_set(err, GACP_EUNAVAIL, "dependency_unavailable",
 		    "database unavailable");
@@ -227,6 +228,10 @@ db_begin(struct db *db, struct arena *a, const char *tenant_id,
 	const char *params[1];
 	int rc;
 
+	/* Inside the request's transaction (opened by the access check),
+	 * join it: re-bind the tenant rather than nest a BEGIN. */
+	if (db->in_tx && db->conn != NULL)
+		return db_set_tenant(db, a, tenant_id, err);
 	if ((rc = db_exec(db, a, "BEGIN", 0, NULL, &res, err)) != GACP_OK)
 		return rc;
 	db->in_tx = true;

@@ -49,7 +49,8 @@ int  db_exec(struct db *db, struct arena *a, const char *sql, int nparams,
 
 /* BEGIN and bind the transaction to a tenant for row-level security
  * (set_config('app.tenant_id', id, true)).  tenant_id NULL: no tenant
- * (policies then match nothing). */
+ * (policies then match nothing).  When a transaction is already open (the
+ * request's, opened by the access check), it is joined and re-bound. */
 int  db_begin(struct db *db, struct arena *a, const char *tenant_id,
     struct gacp_err *err);
 /* Re-bind the open transaction to another tenant (NULL: none), e.g. to

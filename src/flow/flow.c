@@ -43,8 +43,11 @@ entity_map(struct arena *a, struct json_object *entities)
 		return map;
 	for (i = 0; i < json_object_array_length(entities); i++) {
 		struct json_object *e = json_object_array_get_idx(entities, i), *n, *v;
+		/* A null name or value is skipped (json_object_get_string()
+		 * gives NULL for them; found by fuzz-flow). */
 		if (json_object_object_get_ex(e, "entity", &n) &&
 		    json_object_object_get_ex(e, "value", &v) &&
+		    n != NULL && v != NULL &&
 		    !json_object_object_get_ex(map, json_object_get_string(n), NULL))
 			json_object_object_add(map, json_object_get_string(n),
 			    json_object_new_string(json_object_get_string(v)));
@@ -61,7 +64,7 @@ flow_render(struct arena *a, const char *tmpl, struct json_object *slots,
 	char *out;
 
 	buf_init(&b);
-	while (*p != '\0') {
+	while (p != NULL && *p != '\0') {
 		const char *close;
 		if (*p == '{' && (close = strchr(p + 1, '}')) != NULL &&
 		    close - p - 1 > 0 && close - p - 1 < 64) {
@@ -69,8 +72,11 @@ flow_render(struct arena *a, const char *tmpl, struct json_object *slots,
 			struct json_object *v = NULL;
 			memcpy(name, p + 1, (size_t)(close - p - 1));
 			name[close - p - 1] = '\0';
-			if ((slots && json_object_object_get_ex(slots, name, &v)) ||
-			    (entities && json_object_object_get_ex(entities, name, &v))) {
+			/* A null value does not fill the placeholder. */
+			if ((slots && json_object_object_get_ex(slots, name, &v) &&
+			    v != NULL) || (entities &&
+			    json_object_object_get_ex(entities, name, &v) &&
+			    v != NULL)) {
 				buf_puts(&b, json_object_get_string(v));
 				p = close + 1;
 				continue;
@@ -109,7 +115,7 @@ missing_slot(const struct flow_response *r, struct json_object *slots)
 		return NULL;
 	for (i = 0; i < json_object_array_length(r->required_slots); i++) {
 		struct json_object *s = json_object_array_get_idx(r->required_slots, i), *name;
-		if (json_object_object_get_ex(s, "slot", &name) &&
+		if (json_object_object_get_ex(s, "slot", &name) && name != NULL &&
 		    !json_object_object_get_ex(slots, json_object_get_string(name), NULL))
 			return s;
 	}
@@ -130,11 +136,12 @@ fill_slots(const struct flow_response *r, struct json_object *slots,
 		struct json_object *name, *entity, *v;
 		const char *ent;
 
-		if (!json_object_object_get_ex(s, "slot", &name))
+		if (!json_object_object_get_ex(s, "slot", &name) || name == NULL)
 			continue;
-		ent = json_object_object_get_ex(s, "entity", &entity) ?
-		    json_object_get_string(entity) : json_object_get_string(name);
-		if (json_object_object_get_ex(ents, ent, &v))
+		ent = json_object_object_get_ex(s, "entity", &entity) &&
+		    entity != NULL ? json_object_get_string(entity) :
+		    json_object_get_string(name);
+		if (json_object_object_get_ex(ents, ent, &v) && v != NULL)
 			json_object_object_add(slots, json_object_get_string(name),
 			    json_object_new_string(json_object_get_string(v)));
 	}
@@ -193,7 +200,7 @@ flow_decide(const struct flow_input *in, const struct flow_response *rs,
 	}
 
 	/* An active form waits for a slot. */
-	if (json_object_object_get_ex(state, "form", &form) &&
+	if (json_object_object_get_ex(state, "form", &form) && form != NULL &&
 	    (r = find(rs, nrs, json_object_get_string(form), in->language)) != NULL) {
 		bool other = strcmp(intent, FLOW_FALLBACK_INTENT) != 0 &&
 		    strcmp(intent, json_object_get_string(form)) != 0;

@@ -5,6 +5,7 @@
  */
 #include "app/routes.h"
 #include "api/api.h"
+#include "api/nlu_api.h"
 
 const struct route gacp_routes[] = {
 	/* method, pattern, handler, security, permission, metrics name */
@@ -86,6 +87,38 @@ const struct route gacp_routes[] = {
 	    "nlu:read", "rasa_model_parse" },
 	{ HTTP_GET, "/status", api_nlu_status, SEC_AUTHORIZED,
 	    "nlu:read", "rasa_status" },
+	/* NLU training data and model versions of the caller's tenant;
+	 * DELETE /v1/nlu/examples?intent=X empties one intent. */
+	{ HTTP_GET,    "/v1/nlu/examples",      api_nlu_examples_list,
+	    SEC_AUTHORIZED, "nlu:read", "nlu_examples_list" },
+	{ HTTP_POST,   "/v1/nlu/examples",      api_nlu_examples_create,
+	    SEC_AUTHORIZED, "nlu:write", "nlu_examples_create" },
+	{ HTTP_DELETE, "/v1/nlu/examples",      api_nlu_examples_delete_many,
+	    SEC_AUTHORIZED, "nlu:write", "nlu_examples_delete_many" },
+	{ HTTP_GET,    "/v1/nlu/examples/{id}", api_nlu_examples_get,
+	    SEC_AUTHORIZED, "nlu:read", "nlu_examples_get" },
+	{ HTTP_DELETE, "/v1/nlu/examples/{id}", api_nlu_examples_delete,
+	    SEC_AUTHORIZED, "nlu:write", "nlu_examples_delete" },
+	{ HTTP_GET,    "/v1/nlu/entities",      api_nlu_entities_list,
+	    SEC_AUTHORIZED, "nlu:read", "nlu_entities_list" },
+	{ HTTP_POST,   "/v1/nlu/entities",      api_nlu_entities_create,
+	    SEC_AUTHORIZED, "nlu:write", "nlu_entities_create" },
+	{ HTTP_GET,    "/v1/nlu/entities/{id}", api_nlu_entities_get,
+	    SEC_AUTHORIZED, "nlu:read", "nlu_entities_get" },
+	{ HTTP_PATCH,  "/v1/nlu/entities/{id}", api_nlu_entities_update,
+	    SEC_AUTHORIZED, "nlu:write", "nlu_entities_update" },
+	{ HTTP_DELETE, "/v1/nlu/entities/{id}", api_nlu_entities_delete,
+	    SEC_AUTHORIZED, "nlu:write", "nlu_entities_delete" },
+	{ HTTP_POST,   "/v1/nlu/import",        api_nlu_import,
+	    SEC_AUTHORIZED, "nlu:write", "nlu_import" },
+	{ HTTP_GET,    "/v1/nlu/export",        api_nlu_export,
+	    SEC_AUTHORIZED, "nlu:read", "nlu_export" },
+	{ HTTP_GET,    "/v1/nlu/models",        api_nlu_models_list,
+	    SEC_AUTHORIZED, "nlu:read", "nlu_models_list" },
+	{ HTTP_GET,    "/v1/nlu/models/{id}",   api_nlu_models_get,
+	    SEC_AUTHORIZED, "nlu:read", "nlu_models_get" },
+	{ HTTP_POST,   "/v1/nlu/models/{id}/activate", api_nlu_models_activate,
+	    SEC_AUTHORIZED, "nlu:write", "nlu_models_activate" },
 
 	/* Messenger: authenticated by verify token / body signature. */
 	{ HTTP_GET,  "/webhooks/messenger", api_webhook_verify,  SEC_WEBHOOK,

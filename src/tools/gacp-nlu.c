@@ -28,6 +28,7 @@
 #include "nlu/eval.h"
 #include "nlu/model.h"
 #include "nlu/parse.h"
+#include "tools/nlu_reload.h"
 
 struct args {
 	const char *data, *out, *model, *valid, *text;
@@ -436,6 +437,8 @@ main(int argc, char **argv)
 
 	if (argc < 2)
 		usage();
+	if (strcmp(argv[1], "reload") == 0)
+		return nlu_reload_main(argc - 1, argv + 1);
 	parse_args(argc, argv, &a);
 	if (strcmp(argv[1], "train") == 0)
 		return cmd_train(&a);

@@ -1002,6 +1002,10 @@ take_str(const unsigned char *base, size_t *pos, size_t end)
 	if (nul == NULL)
 		return NULL;
 	s = (const char *)(base + *pos);
+	/* Names, patterns and lookup values reach JSON output: UTF-8 only
+	 * (found by fuzz-model: an invalid entity name was accepted). */
+	if (!utf8_valid(s, (size_t)(nul - (base + *pos))))
+		return NULL;
 	*pos = (size_t)(nul - base) + 1;
 	return s;
 }
@@ -1035,6 +1039,9 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 		    version, NLU_MODEL_FORMAT_VERSION);
 	if (get_u32(img + 12) != NLU_MODEL_HEADER_BYTES)
 		return CORRUPT("model header size is wrong");
+	/* The last 8 header bytes are reserved and outside the checksum. */
+	if (memcmp(img + 56, "\0\0\0\0\0\0\0\0", 8) != 0)
+		return CORRUPT("model header reserved bytes are not zero");
 	payload_len = get_u64(img + 16);
 	if (payload_len != m->image_bytes - NLU_MODEL_HEADER_BYTES)
 		return CORRUPT("model file is truncated or has trailing bytes "

@@ -12,6 +12,7 @@
 #include "nlu/eval.h"
 #include "nlu/model.h"
 #include "nlu/parse.h"
+#include "security/crypto.h"
 
 /* Small bilingual data: three intents, English and Thai. */
 static const char *const rows[][2] = {
@@ -182,6 +183,7 @@ test_damaged_refused(void)
 	char *path = tmp_path("bad.model");
 	unsigned char *img = malloc(m->image_bytes);
 	struct gacp_err err;
+	char *name;
 
 	/* Truncated anywhere: header, metadata, weights. */
 	expect_refused(path, m->image, 10, "nlu_model_corrupt");
@@ -199,6 +201,20 @@ test_damaged_refused(void)
 	memcpy(img, m->image, m->image_bytes);
 	img[8] = 99;
 	expect_refused(path, img, m->image_bytes, "nlu_model_version");
+	/* Reserved header bytes (outside the checksum) must be zero
+	 * (found by fuzz-model). */
+	memcpy(img, m->image, m->image_bytes);
+	img[63] = 'c';
+	expect_refused(path, img, m->image_bytes, "nlu_model_corrupt");
+	/* An entity name that is not UTF-8, checksum made to match: refused
+	 * before it can reach JSON output (found by fuzz-model). */
+	memcpy(img, m->image, m->image_bytes);
+	name = memmem(img, m->image_bytes, "application_number", 18);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(name);
+	name[11] = (char)0x8f;
+	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+	expect_refused(path, img, m->image_bytes, "nlu_model_corrupt");
 	/* Missing file. */
 	unlink(path);
 	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EIO);

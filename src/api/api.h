@@ -76,4 +76,21 @@ void api_apikeys_revoke(struct request_ctx *rc);
 /* audit.c */
 void api_audit_list(struct request_ctx *rc);
 
+/* channels.c */
+void api_channels_create(struct request_ctx *rc);
+void api_channels_list(struct request_ctx *rc);
+void api_channels_get(struct request_ctx *rc);
+void api_channels_update(struct request_ctx *rc);
+void api_channels_delete(struct request_ctx *rc);
+/* conversations.c */
+void api_conversations_list(struct request_ctx *rc);
+void api_conversations_get(struct request_ctx *rc);
+void api_conversations_messages(struct request_ctx *rc);
+void api_conversations_reply(struct request_ctx *rc);
+void api_conversations_handoff(struct request_ctx *rc);
+void api_conversations_resume(struct request_ctx *rc);
+/* responses.c */
+void api_responses_list(struct request_ctx *rc);
+void api_responses_replace(struct request_ctx *rc);
+
 #endif

@@ -120,6 +120,44 @@ const struct route gacp_routes[] = {
 	{ HTTP_POST,   "/v1/nlu/models/{id}/activate", api_nlu_models_activate,
 	    SEC_AUTHORIZED, "nlu:write", "nlu_models_activate" },
 
+	/* Channels: the tenant's Messenger pages (and its REST channel).
+	 * Secrets are write-only. */
+	{ HTTP_POST,   "/v1/channels",      api_channels_create, SEC_AUTHORIZED,
+	    "channels:write", "channels_create" },
+	{ HTTP_GET,    "/v1/channels",      api_channels_list,   SEC_AUTHORIZED,
+	    "channels:read", "channels_list" },
+	{ HTTP_GET,    "/v1/channels/{id}", api_channels_get,    SEC_AUTHORIZED,
+	    "channels:read", "channels_get" },
+	{ HTTP_PATCH,  "/v1/channels/{id}", api_channels_update, SEC_AUTHORIZED,
+	    "channels:write", "channels_update" },
+	{ HTTP_DELETE, "/v1/channels/{id}", api_channels_delete, SEC_AUTHORIZED,
+	    "channels:write", "channels_delete" },
+
+	/* Conversations: the agents' inbox.  Replying, handing off and
+	 * resuming the bot are conversations:reply. */
+	{ HTTP_GET,  "/v1/conversations", api_conversations_list,
+	    SEC_AUTHORIZED, "conversations:read", "conversations_list" },
+	{ HTTP_GET,  "/v1/conversations/{id}", api_conversations_get,
+	    SEC_AUTHORIZED, "conversations:read", "conversations_get" },
+	{ HTTP_GET,  "/v1/conversations/{id}/messages",
+	    api_conversations_messages, SEC_AUTHORIZED, "conversations:read",
+	    "conversations_messages" },
+	{ HTTP_POST, "/v1/conversations/{id}/messages",
+	    api_conversations_reply, SEC_AUTHORIZED, "conversations:reply",
+	    "conversations_reply" },
+	{ HTTP_POST, "/v1/conversations/{id}/handoff",
+	    api_conversations_handoff, SEC_AUTHORIZED, "conversations:reply",
+	    "conversations_handoff" },
+	{ HTTP_POST, "/v1/conversations/{id}/resume",
+	    api_conversations_resume, SEC_AUTHORIZED, "conversations:reply",
+	    "conversations_resume" },
+
+	/* The bot's responses: one document per tenant. */
+	{ HTTP_GET, "/v1/responses", api_responses_list, SEC_AUTHORIZED,
+	    "responses:read", "responses_list" },
+	{ HTTP_PUT, "/v1/responses", api_responses_replace, SEC_AUTHORIZED,
+	    "responses:write", "responses_replace" },
+
 	/* Messenger: authenticated by verify token / body signature. */
 	{ HTTP_GET,  "/webhooks/messenger", api_webhook_verify,  SEC_WEBHOOK,
 	    NULL, "webhook_verify" },

@@ -22,6 +22,7 @@
 #include "flow/flow.h"
 #include "http/metrics.h"
 #include "messenger/channel.h"
+#include "messenger/conversation_store.h"
 #include "messenger/dialogue.h"
 #include "messenger/queue.h"
 #include "messenger/sendapi.h"
@@ -271,6 +272,37 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 	}
 }
 
+/* An agent's reply queued by POST /v1/conversations/{id}/messages (kind
+ * "agent_reply", committed before it was queued): sent by deliver() like
+ * a bot reply while it is still pending; a message that is gone or final
+ * needs nothing more. */
+static int
+deliver_agent_reply(struct worker *w, struct arena *a, const struct event *ev,
+    struct gacp_err *err)
+{
+	struct mxs_message msg;
+	const char *message_id = json_get_str(ev->json, "message_id");
+	int64_t created_us = 0;
+	int rc;
+
+	if (message_id == NULL || !util_uuid_valid(message_id) ||
+	    !json_get_int64(ev->json, "message_created_us", &created_us))
+		return gacp_err_set(err, GACP_EINVAL, "event_malformed",
+		    "agent reply without message_id/message_created_us");
+	if ((rc = db_begin(&w->app.db, a, ev->tenant_id, err)) != GACP_OK)
+		return rc;
+	rc = conversation_store_outbound(&w->app.db, a, ev->tenant_id,
+	    message_id, created_us, &msg, err);
+	db_rollback(&w->app.db, a);
+	if (rc == GACP_ENOTFOUND)
+		return GACP_OK;
+	if (rc != GACP_OK)
+		return rc;
+	if (strcmp(msg.status, "pending") != 0)
+		return GACP_OK;
+	return deliver(w, a, ev, &msg, err);
+}
+
 static int
 process(struct worker *w, struct arena *a, const struct event *ev,
     struct gacp_err *err)
@@ -280,6 +312,8 @@ process(struct worker *w, struct arena *a, const struct event *ev,
 	struct mxs_message reply;
 	int rc;
 
+	if (strcmp(ev->kind, "agent_reply") == 0)
+		return deliver_agent_reply(w, a, ev, err);
 	d.db = &w->app.db;
 	d.models = w->models;
 	d.parser = &w->parser;

@@ -13,6 +13,7 @@
 #define SALT_BIGRAM 0x42u
 #define SALT_CHAR   0x43u
 #define SALT_SHAPE  0x44u
+#define SALT_XWORD  0x58u
 #define BOS_HASH    0x2d3c1f0e5a697887ull
 #define EOS_HASH    0x7a1b6c5d4e3f2011ull
 
@@ -22,6 +23,9 @@ static void	add(struct nlu_rawfeat *, uint64_t, int);
 static size_t	stem_len(const uint32_t *, size_t);
 static void	char_ngrams(const struct nlu_feat_params *, struct nlu_rawfeat *,
 		    uint64_t, const uint32_t *, size_t);
+static void	xword_ngrams(const struct nlu_feat_params *,
+		    struct nlu_rawfeat *, const uint32_t *, size_t,
+		    const uint32_t *, size_t);
 static void	dedup(struct nlu_rawfeat *);
 
 void
@@ -32,6 +36,7 @@ nlu_feat_params_default(struct nlu_feat_params *p)
 	p->char_min = 2;
 	p->char_max = 5;
 	p->char_weight = 0.5f;
+	p->flags = 0;
 }
 
 int
@@ -43,6 +48,8 @@ nlu_feat_params_check(const struct nlu_feat_params *p)
 	if (p->char_min < 1 || p->char_max < p->char_min || p->char_max > 8)
 		return -1;
 	if (!(p->char_weight >= 0.0f && p->char_weight <= 1.0f))
+		return -1;
+	if ((p->flags & ~NLU_FEAT_FLAGS_ALL) != 0)
 		return -1;
 	return 0;
 }
@@ -171,6 +178,34 @@ char_ngrams(const struct nlu_feat_params *p, struct nlu_rawfeat *r,
 	}
 }
 
+/* n-grams of "a b" (the end of word a, a space, the start of word b) that
+ * contain the space and at least one letter on each side. */
+static void
+xword_ngrams(const struct nlu_feat_params *p, struct nlu_rawfeat *r,
+    const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	uint32_t win[8];
+	size_t order, left, k;
+
+	for (order = p->char_min < 3 ? 3 : p->char_min; order <= p->char_max;
+	    order++) {
+		/* left letters from a, one space, order - 1 - left from b */
+		for (left = 1; left + 1 < order; left++) {
+			size_t right = order - 1 - left;
+
+			if (left > na || right > nb)
+				continue;
+			for (k = 0; k < left; k++)
+				win[k] = a[na - left + k];
+			win[left] = ' ';
+			for (k = 0; k < right; k++)
+				win[left + 1 + k] = b[k];
+			add(r, hash_cps(p->hash_seed, SALT_XWORD, win, order),
+			    NLU_FEAT_GROUP_CHAR);
+		}
+	}
+}
+
 /* Merge equal hashes, summing counts; keeps first-seen order.  The table
  * lives in r and is reused, so a parse does no allocation once warm. */
 static void
@@ -218,6 +253,7 @@ nlu_features_raw(const struct nlu_feat_params *p, const struct nlu_text *t,
     struct nlu_rawfeat *r)
 {
 	uint64_t prev = BOS_HASH, w;
+	const struct nlu_tok *prev_latin = NULL;
 	size_t i;
 
 	r->n = 0;
@@ -225,6 +261,12 @@ nlu_features_raw(const struct nlu_feat_params *p, const struct nlu_text *t,
 		const struct nlu_tok *k = &t->tok[i];
 		const uint32_t *cp = t->cp + k->off;
 		size_t sl;
+
+		if ((p->flags & NLU_FEAT_XWORD) && k->kind == NLU_TOK_LATIN &&
+		    prev_latin != NULL)
+			xword_ngrams(p, r, t->cp + prev_latin->off,
+			    prev_latin->len, cp, k->len);
+		prev_latin = k->kind == NLU_TOK_LATIN ? k : NULL;
 
 		if (k->kind == NLU_TOK_DIGIT) {
 			/* Numbers by shape: "#6" for a six-digit number; the
@@ -272,11 +314,26 @@ nlu_features_bucket(const struct nlu_feat_params *p, uint32_t member,
 	return (uint32_t)(mix64(h ^ salt) >> (64 - p->dim_log2));
 }
 
+/* Member views: a word-leaning and a character-leaning member beside two
+ * balanced ones, repeated for larger ensembles. */
+float
+nlu_features_char_weight(const struct nlu_feat_params *p, uint32_t member)
+{
+	static const float shift[4] = { 0.0f, -0.25f, 0.25f, 0.0f };
+	float w = p->char_weight;
+
+	if (!(p->flags & NLU_FEAT_VIEWS))
+		return w;
+	w += shift[member % 4];
+	return w < 0.05f ? 0.05f : w > 0.95f ? 0.95f : w;
+}
+
 void
 nlu_features_vector(const struct nlu_feat_params *p, uint32_t member,
     const float *idf, const struct nlu_rawfeat *r, struct nlu_sparse *out)
 {
 	double norm2[2] = { 0.0, 0.0 };
+	double cw = nlu_features_char_weight(p, member);
 	float scale[2];
 	size_t i;
 
@@ -299,8 +356,8 @@ nlu_features_vector(const struct nlu_feat_params *p, uint32_t member,
 	/* Each group gets its share of the unit norm; a missing group gives
 	 * its share to the other. */
 	if (norm2[0] > 0.0 && norm2[1] > 0.0) {
-		scale[0] = (float)(sqrt(1.0 - p->char_weight) / sqrt(norm2[0]));
-		scale[1] = (float)(sqrt(p->char_weight) / sqrt(norm2[1]));
+		scale[0] = (float)(sqrt(1.0 - cw) / sqrt(norm2[0]));
+		scale[1] = (float)(sqrt(cw) / sqrt(norm2[1]));
 	} else {
 		scale[0] = norm2[0] > 0.0 ? (float)(1.0 / sqrt(norm2[0])) : 0.0f;
 		scale[1] = norm2[1] > 0.0 ? (float)(1.0 / sqrt(norm2[1])) : 0.0f;

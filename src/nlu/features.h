@@ -29,7 +29,17 @@ struct nlu_feat_params {
 	uint32_t char_min;     /* shortest character n-gram (code points) */
 	uint32_t char_max;     /* longest character n-gram */
 	float    char_weight;  /* share of the character group, in [0, 1] */
+	uint32_t flags;        /* NLU_FEAT_* options below */
 };
+
+/* Character n-grams that span the space between two Latin words ("d b" of
+ * "card blocked"): fuzzy word bigrams that survive a typo in either word. */
+#define NLU_FEAT_XWORD 0x1u
+/* Members look at different mixes of the word and character groups (see
+ * nlu_features_char_weight): their errors are less correlated, which is
+ * what an ensemble averages away. */
+#define NLU_FEAT_VIEWS 0x2u
+#define NLU_FEAT_FLAGS_ALL (NLU_FEAT_XWORD | NLU_FEAT_VIEWS)
 
 enum nlu_feat_group {
 	NLU_FEAT_GROUP_WORD = 0,
@@ -75,6 +85,11 @@ void nlu_features_raw(const struct nlu_feat_params *p,
 /* Bucket of a raw hash in ensemble member `member`. */
 uint32_t nlu_features_bucket(const struct nlu_feat_params *p, uint32_t member,
          uint64_t h);
+
+/* Share of the character group in member `member`'s vector: char_weight,
+ * or with NLU_FEAT_VIEWS a member-dependent mix around it. */
+float nlu_features_char_weight(const struct nlu_feat_params *p,
+         uint32_t member);
 
 /* Replace out with the TF-IDF, L2-normalised vector of r for one member.
  * idf has 1 << dim_log2 entries, or is NULL for idf = 1 (used while

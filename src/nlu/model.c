@@ -68,6 +68,8 @@ static int	 prep_build(struct prep *, const struct nlu_dataset *,
 static void	 prep_add_synthetic(struct prep *, uint32_t, uint32_t,
 		    uint64_t, uint32_t);
 static void	 prep_cleanup(struct prep *);
+static int	 cmp_u64(const void *, const void *);
+static void	 size_from_data(struct nlu_train_opts *, const struct prep *);
 static void	 member_train(struct member_job *);
 static void	*thread_main(void *);
 static void	 train_members(const struct nlu_train_opts *,
@@ -108,11 +110,12 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	o->members = 4;
 	o->threads = 2;
 	nlu_feat_params_default(&o->feat);
-	/* Chosen on CLINC150's validation split (see bench/nlu): wider
-	 * hidden layers beat more buckets at equal size; 4 x 96 x 2^15
-	 * float32 weights make a 51 MB model. */
-	o->feat.dim_log2 = 15;
-	o->mlp.hidden = 96;
+	/* Hash space and hidden size from the data (size_from_data): up to
+	 * the size chosen on CLINC150's validation split (see bench/nlu),
+	 * where wider hidden layers beat more buckets at equal size and
+	 * 4 x 96 x 2^15 float32 weights make a 51 MB model. */
+	o->feat.dim_log2 = 0;
+	o->mlp.hidden = 0;
 	o->mlp.epochs = 12;
 	o->mlp.min_steps = 3000;
 	o->mlp.batch = 32;
@@ -210,6 +213,46 @@ out:
 	nlu_rawfeat_cleanup(&r);
 	nlu_text_cleanup(&t);
 	return rc;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Resolve an automatic hash space (dim_log2 0) and hidden size (0) from
+ * the data, so a tenant with a few hundred examples gets a model of a few
+ * hundred KiB that trains in a second or two, and a large one gets the
+ * size chosen on CLINC150.  Buckets: about half the number of distinct
+ * features (more buckets than that buys little: rare n-grams are noise,
+ * and the IDF weighs down what collides with them), 2^12 to 2^15.
+ * Hidden units: 32 under 1,000 examples, 64 under 4,000, else 96. */
+static void
+size_from_data(struct nlu_train_opts *o, const struct prep *p)
+{
+	size_t nnz = p->off[p->n], distinct = 0, i;
+	uint64_t *h;
+	uint32_t d;
+
+	if (o->feat.dim_log2 == 0) {
+		h = xmalloc((nnz + 1) * sizeof(*h));
+		memcpy(h, p->h, nnz * sizeof(*h));
+		qsort(h, nnz, sizeof(*h), cmp_u64);
+		for (i = 0; i < nnz; i++)
+			if (i == 0 || h[i] != h[i - 1])
+				distinct++;
+		free(h);
+		d = NLU_MODEL_AUTO_DIM_LOG2_MIN;
+		while (d < NLU_MODEL_AUTO_DIM_LOG2_MAX &&
+		    ((size_t)1 << d) < distinct / 2)
+			d++;
+		o->feat.dim_log2 = d;
+	}
+	if (o->mlp.hidden == 0)
+		o->mlp.hidden = p->n < 1000 ? 32 : p->n < 4000 ? 64 : 96;
 }
 
 /* Out-of-scope rows made from in-scope ones: about half of the features of
@@ -615,9 +658,11 @@ choose_threshold(const float *lg, const struct prep *p, uint32_t members,
 
 int
 nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid,
-    const struct nlu_train_opts *o, struct nlu_model **out,
+    const struct nlu_train_opts *opts, struct nlu_model **out,
     struct nlu_train_report *rep, struct gacp_err *err)
 {
+	struct nlu_train_opts sized = *opts, checked = *opts;
+	const struct nlu_train_opts *o = &sized;
 	struct nlu_dataset kept, held, spec;
 	const struct nlu_dataset *fit_ds = train, *cal_ds = valid;
 	struct prep pfit, pcal;
@@ -640,9 +685,16 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	nlu_dataset_init(&held);
 	nlu_dataset_init(&spec);
 	buf_init(&image);
-	if (nlu_feat_params_check(&o->feat) != 0 || o->members < 1 ||
-	    o->members > NLU_MODEL_MAX_MEMBERS || o->mlp.hidden == 0 ||
-	    o->mlp.hidden % NLU_MLP_LANES != 0 || o->mlp.hidden > 4096 ||
+	/* 0 for the hash space or the hidden size means "from the data";
+	 * check the rest with stand-ins. */
+	if (checked.feat.dim_log2 == 0)
+		checked.feat.dim_log2 = NLU_FEAT_DIM_LOG2_MIN;
+	if (checked.mlp.hidden == 0)
+		checked.mlp.hidden = NLU_MLP_LANES;
+	if (nlu_feat_params_check(&checked.feat) != 0 || o->members < 1 ||
+	    o->members > NLU_MODEL_MAX_MEMBERS ||
+	    checked.mlp.hidden % NLU_MLP_LANES != 0 ||
+	    checked.mlp.hidden > 4096 ||
 	    o->mlp.epochs == 0 || !(o->mlp.lr > 0.0f) ||
 	    !(o->mlp.dropout_in >= 0.0f && o->mlp.dropout_in < 1.0f) ||
 	    !(o->mlp.dropout_hidden >= 0.0f && o->mlp.dropout_hidden < 1.0f)) {
@@ -682,15 +734,15 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		fit_ds = &kept;
 		cal_ds = &held;
 	}
+	rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat, err);
+	if (rc != 0)
+		goto out;
+	size_from_data(&sized, &pfit);
 	dim = 1u << o->feat.dim_log2;
 	per = nlu_mlp_floats(dim, o->mlp.hidden, n_labels);
 	n_params = per * o->members;
 	idf = xmalloc((size_t)o->members * dim * sizeof(float));
 	params = xmalloc(n_params * sizeof(float));
-
-	rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat, err);
-	if (rc != 0)
-		goto out;
 	if (o->synth_oos > 0 && oos_label >= 0)
 		prep_add_synthetic(&pfit, (uint32_t)oos_label,
 		    o->synth_oos * n_in_scope_labels, o->seed,
@@ -868,7 +920,7 @@ enum {
 	M_TEMP = 32, M_THRESH = 36, M_AMBIG = 40, M_OOS = 44, M_SEED = 48,
 	M_N_TRAIN = 56, M_N_VALID = 60, M_VAL_IN = 64, M_VAL_OOS = 68,
 	M_LANG = 72, M_DATA_SHA = 80, M_EPOCHS = 112, M_LR = 116,
-	M_DROP_IN = 120, M_DROP_H = 124, M_SYNTH = 128,
+	M_DROP_IN = 120, M_DROP_H = 124, M_SYNTH = 128, M_FEAT_FLAGS = 132,
 	M_LABELS_OFF = 192, M_LABELS_LEN = 200, M_ENT_OFF = 208,
 	M_ENT_LEN = 216, M_IDF_OFF = 224, M_W_OFF = 232, M_W_LEN = 240,
 };
@@ -958,6 +1010,7 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			put_f32(&m, o->mlp.dropout_in);
 			put_f32(&m, o->mlp.dropout_hidden);
 			put_u32(&m, o->synth_oos);
+			put_u32(&m, o->feat.flags);
 			memcpy(p.data, m.data, m.len);
 			buf_reset(&m);
 			put_u64(&m, labels_off);
@@ -1068,6 +1121,7 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	m->feat.char_min = get_u32(meta + M_CHAR_MIN);
 	m->feat.char_max = get_u32(meta + M_CHAR_MAX);
 	m->feat.char_weight = get_f32(meta + M_CHAR_W);
+	m->feat.flags = get_u32(meta + M_FEAT_FLAGS);
 	m->temperature = get_f32(meta + M_TEMP);
 	m->threshold = get_f32(meta + M_THRESH);
 	m->ambiguity = get_f32(meta + M_AMBIG);

@@ -39,6 +39,9 @@
 #define NLU_MODEL_HEADER_BYTES   64u
 #define NLU_MODEL_MAX_MEMBERS    16u
 #define NLU_MODEL_MAX_LABELS     4096u
+/* Range of the hash space chosen from the data (feat.dim_log2 = 0). */
+#define NLU_MODEL_AUTO_DIM_LOG2_MIN 12u
+#define NLU_MODEL_AUTO_DIM_LOG2_MAX 15u
 
 /* Intent name of a fallback, as Rasa's FallbackClassifier. */
 #define NLU_FALLBACK_INTENT "nlu_fallback"
@@ -55,8 +58,9 @@ struct nlu_train_opts {
 	char                      lang[8];     /* declared language or "multi" */
 	uint32_t                  members;     /* ensemble size */
 	uint32_t                  threads;     /* worker threads (1 or more) */
-	struct nlu_feat_params    feat;
-	struct nlu_mlp_train_opts mlp;         /* mlp.seed is derived per member */
+	struct nlu_feat_params    feat;        /* dim_log2 0: from the data */
+	struct nlu_mlp_train_opts mlp;         /* mlp.seed is derived per member;
+	                                        * hidden 0: from the data */
 	double                    holdout;     /* share held back to calibrate
 	                                        * when no validation set */
 	int                       refit;       /* retrain on all data after
@@ -126,7 +130,9 @@ struct nlu_decision {
 
 /* Prototypes */
 
-/* Defaults: 4 members on 2 threads, seed 1, language "multi". */
+/* Defaults: 4 members on 2 threads, seed 1, language "multi", hash space
+ * and hidden size chosen from the training data (2^12 buckets x 32 hidden
+ * for a few hundred examples up to 2^15 x 96 for tens of thousands). */
 void nlu_train_opts_default(struct nlu_train_opts *o);
 
 /* Train a model on `train`; `valid` (may be NULL) calibrates the

@@ -6,7 +6,8 @@
  *                  [--threshold T] [--ambiguity A] [--lr R] [--batch N]
  *                  [--dropout-in P] [--dropout-hidden P]
  *                  [--label-smoothing E] [--char-weight W]
- *                  [--char-min N] [--char-max N]
+ *                  [--char-min N] [--char-max N] [--xword 0|1]
+ *                  [--views 0|1]
  *   gacp-nlu eval  --model MODEL --data FILE [--json] [--threshold T]
  *   gacp-nlu parse --model MODEL [--now EPOCH] TEXT
  *   gacp-nlu bench --model MODEL --data FILE [--iterations N] [--json]
@@ -38,7 +39,7 @@ struct args {
 	long        iterations;
 	double      threshold, ambiguity;
 	double      lr, dropout_in, dropout_hidden, smoothing, char_weight;
-	long        char_min, char_max, batch;
+	long        char_min, char_max, batch, xword, views;
 	long long   now;
 	int         json;
 };
@@ -66,6 +67,7 @@ usage(void)
 	    "[--dropout-hidden P]\n"
 	    "                      [--label-smoothing E] [--char-weight W] "
 	    "[--char-min N] [--char-max N]\n"
+	    "                      [--xword 0|1] [--views 0|1]\n"
 	    "       gacp-nlu eval --model MODEL --data FILE [--json] "
 	    "[--threshold T]\n"
 	    "       gacp-nlu parse --model MODEL [--now EPOCH] TEXT\n"
@@ -87,6 +89,7 @@ parse_args(int argc, char **argv, struct args *a)
 	a->lr = a->dropout_in = a->dropout_hidden = a->smoothing = -1.0;
 	a->char_weight = -1.0;
 	a->char_min = a->char_max = a->batch = -1;
+	a->xword = a->views = -1;
 	a->iterations = 20000;
 	for (i = 2; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -138,6 +141,8 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--char-min", char_min, strtol(v, &end, 10))
 		OPT_NUM("--char-max", char_max, strtol(v, &end, 10))
 		OPT_NUM("--batch", batch, strtol(v, &end, 10))
+		OPT_NUM("--xword", xword, strtol(v, &end, 10))
+		OPT_NUM("--views", views, strtol(v, &end, 10))
 #undef OPT_STR
 #undef OPT_NUM
 		if (strcmp(o, "--json") == 0) {
@@ -226,6 +231,14 @@ cmd_train(const struct args *a)
 		o.feat.char_max = (uint32_t)a->char_max;
 	if (a->batch > 0)
 		o.mlp.batch = (uint32_t)a->batch;
+	if (a->xword == 0)
+		o.feat.flags &= ~NLU_FEAT_XWORD;
+	else if (a->xword > 0)
+		o.feat.flags |= NLU_FEAT_XWORD;
+	if (a->views == 0)
+		o.feat.flags &= ~NLU_FEAT_VIEWS;
+	else if (a->views > 0)
+		o.feat.flags |= NLU_FEAT_VIEWS;
 
 	if (nlu_dataset_load_file(&train, a->data, NLU_DATA_AUTO, &err) != 0)
 		goto fail;

@@ -109,6 +109,48 @@ test_too_few_intents(void)
 	nlu_dataset_cleanup(&ds);
 }
 
+/* Hash space and hidden size 0: chosen from the data, small for small
+ * data; feature flags travel in the file and change the features. */
+static void
+test_auto_size_and_flags(void)
+{
+	struct nlu_dataset ds;
+	struct nlu_train_opts o;
+	struct nlu_model *a = NULL, *b = NULL, *c = NULL;
+	struct gacp_err err;
+
+	small_data(&ds);
+	small_opts(&o, 7, 2);
+	o.feat.dim_log2 = 0;
+	o.mlp.hidden = 0;
+	gacp_err_clear(&err);
+	CU_ASSERT_FATAL(nlu_model_train(&ds, NULL, &o, &a, NULL, &err) == 0);
+	CU_ASSERT_EQUAL(a->feat.dim_log2, NLU_MODEL_AUTO_DIM_LOG2_MIN);
+	CU_ASSERT_EQUAL(a->hidden, 32);
+	CU_ASSERT_EQUAL(a->feat.flags, 0);
+
+	o.feat.flags = NLU_FEAT_XWORD | NLU_FEAT_VIEWS;
+	CU_ASSERT_FATAL(nlu_model_train(&ds, NULL, &o, &b, NULL, &err) == 0);
+	CU_ASSERT_EQUAL(b->feat.flags, NLU_FEAT_XWORD | NLU_FEAT_VIEWS);
+	CU_ASSERT(memcmp(a->sha256, b->sha256, 32) != 0);
+	CU_ASSERT_FATAL(nlu_model_from_image(b->image, b->image_bytes, &c,
+	    &err) == 0);
+	CU_ASSERT_EQUAL(c->feat.flags, NLU_FEAT_XWORD | NLU_FEAT_VIEWS);
+	CU_ASSERT(nlu_features_char_weight(&c->feat, 1) <
+	    nlu_features_char_weight(&c->feat, 2));
+
+	/* Unknown flags are refused. */
+	nlu_model_free(c);
+	c = NULL;
+	o.feat.flags = 0x80u;
+	CU_ASSERT_EQUAL(nlu_model_train(&ds, NULL, &o, &c, NULL, &err),
+	    GACP_EINVAL);
+	CU_ASSERT_PTR_NULL(c);
+	nlu_model_free(a);
+	nlu_model_free(b);
+	nlu_dataset_cleanup(&ds);
+}
+
 static char *
 tmp_path(const char *name)
 {
@@ -334,6 +376,7 @@ test_nlu_model_register(void)
 	static const struct test_case cases[] = {
 		{ "training is deterministic", test_determinism },
 		{ "too few intents refused", test_too_few_intents },
+		{ "size from data, feature flags", test_auto_size_and_flags },
 		{ "model file round trip", test_round_trip },
 		{ "corrupt and truncated files refused", test_damaged_refused },
 		{ "parse json shape and fallback", test_parse_json },

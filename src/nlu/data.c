@@ -564,8 +564,15 @@ nlu_dataset_to_yaml(const struct nlu_dataset *ds, struct buf *out)
 	char *done;
 	size_t i, j, k;
 
+	buf_puts(out, "version: \"3.1\"\n");
+	/* An empty "nlu:" is null, which the loader refuses as "not a
+	 * list" (found by fuzz-rasa): write an empty list instead. */
+	if (ds->n_ex + ds->n_syn + ds->n_rx + ds->n_lk == 0) {
+		buf_puts(out, "nlu: []\n");
+		return;
+	}
+	buf_puts(out, "nlu:\n");
 	buf_init(&line);
-	buf_puts(out, "version: \"3.1\"\nnlu:\n");
 	done = xcalloc(ds->n_ex + 1, 1);
 	for (i = 0; i < ds->n_ex; i++) {
 		if (done[i])

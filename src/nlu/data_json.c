@@ -13,22 +13,37 @@
 
 #include <json-c/json.h>
 
+#include "common/utf8.h"
 #include "common/xmalloc.h"
 
+static const char *str_val(struct json_object *);
 static const char *str_of(struct json_object *, const char *);
 static struct json_object *arr_of(struct json_object *, const char *);
 static int	load_examples(struct nlu_dataset *, struct json_object *,
 		    struct gacp_err *);
+
+/* The string v holds, or NULL when v is not a string or not UTF-8:
+ * json-c lets invalid UTF-8 and "\u0000" through, and such text counts
+ * as missing (found by fuzz-rasa: an entity value and a synonym that
+ * were not UTF-8 reached the dataset). */
+static const char *
+str_val(struct json_object *v)
+{
+	if (!json_object_is_type(v, json_type_string) ||
+	    !utf8_valid(json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v)))
+		return NULL;
+	return json_object_get_string(v);
+}
 
 static const char *
 str_of(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
+	if (!json_object_object_get_ex(o, key, &v))
 		return NULL;
-	return json_object_get_string(v);
+	return str_val(v);
 }
 
 static struct json_object *
@@ -147,11 +162,10 @@ nlu_dataset_load_json(struct nlu_dataset *ds, const char *buf, size_t len,
 				goto out;
 			}
 			for (k = 0; k < json_object_array_length(el); k++) {
-				struct json_object *v =
-				    json_object_array_get_idx(el, k);
-				if (json_object_is_type(v, json_type_string))
-					nlu_dataset_add_lookup(ds, name,
-					    json_object_get_string(v));
+				const char *v = str_val(
+				    json_object_array_get_idx(el, k));
+				if (v != NULL)
+					nlu_dataset_add_lookup(ds, name, v);
 			}
 		}
 	}
@@ -169,11 +183,10 @@ nlu_dataset_load_json(struct nlu_dataset *ds, const char *buf, size_t len,
 				goto out;
 			}
 			for (k = 0; k < json_object_array_length(syn); k++) {
-				struct json_object *v =
-				    json_object_array_get_idx(syn, k);
-				if (json_object_is_type(v, json_type_string))
-					nlu_dataset_add_synonym(ds,
-					    json_object_get_string(v), value);
+				const char *v = str_val(
+				    json_object_array_get_idx(syn, k));
+				if (v != NULL)
+					nlu_dataset_add_synonym(ds, v, value);
 			}
 		}
 	}

@@ -220,6 +220,46 @@ test_yaml_round_trip(void)
 	buf_cleanup(&out);
 }
 
+/* Found by fuzz-rasa: JSON strings that are not UTF-8 (json-c lets them
+ * through) were stored, and an empty dataset exported to YAML that did
+ * not load again. */
+static void
+test_fuzz_findings(void)
+{
+	static const char js[] = "{\"rasa_nlu_data\": {\"common_examples\": "
+	    "[{\"text\": \"hemp please\", \"intent\": \"apply\", "
+	    "\"entities\": [{\"start\": 0, \"end\": 4, \"entity\": "
+	    "\"crop\", \"value\": \"\xb8\x81\"}]}], \"entity_synonyms\": "
+	    "[{\"value\": \"turmeric\", \"synonyms\": [\"\xe0\xb8\", "
+	    "\"ok\"]}], \"lookup_tables\": [{\"name\": \"crop\", "
+	    "\"elements\": [\"\xff\"]}]}}";
+	struct nlu_dataset a, b;
+	struct buf out;
+	size_t i;
+
+	nlu_dataset_init(&a);
+	CU_ASSERT_FATAL(nlu_dataset_load_json(&a, js, strlen(js), NULL) == 0);
+	CU_ASSERT_EQUAL_FATAL(a.n_ex, 1);
+	CU_ASSERT_EQUAL_FATAL(a.ex[0].n_ents, 1);
+	/* The bad value counts as missing: the surface text is the value. */
+	CU_ASSERT(a.ex[0].ents[0].value == NULL ||
+	    strcmp(a.ex[0].ents[0].value, "hemp") == 0);
+	for (i = 0; i < a.n_syn; i++)
+		CU_ASSERT_STRING_EQUAL(a.syn[i].text, "ok");
+	CU_ASSERT(a.n_lk == 0 || a.lk[0].n_values == 0);
+	nlu_dataset_cleanup(&a);
+
+	nlu_dataset_init(&a);
+	nlu_dataset_init(&b);
+	buf_init(&out);
+	nlu_dataset_to_yaml(&a, &out);
+	CU_ASSERT(nlu_dataset_load_yaml(&b, out.data, out.len, NULL) == 0);
+	CU_ASSERT_EQUAL(b.n_ex, 0);
+	nlu_dataset_cleanup(&a);
+	nlu_dataset_cleanup(&b);
+	buf_cleanup(&out);
+}
+
 static void
 test_split(void)
 {
@@ -255,6 +295,8 @@ test_nlu_data_register(void)
 		{ "rasa json and tsv", test_json_and_tsv },
 		{ "yaml export round trip", test_yaml_round_trip },
 		{ "stratified split", test_split },
+		{ "fuzz findings: non-UTF-8 json, empty export",
+		    test_fuzz_findings },
 		{ NULL, NULL },
 	};
 

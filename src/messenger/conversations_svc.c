@@ -73,9 +73,7 @@ conversations_list(struct svc *s, const char *status, const char *since,
 
 	*next_cursor = NULL;
 	mx_field_one_of(s, "status", status, statuses);
-	if (since != NULL && !tenancy_rfc3339_ok(since))
-		svc_field_error(s, "since", "invalid_format",
-		    "must be an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z");
+	mx_field_datetime(s, "since", since);
 	if ((rc = svc_check_fields(s, err)) != GACP_OK)
 		return rc;
 	rc = conversation_store_list(&s->app->db, s->a, status, since,

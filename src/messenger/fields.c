@@ -6,6 +6,7 @@
 #include "tenancy/tenancy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *
@@ -91,5 +92,31 @@ mx_field_one_of(struct svc *s, const char *field, const char *value,
 			used = sizeof(names) - 1;
 	}
 	svc_field_error(s, field, "invalid_value", "must be one of: %s", names);
+	return false;
+}
+
+static bool
+calendar_day_ok(const char *v)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
+	    31, 30, 31 };
+	int year = atoi(v), month = atoi(v + 5), day = atoi(v + 8);
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	if (year < 1 || month < 1 || month > 12)
+		return false;
+	return day >= 1 && day <= days[month - 1] + (month == 2 && leap);
+}
+
+bool
+mx_field_datetime(struct svc *s, const char *field, const char *value)
+{
+	/* tenancy_rfc3339_ok fixes the layout YYYY-MM-DDTHH:MM:SS…, so the
+	 * numbers sit at offsets 0, 5 and 8. */
+	if (value == NULL || (tenancy_rfc3339_ok(value) &&
+	    calendar_day_ok(value)))
+		return true;
+	svc_field_error(s, field, "invalid_format", "must be an RFC 3339 "
+	    "date-time, e.g. 2026-01-31T12:00:00Z");
 	return false;
 }

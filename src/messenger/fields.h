@@ -30,6 +30,10 @@ const char *mx_field_text(struct svc *s, struct json_object *v,
  * returned as compact JSON text (arena); NULL when absent or invalid. */
 const char *mx_field_metadata(struct svc *s, struct json_object *body,
         const char *key);
+/* An optional query parameter that must be an RFC 3339 date-time of a
+ * real calendar day (tenancy_rfc3339_ok checks the form; 2026-02-30 has
+ * it too, and PostgreSQL would refuse it); records "invalid_format". */
+bool mx_field_datetime(struct svc *s, const char *field, const char *value);
 /* An optional query parameter's value checked against a NULL-terminated
  * list; records "invalid_value" and returns false if not in it. */
 bool mx_field_one_of(struct svc *s, const char *field, const char *value,

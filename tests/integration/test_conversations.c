@@ -209,6 +209,16 @@ test_query_validation(void)
 	CU_ASSERT_TRUE(ru_field_error(&r, "since", "invalid_format"));
 	CU_ASSERT_TRUE(ru_field_error(&r, "limit", "out_of_range"));
 	itest_response_free(&r);
+	/* Well-formed but not a day of the calendar. */
+	ru_call("GET", "/v1/conversations?since=2026-02-29T00:00:00Z", &demo,
+	    NULL, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 422);
+	CU_ASSERT_TRUE(ru_field_error(&r, "since", "invalid_format"));
+	itest_response_free(&r);
+	ru_call("GET", "/v1/conversations?since=2028-02-29T00:00:00%2B07:00",
+	    &demo, NULL, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	itest_response_free(&r);
 	ru_call("GET", "/v1/conversations?status=handoff&"
 	    "since=2020-01-01T00:00:00Z", &demo, NULL, NULL, &r);
 	CU_ASSERT_EQUAL(r.status, 200);

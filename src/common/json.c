@@ -107,6 +107,12 @@ json_get_str(struct json_object *obj, const char *key)
 	    !json_object_object_get_ex(obj, key, &v) ||
 	    !json_object_is_type(v, json_type_string))
 		return NULL;
+	/* "\u0000" is valid JSON but would silently cut the C string
+	 * ("hel\u0000lo" was parsed as "hel"): such a value is refused
+	 * like one of the wrong type (bad-input catalogue, doc/bad-input.md). */
+	if ((size_t)json_object_get_string_len(v) !=
+	    strlen(json_object_get_string(v)))
+		return NULL;
 	return json_object_get_string(v);
 }
 

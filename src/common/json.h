@@ -30,7 +30,8 @@ int json_parse_arena(struct arena *a, const char *text, size_t len,
 /* Release obj (may be NULL) when the arena is reset. */
 void json_arena_own(struct arena *a, struct json_object *obj);
 
-/* Field accessors: NULL / false when the key is absent or of another type. */
+/* Field accessors: NULL / false when the key is absent or of another type;
+ * json_get_str also gives NULL for a string holding a NUL ("\u0000"). */
 const char *json_get_str(struct json_object *obj, const char *key);
 bool        json_get_int64(struct json_object *obj, const char *key,
     int64_t *out);

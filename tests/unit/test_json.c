@@ -202,6 +202,21 @@ test_compact(void)
 	json_object_put(obj);
 }
 
+/* "\u0000" inside a string would cut it short as a C string: refused by
+ * json_get_str (bad-input catalogue: NUL bytes). */
+static void
+test_nul_in_string(void)
+{
+	const char *text = "{\"a\":\"hel\\u0000lo\",\"b\":\"ok\"}";
+	struct json_object *obj = NULL;
+	struct gacp_err err;
+
+	CU_ASSERT_EQUAL_FATAL(parse(text, strlen(text), &obj, &err), GACP_OK);
+	CU_ASSERT_PTR_NULL(json_get_str(obj, "a"));
+	CU_ASSERT_STRING_EQUAL(json_get_str(obj, "b"), "ok");
+	json_object_put(obj);
+}
+
 static const struct test_case cases[] = {
 	{ "object and accessors", test_object },
 	{ "top-level scalars", test_top_level_scalars },
@@ -211,6 +226,7 @@ static const struct test_case cases[] = {
 	{ "depth limit", test_depth_limit },
 	{ "arena owns object", test_arena_owns_object },
 	{ "compact", test_compact },
+	{ "NUL inside a string refused", test_nul_in_string },
 	{ NULL, NULL }
 };
 

@@ -1087,35 +1087,49 @@ merge_definitions(struct problems *p, struct json_object *items,
 {
 	struct svc *s = p->s;
 	struct nlu_entity_row *rows;
-	size_t n, i, j, k;
+	struct json_object **old;
+	size_t n, i, j, k, m;
 	int rc;
 
 	if ((rc = nlu_store_entities_all(&s->app->db, s->a, &rows, &n, err)) !=
 	    GACP_OK)
 		return rc;
+	/* Each stored list parsed once, whatever the size of the file. */
+	old = arena_calloc(s->a, n + 1, sizeof(*old));
+	for (j = 0; j < n; j++) {
+		old[j] = json_tokener_parse(rows[j].elements);
+		if (old[j] == NULL)
+			old[j] = json_object_new_array();
+		arena_defer(s->a, put_json, old[j]);
+	}
 	for (i = 0; i < json_object_array_length(items); i++) {
 		struct json_object *o = json_object_array_get_idx(items, i);
 		const char *kind = json_get_str(o, "kind");
 		const char *name = json_get_str(o, "name");
 		struct json_object *el = json_object_object_get(o, "elements");
+		bool synonym = strcmp(kind, "synonym") == 0;
 
 		for (j = 0; j < n; j++) {
-			struct json_object *old;
-			bool same = strcmp(rows[j].kind, kind) == 0 &&
-			    strcmp(rows[j].name, name) == 0;
-
-			if (!same && (strcmp(kind, "synonym") != 0 ||
-			    strcmp(rows[j].kind, "synonym") != 0))
+			if (strcmp(rows[j].kind, kind) != 0)
 				continue;
-			old = json_tokener_parse(rows[j].elements);
-			if (old == NULL)
+			if (strcmp(rows[j].name, name) == 0) {
+				/* Stored elements first, then the file's. */
+				struct json_object *merged = json_object_new_array();
+				for (k = 0; k < json_object_array_length(old[j]); k++)
+					add_unique(merged, json_object_get_string(
+					    json_object_array_get_idx(old[j], k)));
+				for (k = 0; k < json_object_array_length(el); k++)
+					add_unique(merged, json_object_get_string(
+					    json_object_array_get_idx(el, k)));
+				json_object_object_add(o, "elements", merged);
+				el = merged;
 				continue;
-			for (k = 0; k < json_object_array_length(old); k++) {
+			}
+			if (!synonym)
+				continue;
+			for (k = 0; k < json_object_array_length(old[j]); k++) {
 				const char *v = json_object_get_string(
-				    json_object_array_get_idx(old, k));
-				size_t m;
-				if (same)
-					continue;
+				    json_object_array_get_idx(old[j], k));
 				for (m = 0; m < json_object_array_length(el); m++)
 					if (strcmp(v, json_object_get_string(
 					    json_object_array_get_idx(el, m))) == 0)
@@ -1124,16 +1138,6 @@ merge_definitions(struct problems *p, struct json_object *items,
 						    "is already a synonym of "
 						    "\"%.60s\"", v, rows[j].name);
 			}
-			if (same) {
-				/* Existing elements first, then the file's. */
-				struct json_object *merged = json_object_get(old);
-				for (k = 0; k < json_object_array_length(el); k++)
-					add_unique(merged, json_object_get_string(
-					    json_object_array_get_idx(el, k)));
-				json_object_object_add(o, "elements", merged);
-				el = merged;
-			}
-			json_object_put(old);
 		}
 	}
 	return GACP_OK;

@@ -119,6 +119,10 @@ versions_publish(const char *model_dir, const char *tenant_id,
 		(void)unlink(tmp);
 		goto out;
 	}
+	/* Publishing the version already published: both names are links
+	 * of one file, and rename() then does nothing (POSIX), leaving the
+	 * temporary name behind. */
+	(void)unlink(tmp);
 	/* The rename is durable once the directory is. */
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		(void)fsync(dfd);

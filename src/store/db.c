@@ -220,26 +220,99 @@ timeout:
 	    "database did not answer in time");
 }
 
+/* BEGIN and set_config in one round trip (libpq pipeline mode): every
+ * request's transaction starts this way, so the saved round trip counts. */
+static int
+begin_pipelined(struct db *db, struct arena *a, const char *tenant_id,
+    struct gacp_err *err)
+{
+	int64_t deadline = util_mono_us() + (int64_t)db->query_timeout_ms * 1000;
+	const char *params[1] = { tenant_id ? tenant_id : "" };
+	PGresult *res;
+	int rc, i, failed = 0;
+
+	if ((rc = db_connect(db, err)) != GACP_OK)
+		return rc;
+	if (!PQenterPipelineMode(db->conn))
+		return classify_failure(db, NULL, err);
+	if (!PQsendQueryParams(db->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryParams(db->conn,
+	    "SELECT set_config('app.tenant_id', $1, true)", 1, NULL, params,
+	    NULL, NULL, 0) ||
+	    !PQpipelineSync(db->conn))
+		goto broken;
+	for (;;) {
+		int f = PQflush(db->conn);
+		if (f == 0)
+			break;
+		if (f < 0 || wait_socket(db->conn, POLLOUT, deadline) <= 0)
+			goto timeout;
+	}
+	/* Two results (each followed by NULL), then the sync marker. */
+	for (i = 0; i < 3; i++) {
+		for (;;) {
+			while (PQisBusy(db->conn)) {
+				int w = wait_socket(db->conn, POLLIN, deadline);
+				if (w <= 0)
+					goto timeout;
+				if (!PQconsumeInput(db->conn))
+					goto broken;
+			}
+			res = PQgetResult(db->conn);
+			if (res == NULL)
+				break;
+			if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+				PQclear(res);
+				goto done;
+			}
+			if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+			    PQresultStatus(res) != PGRES_TUPLES_OK && !failed) {
+				failed = 1;
+				arena_defer(a, clear_result, res);
+				rc = classify_failure(db, res, err);
+				if (db->conn == NULL)
+					return rc;
+				continue;
+			}
+			PQclear(res);
+		}
+	}
+done:
+	PQexitPipelineMode(db->conn);
+	if (failed) {
+		db->in_tx = true;     /* BEGIN may have run: end it */
+		db_rollback(db, a);
+		return rc;
+	}
+	db->in_tx = true;
+	return GACP_OK;
+broken:
+	return classify_failure(db, NULL, err);
+timeout:
+	metrics_counter_add(db->metrics, MC_DB_ERRORS, 1);
+	log_msg(LOG_WARN, "db_timeout", "BEGIN exceeded %d ms; connection reset",
+	    db->query_timeout_ms);
+	drop(db);
+	return gacp_err_set(err, GACP_EUNAVAIL, "dependency_unavailable",
+	    "database did not answer in time");
+}
+
 int
 db_begin(struct db *db, struct arena *a, const char *tenant_id,
     struct gacp_err *err)
 {
-	PGresult *res;
-	const char *params[1];
+	bool reused;
 	int rc;
 
 	/* Inside the request's transaction (opened by the access check),
 	 * join it: re-bind the tenant rather than nest a BEGIN. */
 	if (db->in_tx && db->conn != NULL)
 		return db_set_tenant(db, a, tenant_id, err);
-	if ((rc = db_exec(db, a, "BEGIN", 0, NULL, &res, err)) != GACP_OK)
-		return rc;
-	db->in_tx = true;
-	params[0] = tenant_id ? tenant_id : "";
-	rc = db_exec(db, a, "SELECT set_config('app.tenant_id', $1, true)", 1,
-	    params, &res, err);
-	if (rc != GACP_OK)
-		db_rollback(db, a);
+	reused = db->conn != NULL;
+	rc = begin_pipelined(db, a, tenant_id, err);
+	/* As db_exec: a connection that died while idle gets one retry. */
+	if (rc == GACP_EUNAVAIL && reused && db->conn == NULL)
+		rc = begin_pipelined(db, a, tenant_id, err);
 	return rc;
 }
 

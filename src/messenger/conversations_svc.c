@@ -349,8 +349,10 @@ conversations_render_message(const struct message_row *m)
 	json_object_object_add(o, "payload",
 	    payload ? payload : json_object_new_object());
 	json_object_object_add(o, "intent", str_or_null(m->intent));
+	/* As PostgreSQL printed it (shortest exact form), not %.17g. */
 	json_object_object_add(o, "confidence", m->confidence ?
-	    json_object_new_double(strtod(m->confidence, NULL)) : NULL);
+	    json_object_new_double_s(strtod(m->confidence, NULL),
+	    m->confidence) : NULL);
 	json_object_object_add(o, "entities", stored_json(m->entities));
 	json_object_object_add(o, "language", str_or_null(m->language));
 	json_object_object_add(o, "status", str_or_null(m->status));

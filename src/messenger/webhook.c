@@ -165,8 +165,13 @@ parse_event(struct json_object *ev, const char *page_id, struct arena *a,
 		if (out->payload == NULL)
 			return invalid(err, "postback without a payload");
 		/* Older postbacks carry no mid: the sender and timestamp
-		 * identify the tap uniquely for deduplication. */
-		if (out->mid == NULL)
+		 * identify the tap uniquely for deduplication.  An empty mid
+		 * counts as none, or every such tap would share one key and
+		 * all but the first be dropped as redeliveries (found by
+		 * fuzz-webhook). */
+		if (out->mid != NULL && strlen(out->mid) > 512)
+			return invalid(err, "postback mid is too long");
+		if (out->mid == NULL || out->mid[0] == '\0')
 			out->mid = arena_sprintf(a, "pb:%s:%lld", out->psid,
 			    (long long)out->timestamp_ms);
 	} else {

@@ -1,6 +1,7 @@
 /* reload.h - one `gacp-nlu reload` pass: retrain tenants whose training data changed, publish what is not worse.
  *
- * For every tenant (or one), in its own transactions bound to it:
+ * For every active (not suspended, not deleted) tenant, or the one named,
+ * in its own transactions bound to it:
  *   1. load its examples and entity definitions and hash them
  *      (trainset_load); skip the tenant when its active version, or the
  *      newest version (which may have been rejected), was trained on the

@@ -662,6 +662,30 @@ nlu_store_model_insert(struct db *db, struct arena *a, const char *tenant_id,
 }
 
 int
+nlu_store_models_prune(struct db *db, struct arena *a, int keep,
+    char ***paths, size_t *n, struct gacp_err *err)
+{
+	char k[16];
+	const char *p[1] = { k };
+	PGresult *res;
+	int rc, i;
+
+	snprintf(k, sizeof(k), "%d", keep);
+	rc = db_exec(db, a, "WITH old AS (SELECT id FROM nlu_models"
+	    " WHERE NOT is_deleted AND status <> 'active'"
+	    " ORDER BY version DESC OFFSET $1::int)"
+	    " UPDATE nlu_models m SET is_deleted = true, deleted_at = now()"
+	    " FROM old WHERE m.id = old.id RETURNING m.path", 1, p, &res, err);
+	if (rc != GACP_OK)
+		return rc;
+	*n = (size_t)PQntuples(res);
+	*paths = arena_calloc(a, *n + 1, sizeof(**paths));
+	for (i = 0; i < PQntuples(res); i++)
+		(*paths)[i] = pgrow_str(a, res, i, 0);
+	return GACP_OK;
+}
+
+int
 nlu_store_model_activate(struct db *db, struct arena *a, const char *id,
     const char *actor, struct nlu_model_row **out, struct gacp_err *err)
 {

@@ -182,6 +182,11 @@ int nlu_store_model_latest(struct db *db, struct arena *a,
 int nlu_store_model_insert(struct db *db, struct arena *a,
         const char *tenant_id, const struct nlu_model_new *m,
         struct nlu_model_row **out, struct gacp_err *err);
+/* Soft-delete the versions past the newest `keep` that are not active;
+ * their file paths (relative to paths.model_dir) into *paths (arena),
+ * *n of them, for the caller to remove once the transaction commits. */
+int nlu_store_models_prune(struct db *db, struct arena *a, int keep,
+        char ***paths, size_t *n, struct gacp_err *err);
 /* Make id the active version of its language: the active one becomes
  * retired.  actor may be NULL (gacp-nlu reload). */
 int nlu_store_model_activate(struct db *db, struct arena *a, const char *id,

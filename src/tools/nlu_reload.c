@@ -3,12 +3,13 @@
  *   gacp-nlu reload [--config FILE] [--tenant ID|SLUG] [--force] [--json]
  *                   [--max-regression F] [--holdout F] [--no-refit]
  *                   [--seed N] [--members N] [--hidden N] [--epochs N]
- *                   [--dim-log2 N] [--threads N]
+ *                   [--dim-log2 N] [--threads N] [--keep N]
  *
  * Settings (gacp.conf, environment overrides as for every key):
  * paths.model_dir, database.owner_conninfo, nlu.max_regression (0.02),
- * nlu.holdout (0.2), nlu.refit (true), nlu.reload_timeout_ms (60000, per
- * query).  Options win over settings.  Prints one line per tenant and a
+ * nlu.holdout (0.2), nlu.refit (true), nlu.keep_versions (10 newest
+ * versions besides the active one keep their files; 0 keeps all),
+ * nlu.reload_timeout_ms (60000, per query).  Options win over settings.  Prints one line per tenant and a
  * summary, or with --json one JSON document.
  *
  * It connects as the owner role: a pass reads every tenant's training
@@ -41,6 +42,7 @@ struct reload_args {
 	double      max_regression, holdout;   /* < 0: from the settings */
 	long long   seed;                      /* < 0: engine default */
 	long        members, hidden, epochs, dim_log2, threads;  /* < 0: same */
+	long        keep;                      /* < 0: from the settings */
 };
 
 static int	usage(FILE *);
@@ -58,7 +60,8 @@ usage(FILE *out)
 	    "                       [--max-regression F] [--holdout F] "
 	    "[--no-refit]\n"
 	    "                       [--seed N] [--members N] [--hidden N] "
-	    "[--epochs N] [--dim-log2 N] [--threads N]\n");
+	    "[--epochs N] [--dim-log2 N] [--threads N]\n"
+	    "                       [--keep N]\n");
 	return EXIT_USAGE;
 }
 
@@ -90,6 +93,7 @@ parse(int argc, char **argv, struct reload_args *a)
 		{ "--seed", 0, 9e15, 2 }, { "--members", 1, 16, 3 },
 		{ "--hidden", 8, 4096, 4 }, { "--epochs", 1, 1000, 5 },
 		{ "--dim-log2", 10, 24, 6 }, { "--threads", 1, 64, 7 },
+		{ "--keep", 0, 100000, 8 },
 	};
 	int i;
 	size_t k;
@@ -98,6 +102,7 @@ parse(int argc, char **argv, struct reload_args *a)
 	a->max_regression = a->holdout = -1.0;
 	a->seed = -1;
 	a->members = a->hidden = a->epochs = a->dim_log2 = a->threads = -1;
+	a->keep = -1;
 	for (i = 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		double d;
@@ -144,7 +149,8 @@ parse(int argc, char **argv, struct reload_args *a)
 		case 4: a->hidden = (long)d; break;
 		case 5: a->epochs = (long)d; break;
 		case 6: a->dim_log2 = (long)d; break;
-		default: a->threads = (long)d; break;
+		case 7: a->threads = (long)d; break;
+		default: a->keep = (long)d; break;
 		}
 	}
 	return 0;
@@ -279,6 +285,8 @@ nlu_reload_main(int argc, char **argv)
 	    setting_double(&cfg, "nlu.holdout", o.holdout);
 	o.refit = args.no_refit ? 0 : config_get_bool(&cfg, "nlu.refit", true);
 	o.force = args.force;
+	o.keep_versions = args.keep >= 0 ? (int)args.keep :
+	    (int)config_get_int(&cfg, "nlu.keep_versions", o.keep_versions);
 	o.only_tenant = args.tenant;
 	if (args.seed >= 0)
 		o.train.seed = (uint64_t)args.seed;

@@ -13,6 +13,7 @@
 #include "training/trainset.h"
 #include "training/versions.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -48,6 +49,7 @@ static int	train(struct job *, struct gacp_err *);
 static char	*metrics_json(const struct job *);
 static int	audit(struct job *, const char *, const char *,
 		    struct json_object *, struct gacp_err *);
+static int	prune(struct job *, char ***, size_t *, struct gacp_err *);
 static int	publish(struct job *, struct gacp_err *);
 static void	reload_tenant(struct db *, const struct reload_opts *,
 		    struct reload_tenant *);
@@ -60,6 +62,7 @@ reload_opts_default(struct reload_opts *o)
 	o->max_regression = 0.02;
 	o->holdout = 0.2;
 	o->refit = 1;
+	o->keep_versions = 10;
 	nlu_train_opts_default(&o->train);
 }
 
@@ -271,6 +274,26 @@ audit(struct job *j, const char *action, const char *model_id,
 	return audit_store_insert(j->db, j->a, &e, err);
 }
 
+/* Step 4: retire old versions' rows (the caller removes their files). */
+static int
+prune(struct job *j, char ***paths, size_t *n, struct gacp_err *err)
+{
+	struct json_object *d;
+	int rc;
+
+	if ((rc = nlu_store_models_prune(j->db, j->a, j->o->keep_versions,
+	    paths, n, err)) != GACP_OK || *n == 0)
+		return rc;
+	d = json_object_new_object();
+	json_object_object_add(d, "deleted_versions",
+	    json_object_new_int64((int64_t)*n));
+	json_object_object_add(d, "keep_versions",
+	    json_object_new_int64(j->o->keep_versions));
+	rc = audit(j, "nlu_model.prune", NULL, d, err);
+	json_object_put(d);
+	return rc;
+}
+
 /* Step 3: write the version, record it, activate it or not. */
 static int
 publish(struct job *j, struct gacp_err *err)
@@ -281,7 +304,9 @@ publish(struct job *j, struct gacp_err *err)
 	const struct reload_opts *o = j->o;
 	struct json_object *d = NULL;
 	char *dir = NULL, *rel, *path = NULL, checksum[65], reason[200];
+	char **pruned = NULL;
 	bool wrote = false, activate, published = false;
+	size_t n_pruned = 0, i;
 	struct stat st;
 	int rc;
 
@@ -368,8 +393,20 @@ publish(struct job *j, struct gacp_err *err)
 		    GACP_OK)
 			goto fail;
 	}
+	if (o->keep_versions > 0 &&
+	    (rc = prune(j, &pruned, &n_pruned, err)) != GACP_OK)
+		goto fail;
 	if ((rc = db_commit(j->db, j->a, err)) != GACP_OK)
 		goto fail;
+	/* After the commit: a failure leaves a stray file, never a row
+	 * without its file. */
+	for (i = 0; i < n_pruned; i++) {
+		char *old = xasprintf("%s/%s", o->model_dir, pruned[i]);
+		if (unlink(old) != 0 && errno != ENOENT)
+			log_msg(LOG_WARN, "nlu_prune_failed", "%s: %s", old,
+			    strerror(errno));
+		free(old);
+	}
 	if (activate)
 		say(t, RELOAD_ACTIVATED, "version %lld serving", (long long)
 		    t->version);

@@ -18,7 +18,11 @@
  *      as active.gnlu (versions_publish) and retires the previous version;
  *      otherwise the row is "rejected" with the reason.  Both are audited
  *      (actor "system", gacp-nlu:reload).  Any failure rolls the tenant
- *      back, removes the file it wrote, and leaves the serving model alone.
+ *      back, removes the file it wrote, and leaves the serving model alone;
+ *   4. in the same transaction, versions past the newest keep_versions
+ *      that are not active are deleted (rows soft-deleted, files removed
+ *      after the commit), so a tenant retrained every minute does not fill
+ *      the disk.
  *
  * Runs on the owner role's connection: it must read every tenant's rows,
  * which row-level security hides from gacp_app.  The tenants' own rows are
@@ -55,6 +59,7 @@ struct reload_opts {
 	double                 holdout;         /* nlu.holdout, 0.2 */
 	int                    refit;           /* nlu.refit, 1 */
 	int                    force;           /* retrain even if unchanged */
+	int                    keep_versions;   /* nlu.keep_versions, 10; 0: all */
 	const char            *only_tenant;     /* id or slug; NULL: all */
 	struct nlu_train_opts  train;           /* engine options */
 };

@@ -1363,6 +1363,43 @@ test_readonly_model_dir(void)
 	CU_ASSERT_EQUAL(active_version(), (int64_t)versions + 1);
 }
 
+/* Old versions go: rows deleted, files removed, the newest kept. */
+static void
+test_reload_prunes_old_versions(void)
+{
+	struct itest_response r;
+	struct json_object *t = NULL;
+	struct stat st;
+	char name[32];
+	size_t versions;
+	int64_t v, newest;
+	int rc;
+
+	CU_ASSERT_TRUE_FATAL(setup());
+	versions = count_versions();
+	CU_ASSERT_TRUE_FATAL(versions >= 3);
+	rc = reload("--force --keep 1 --max-regression 1", false, &t);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_STRING_EQUAL(jstr(t, "outcome"), "activated");
+	newest = jint(t, "version");
+	json_object_put(t);
+	/* The active version and the one newest other. */
+	CU_ASSERT_EQUAL(count_versions(), 2);
+	CU_ASSERT_EQUAL(active_version(), newest);
+	for (v = 1; v <= newest; v++) {
+		snprintf(name, sizeof(name), "%lld.gnlu", (long long)v);
+		CU_ASSERT_EQUAL(stat(model_path(name), &st) == 0,
+		    v >= newest - 1);
+	}
+	CU_ASSERT_EQUAL(stat(model_path("active.gnlu"), &st), 0);
+	CU_ASSERT_EQUAL(activate(nt.version_a_id), 404);
+	jcall("GET", "/v1/audit-log?action=nlu_model.prune", NULL, &r);
+	CU_ASSERT_EQUAL(jlen(r.json, "items"), 1);
+	itest_response_free(&r);
+	CU_ASSERT_EQUAL(parse_knows_weather(nt.key), 1);
+}
+
 void itest_nlu_register(void);
 
 void
@@ -1388,6 +1425,7 @@ itest_nlu_register(void)
 		    test_corrupt_model_refused },
 		{ "read-only model directory during reload (fault d)",
 		    test_readonly_model_dir },
+		{ "reload prunes old versions", test_reload_prunes_old_versions },
 		{ NULL, NULL },
 	};
 

@@ -16,6 +16,7 @@
 #define COPY_CHUNK_BYTES (1024 * 1024)
 
 static int	copy_file(const char *, const char *);
+static int	place(const char *, const char *);
 static int	verify(const char *, const char *, struct gacp_err *);
 
 /* Copy src to a new file dst (fallback when a hard link is refused). */
@@ -54,6 +55,20 @@ out:
 	return rc;
 }
 
+/* A second name dst for src: a hard link publishes without copying
+ * (models are tens of MB); file systems or policies that refuse links get
+ * a copy.  0, or -1 with errno. */
+static int
+place(const char *src, const char *dst)
+{
+	if (link(src, dst) == 0)
+		return 0;
+	if (errno != EPERM && errno != EXDEV && errno != EMLINK &&
+	    errno != EOPNOTSUPP)
+		return -1;
+	return copy_file(src, dst);
+}
+
 /* The file at path loads (magic, sizes, payload checksum) and carries the
  * payload checksum the version row recorded. */
 static int
@@ -88,7 +103,7 @@ versions_publish(const char *model_dir, const char *tenant_id,
     const char *rel_path, const char *checksum_hex, struct gacp_err *err)
 {
 	char *src, *dir = NULL, *tmp = NULL, *active = NULL;
-	int rc, dfd;
+	int rc, dfd, e;
 
 	src = xasprintf("%s/%s", model_dir, rel_path);
 	if ((rc = verify(src, checksum_hex, err)) != GACP_OK ||
@@ -98,24 +113,22 @@ versions_publish(const char *model_dir, const char *tenant_id,
 	tmp = xasprintf("%s/.active.%ld.tmp", dir, (long)getpid());
 	active = xasprintf("%s/active.gnlu", dir);
 	(void)unlink(tmp);
-	/* A hard link publishes without copying (models are tens of MB);
-	 * file systems or policies that refuse links get a copy. */
-	if (link(src, tmp) != 0 && (errno == EPERM || errno == EXDEV ||
-	    errno == EMLINK || errno == EOPNOTSUPP ? copy_file(src, tmp) :
-	    -1) != 0) {
-		rc = gacp_err_set(err, GACP_EIO, "nlu_publish_failed",
-		    "cannot write the model directory: %s", strerror(errno));
+	if (place(src, tmp) != 0) {
+		e = errno;
 		log_msg(LOG_ERROR, "nlu_publish_failed", "%s -> %s: %s", src,
-		    tmp, strerror(errno));
+		    tmp, strerror(e));
+		rc = gacp_err_set(err, GACP_EIO, "nlu_publish_failed",
+		    "cannot write the model directory: %s", strerror(e));
 		(void)unlink(tmp);
 		goto out;
 	}
 	versions_chown_like_dir(model_dir, tmp);
 	if (rename(tmp, active) != 0) {
-		rc = gacp_err_set(err, GACP_EIO, "nlu_publish_failed",
-		    "cannot replace the active model: %s", strerror(errno));
+		e = errno;
 		log_msg(LOG_ERROR, "nlu_publish_failed", "%s -> %s: %s", tmp,
-		    active, strerror(errno));
+		    active, strerror(e));
+		rc = gacp_err_set(err, GACP_EIO, "nlu_publish_failed",
+		    "cannot replace the active model: %s", strerror(e));
 		(void)unlink(tmp);
 		goto out;
 	}

@@ -401,6 +401,15 @@ check_example(struct problems *p, struct nlu_text *lid, const char *prefix,
 		    TRAINSET_TEXT_MAX_CHARS);
 		text = NULL;
 	}
+	/* Rasa's format has no escapes: "[x](y)" in a text would come back
+	 * from an export as an annotation. */
+	if (text != NULL && (strstr(text, "](") != NULL ||
+	    strstr(text, "]{") != NULL)) {
+		snprintf(field, sizeof(field), "%stext", prefix);
+		problem(p, field, "ambiguous_text", "must not contain \"](\" or "
+		    "\"]{\", which Rasa's format reads as an annotation");
+		text = NULL;
+	}
 	if (intent != NULL && (!name_ok(intent, TRAINSET_INTENT_MAX_CHARS, "")
 	    || strcmp(intent, NLU_FALLBACK_INTENT) == 0)) {
 		snprintf(field, sizeof(field), "%sintent", prefix);

@@ -543,7 +543,8 @@ test_examples_crud(void)
 	    "{\"text\":\"extra\",\"intent\":\"x\",\"colour\":\"red\"},"
 	    "{\"text\":\"bad entity\",\"intent\":\"x\",\"entities\":[{\"start\":0,"
 	    "\"end\":3,\"entity\":\"a b\"}]},"
-	    "{\"text\":\"tab\\there\",\"intent\":\"x\"}]}", &r);
+	    "{\"text\":\"tab\\there\",\"intent\":\"x\"},"
+	    "{\"text\":\"see [this](that)\",\"intent\":\"x\"}]}", &r);
 	CU_ASSERT_EQUAL(r.status, 422);
 	CU_ASSERT_STRING_EQUAL(itest_error_code(&r), "validation_failed");
 	CU_ASSERT_TRUE(has_detail(&r, "examples[0].intent", "required"));
@@ -557,6 +558,7 @@ test_examples_crud(void)
 	CU_ASSERT_TRUE(has_detail(&r, "examples[7].entities[0]",
 	    "invalid_entity"));
 	CU_ASSERT_TRUE(has_detail(&r, "examples[8].text", "invalid_characters"));
+	CU_ASSERT_TRUE(has_detail(&r, "examples[9].text", "ambiguous_text"));
 	itest_response_free(&r);
 
 	/* Text longer than 2,000 characters. */

@@ -1,0 +1,92 @@
+/* test_flow.c - unit tests of the dialogue engine on malformed state, entities and responses (flow/flow.c). */
+#include "tests.h"
+#include "common/arena.h"
+#include "common/json.h"
+#include "flow/flow.h"
+
+#include <string.h>
+
+/* Parse a JSON text that the test knows is valid. */
+static struct json_object *
+js(struct arena *a, const char *text)
+{
+	struct json_object *o = NULL;
+	struct gacp_err err;
+
+	CU_ASSERT_EQUAL_FATAL(json_parse_arena(a, text, strlen(text), &o, &err),
+	    GACP_OK);
+	return o;
+}
+
+/* Found by fuzz-flow: a null slot value crashed flow_render (a NULL
+ * string appended); now the placeholder stays as written. */
+static void
+test_render_null_values(void)
+{
+	struct arena a;
+	struct json_object *slots, *ents;
+
+	arena_init(&a, 1024);
+	slots = js(&a, "{\"name\":null,\"crop\":\"hemp\"}");
+	ents = js(&a, "{\"area\":null,\"n\":2}");
+	CU_ASSERT_STRING_EQUAL(flow_render(&a, "{name} {crop} {area} {n} {}",
+	    slots, ents), "{name} hemp {area} 2 {}");
+	CU_ASSERT_STRING_EQUAL(flow_render(&a, NULL, slots, ents), "");
+	arena_cleanup(&a);
+}
+
+/* Found by fuzz-flow: null entity names and values, null slot names,
+ * a null form and a null template all crashed flow_decide. */
+static void
+test_decide_null_inputs(void)
+{
+	struct arena a;
+	struct flow_response rs[2];
+	struct flow_input in;
+	struct flow_output out;
+	struct gacp_err err;
+
+	arena_init(&a, 4096);
+	memset(rs, 0, sizeof(rs));
+	rs[0].intent = "apply";
+	rs[0].language = "en";
+	rs[0].templates = js(&a, "[\"ok {crop}\"]");
+	rs[0].required_slots = js(&a, "[{\"slot\":null,\"entity\":null,"
+	    "\"prompt\":null},{\"slot\":\"crop\",\"prompt\":\"Which crop?\"}]");
+	rs[0].max_turns = 3;
+	rs[1].intent = "nlu_fallback";
+	rs[1].language = "en";
+	rs[1].templates = js(&a, "[null]");
+	rs[1].max_turns = 3;
+
+	memset(&in, 0, sizeof(in));
+	in.conversation_status = "bot";
+	in.intent = "apply";
+	in.confidence = 0.9f;
+	in.language = "en";
+	in.entities = js(&a, "[{\"entity\":null,\"value\":\"x\"},"
+	    "{\"entity\":\"crop\",\"value\":null}]");
+	CU_ASSERT_EQUAL_FATAL(flow_decide(&in, rs, 2, &a, &out, &err), GACP_OK);
+	CU_ASSERT_TRUE(out.reply);
+	CU_ASSERT_STRING_EQUAL(out.text, "Which crop?");
+
+	/* A null form is no form; the fallback's only template is null. */
+	in.intent = "greet";
+	in.entities = NULL;
+	in.state = js(&a, "{\"form\":null,\"slots\":{}}");
+	CU_ASSERT_EQUAL(flow_decide(&in, rs, 2, &a, &out, &err), GACP_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.code, "no_response");
+	arena_cleanup(&a);
+}
+
+static const struct test_case cases[] = {
+	{ "render with null values", test_render_null_values },
+	{ "decide with null inputs", test_decide_null_inputs },
+	{ NULL, NULL }
+};
+
+void
+test_flow_register(void)
+{
+	tests_add_suite("flow", cases);
+}

@@ -11,6 +11,13 @@
  *   gacp-nlu eval  --model MODEL --data FILE [--json] [--threshold T]
  *   gacp-nlu parse --model MODEL [--now EPOCH] TEXT
  *   gacp-nlu bench --model MODEL --data FILE [--iterations N] [--json]
+ *   gacp-nlu rss   --model MODEL --data FILE [--procs N] [--json]
+ *
+ * rss forks N processes (default 8) that each load the model the way a
+ * FastCGI process does (mmap, read-only, shared) and parse every row of
+ * FILE, then reports the sum of their RSS and PSS growth (from
+ * /proc/PID/smaps_rollup) against the model file's size: the cost of N
+ * processes serving one model.
  *
  * FILE is TSV (text<TAB>intent), Rasa NLU YAML or Rasa JSON, told apart by
  * extension and content.  Exit status: 0 ok, 1 failure, 2 usage.
@@ -20,7 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -36,7 +45,7 @@ struct args {
 	const char *lang;
 	long long   seed;
 	long        members, hidden, epochs, dim_log2, threads, synth_oos;
-	long        iterations;
+	long        iterations, procs;
 	double      threshold, ambiguity;
 	double      lr, dropout_in, dropout_hidden, smoothing, char_weight;
 	long        char_min, char_max, batch, xword, views;
@@ -50,6 +59,10 @@ static int	cmd_train(const struct args *);
 static int	cmd_eval(const struct args *);
 static int	cmd_parse(const struct args *);
 static int	cmd_bench(const struct args *);
+static int	cmd_rss(const struct args *);
+static int	smaps_kib(pid_t, long *, long *);
+static void	rss_child(const struct args *, const struct nlu_dataset *, int,
+		    int) __attribute__((noreturn));
 static double	mono_us(void);
 static int	cmp_double(const void *, const void *);
 
@@ -72,6 +85,8 @@ usage(void)
 	    "[--threshold T]\n"
 	    "       gacp-nlu parse --model MODEL [--now EPOCH] TEXT\n"
 	    "       gacp-nlu bench --model MODEL --data FILE [--iterations N] "
+	    "[--json]\n"
+	    "       gacp-nlu rss --model MODEL --data FILE [--procs N] "
 	    "[--json]\n");
 	exit(2);
 }
@@ -91,6 +106,7 @@ parse_args(int argc, char **argv, struct args *a)
 	a->char_min = a->char_max = a->batch = -1;
 	a->xword = a->views = -1;
 	a->iterations = 20000;
+	a->procs = 8;
 	for (i = 2; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		char *end = NULL;
@@ -142,6 +158,7 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--char-max", char_max, strtol(v, &end, 10))
 		OPT_NUM("--batch", batch, strtol(v, &end, 10))
 		OPT_NUM("--xword", xword, strtol(v, &end, 10))
+		OPT_NUM("--procs", procs, strtol(v, &end, 10))
 		OPT_NUM("--views", views, strtol(v, &end, 10))
 #undef OPT_STR
 #undef OPT_NUM
@@ -461,5 +478,195 @@ main(int argc, char **argv)
 		return cmd_parse(&a);
 	if (strcmp(argv[1], "bench") == 0)
 		return cmd_bench(&a);
+	if (strcmp(argv[1], "rss") == 0)
+		return cmd_rss(&a);
 	usage();
+}
+
+/* Rss and Pss of a process in KiB, from /proc/PID/smaps_rollup. */
+static int
+smaps_kib(pid_t pid, long *rss_kib, long *pss_kib)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	*rss_kib = *pss_kib = -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "Rss:", 4) == 0)
+			*rss_kib = strtol(line + 4, NULL, 10);
+		else if (strncmp(line, "Pss:", 4) == 0)
+			*pss_kib = strtol(line + 4, NULL, 10);
+	}
+	fclose(f);
+	return *rss_kib < 0 || *pss_kib < 0 ? -1 : 0;
+}
+
+/* One serving process: tell the parent its baseline is ready, wait for the
+ * go, load the model and parse every row, tell the parent, and wait for
+ * the parent to close the pipe before exiting. */
+static void
+rss_child(const struct args *a, const struct nlu_dataset *ds, int to_parent,
+    int from_parent)
+{
+	struct nlu_model *m = NULL;
+	struct nlu_parser p;
+	struct nlu_parse_opts po;
+	struct gacp_err err;
+	struct buf out;
+	char c = 'r';
+	size_t i;
+	int status = 1;
+
+	gacp_err_clear(&err);
+	buf_init(&out);
+	nlu_parse_opts_default(&po);
+	po.now = 0;
+	if (write(to_parent, &c, 1) != 1 || read(from_parent, &c, 1) != 1)
+		_exit(1);
+	if (nlu_model_load(a->model, &m, &err) != 0 ||
+	    nlu_parser_init(&p, &err) != 0) {
+		fprintf(stderr, "gacp-nlu rss: %s (%s)\n", err.msg, err.code);
+		_exit(1);
+	}
+	for (i = 0; i < ds->n_ex; i++) {
+		const char *t = ds->ex[i].text;
+
+		if (nlu_parse(&p, m, t, strlen(t), &po, &err) != 0)
+			continue;
+		buf_reset(&out);
+		nlu_parse_json(&p, m, t, strlen(t), &out);
+	}
+	c = 'l';
+	if (write(to_parent, &c, 1) == 1 && read(from_parent, &c, 1) == 0)
+		status = 0;
+	nlu_parser_cleanup(&p);
+	nlu_model_free(m);
+	buf_cleanup(&out);
+	_exit(status);
+}
+
+static int
+cmd_rss(const struct args *a)
+{
+	struct nlu_dataset ds;
+	struct gacp_err err;
+	struct stat st;
+	pid_t *pid = NULL;
+	int *up = NULL, *down = NULL;
+	long n = a->procs, i, started = 0, rss0 = 0, pss0 = 0, rss1 = 0;
+	long pss1 = 0, r, s;
+	char c;
+	int rc = 1, fds[2];
+
+	if (a->model == NULL || a->data == NULL || n < 1 || n > 64)
+		usage();
+	nlu_dataset_init(&ds);
+	gacp_err_clear(&err);
+	if (stat(a->model, &st) != 0) {
+		fprintf(stderr, "gacp-nlu rss: %s: %s\n", a->model,
+		    strerror(errno));
+		return 1;
+	}
+	if (nlu_dataset_load_file(&ds, a->data, NLU_DATA_AUTO, &err) != 0) {
+		fprintf(stderr, "gacp-nlu rss: %s (%s)\n", err.msg, err.code);
+		return 1;
+	}
+	pid = xcalloc((size_t)n, sizeof(*pid));
+	up = xcalloc((size_t)n, sizeof(*up));
+	down = xcalloc((size_t)n, sizeof(*down));
+	fflush(NULL);
+	for (i = 0; i < n; i++) {
+		int to_child[2];
+
+		if (pipe(fds) != 0)
+			goto out;
+		if (pipe(to_child) != 0) {
+			close(fds[0]);
+			close(fds[1]);
+			goto out;
+		}
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			long j;
+
+			/* Drop the siblings' pipe ends, or a sibling would keep
+			 * another child's pipe open and its EOF never come. */
+			for (j = 0; j < i; j++) {
+				close(up[j]);
+				close(down[j]);
+			}
+			close(fds[0]);
+			close(to_child[1]);
+			rss_child(a, &ds, fds[1], to_child[0]);
+		}
+		close(fds[1]);
+		close(to_child[0]);
+		up[i] = fds[0];
+		down[i] = to_child[1];
+		if (pid[i] < 0) {
+			close(up[i]);
+			close(down[i]);
+			goto out;
+		}
+		started++;
+	}
+	/* Baselines, once every process has started and before any loads. */
+	for (i = 0; i < n; i++)
+		if (read(up[i], &c, 1) != 1)
+			goto out;
+	for (i = 0; i < n; i++) {
+		if (smaps_kib(pid[i], &r, &s) != 0)
+			goto out;
+		rss0 += r;
+		pss0 += s;
+	}
+	c = 'g';
+	for (i = 0; i < n; i++)
+		if (write(down[i], &c, 1) != 1)
+			goto out;
+	for (i = 0; i < n; i++)
+		if (read(up[i], &c, 1) != 1)
+			goto out;
+	for (i = 0; i < n; i++) {
+		if (smaps_kib(pid[i], &r, &s) != 0)
+			goto out;
+		rss1 += r;
+		pss1 += s;
+	}
+	rc = 0;
+	printf("processes:       %ld\n", n);
+	printf("model MiB:       %.1f\n", (double)st.st_size / 1048576.0);
+	printf("rss MiB:         %.1f (growth %.1f, sum over processes)\n",
+	    rss1 / 1024.0, (rss1 - rss0) / 1024.0);
+	printf("pss MiB:         %.1f (growth %.1f, shared pages split)\n",
+	    pss1 / 1024.0, (pss1 - pss0) / 1024.0);
+	printf("pss growth / model size: %.2f\n",
+	    (double)(pss1 - pss0) * 1024.0 / (double)st.st_size);
+	if (a->json)
+		printf("{\"procs\":%ld,\"model_bytes\":%lld,"
+		    "\"rss_kib\":%ld,\"rss_growth_kib\":%ld,"
+		    "\"pss_kib\":%ld,\"pss_growth_kib\":%ld}\n", n,
+		    (long long)st.st_size, rss1, rss1 - rss0, pss1,
+		    pss1 - pss0);
+out:
+	if (rc != 0)
+		fprintf(stderr, "gacp-nlu rss: a serving process failed\n");
+	for (i = 0; i < started; i++) {
+		int status;
+
+		close(down[i]);
+		close(up[i]);
+		if (waitpid(pid[i], &status, 0) != pid[i] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			rc = 1;
+	}
+	free(pid);
+	free(up);
+	free(down);
+	nlu_dataset_cleanup(&ds);
+	return rc;
 }

@@ -523,7 +523,11 @@ example_annotated(struct buf *line, const struct nlu_example *e)
 			buf_putc(line, '[');
 			buf_append(line, surface, i - start);
 			buf_putc(line, ']');
+			/* The short form "(entity)" only when the name
+			 * cannot end it early or read as "entity:value"
+			 * (found by fuzz-rasa: an entity named "cr](x"). */
 			if (a->role == NULL && a->group == NULL &&
+			    strpbrk(a->entity, "()[]{}:\"") == NULL &&
 			    (a->value == NULL ||
 			    (strlen(a->value) == i - start &&
 			    memcmp(a->value, surface, i - start) == 0))) {

@@ -125,8 +125,12 @@ check_round_trip(const struct nlu_dataset *ds)
 			if (k == e->n_ents)
 				break;
 		}
-		if (j == again.n_ex)
+		if (j == again.n_ex) {
+			fprintf(stderr, "example \"%s\" (%s, %zu entities) is "
+			    "not in the reloaded export:\n%s\n", e->text,
+			    e->intent, e->n_ents, y.data);
 			abort();
+		}
 		used[j] = 1;
 	}
 	free(used);

@@ -221,8 +221,8 @@ test_yaml_round_trip(void)
 }
 
 /* Found by fuzz-rasa: JSON strings that are not UTF-8 (json-c lets them
- * through) were stored, and an empty dataset exported to YAML that did
- * not load again. */
+ * through) were stored; an empty dataset, and an entity name holding
+ * "](", exported to YAML that did not load again as it was. */
 static void
 test_fuzz_findings(void)
 {
@@ -234,6 +234,7 @@ test_fuzz_findings(void)
 	    "\"ok\"]}], \"lookup_tables\": [{\"name\": \"crop\", "
 	    "\"elements\": [\"\xff\"]}]}}";
 	struct nlu_dataset a, b;
+	struct nlu_ent_ann ann;
 	struct buf out;
 	size_t i;
 
@@ -255,6 +256,29 @@ test_fuzz_findings(void)
 	nlu_dataset_to_yaml(&a, &out);
 	CU_ASSERT(nlu_dataset_load_yaml(&b, out.data, out.len, NULL) == 0);
 	CU_ASSERT_EQUAL(b.n_ex, 0);
+	nlu_dataset_cleanup(&a);
+	nlu_dataset_cleanup(&b);
+	buf_cleanup(&out);
+
+	/* An entity name holding "](" exported in the short form
+	 * "[hemp](cr](x)" read back as another entity. */
+	nlu_dataset_init(&a);
+	nlu_dataset_init(&b);
+	buf_init(&out);
+	ann.start = 0;
+	ann.end = 4;
+	ann.entity = (char *)(uintptr_t)"cr](x";
+	ann.value = NULL;
+	ann.role = ann.group = NULL;
+	CU_ASSERT_FATAL(nlu_dataset_add(&a, "hemp please", "apply", &ann, 1,
+	    NULL) == 0);
+	nlu_dataset_to_yaml(&a, &out);
+	CU_ASSERT_FATAL(nlu_dataset_load_yaml(&b, out.data, out.len, NULL) == 0);
+	CU_ASSERT_EQUAL_FATAL(b.n_ex, 1);
+	CU_ASSERT_STRING_EQUAL(b.ex[0].text, "hemp please");
+	CU_ASSERT_EQUAL_FATAL(b.ex[0].n_ents, 1);
+	CU_ASSERT_STRING_EQUAL(b.ex[0].ents[0].entity, "cr](x");
+	CU_ASSERT_EQUAL(b.ex[0].ents[0].end, 4);
 	nlu_dataset_cleanup(&a);
 	nlu_dataset_cleanup(&b);
 	buf_cleanup(&out);

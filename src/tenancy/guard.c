@@ -9,8 +9,13 @@
 
 /* KEYS[1] jti deny key, KEYS[2..] counters; ARGV[1] 1 to check the deny
  * key, ARGV[2] window seconds, ARGV[i + 1] the limit of KEYS[i].
- * Returns {verdict, retry_after}. */
+ * Returns {verdict, retry_after}.  The counters are not written to the
+ * AOF (REPL_NONE): Redis runs with appendfsync always for the event queue,
+ * and a per-request fsync for a one-minute counter cost ~0.6 ms of every
+ * authenticated request; a counter lost in a restart only restarts its
+ * window.  The deny-list, revocations and lockouts stay durable. */
 static const char request_script[] =
+	"redis.set_repl(redis.REPL_NONE)\n"
 	"if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then\n"
 	"  return {1, 0}\n"
 	"end\n"

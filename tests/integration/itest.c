@@ -2,6 +2,7 @@
 #include "itest.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,49 @@ itest_env(const char *name, const char *def)
 {
 	const char *v = getenv(name);
 	return (v != NULL && v[0] != '\0') ? v : def;
+}
+
+/* Opt-in recorder for the OpenAPI conformance check (tests/openapi/check):
+ * with GACP_ITEST_RECORD=FILE, every answered request is appended to FILE
+ * as one JSON line {method, path, status, content_type, body}.  The body is
+ * kept as text; the check parses it. */
+static void
+record(const char *method, const char *path, long status, const char *ctype,
+    const char *body, size_t body_len)
+{
+	const char *file = getenv("GACP_ITEST_RECORD");
+	struct json_object *o;
+	int fd;
+
+	if (file == NULL || file[0] == '\0')
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "method", json_object_new_string(method));
+	json_object_object_add(o, "path", json_object_new_string(path));
+	json_object_object_add(o, "status", json_object_new_int64(status));
+	json_object_object_add(o, "content_type",
+	    ctype ? json_object_new_string(ctype) : NULL);
+	json_object_object_add(o, "body",
+	    json_object_new_string_len(body, (int)body_len));
+	/* One write(2) per line on an O_APPEND descriptor, so that lines of
+	 * concurrent test processes do not interleave. */
+	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		const char *json = json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		size_t n = strlen(json);
+		char *line = malloc(n + 2);
+
+		if (line != NULL) {
+			memcpy(line, json, n);
+			line[n] = '\n';
+			if (write(fd, line, n + 1) < 0)
+				perror("GACP_ITEST_RECORD");
+			free(line);
+		}
+		close(fd);
+	}
+	json_object_put(o);
 }
 
 int
@@ -73,8 +117,14 @@ itest_http(const char *method, const char *path, const char *const *headers,
 		    (curl_off_t)body_len);
 	}
 	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
+	if (rc == CURLE_OK) {
+		char *ctype = NULL;
+
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+		curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype);
+		record(method, path, out->status, ctype,
+		    b.data ? b.data : "", b.len);
+	}
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
 	out->body = b.data ? b.data : calloc(1, 1);

@@ -17,6 +17,12 @@ libcurl4-openssl-dev libthai-dev libpcre2-dev libyaml-dev libcrypt-dev
 curl wrk python3 procps iproute2 openssl ca-certificates
 systemd groff-base man-db
 "
+# node and npm for tests/openapi/check (which installs its pinned modules
+# into var/node): Debian's packages, unless a node with npm is already
+# there (NodeSource's nodejs ships its own npm and conflicts with Debian's).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	GACP_PACKAGES="$GACP_PACKAGES nodejs npm"
+fi
 
 missing=""
 for p in $GACP_PACKAGES; do

@@ -332,7 +332,7 @@ if (args.recorded) {
 // ---- report ------------------------------------------------------------------
 const untested = ops.filter((o) => ![...covered].some((c) => c.startsWith(key(o.method, o.path) + " ")));
 console.log(`openapi check: ${routes.length} routes, ${ops.length} operations in ${args.spec.replace(args.root + "/", "")}`);
-if (args.recorded)
+if (args.recorded && nrecorded > 0)
 	console.log(`openapi check: ${nvalidated} of ${nrecorded} recorded responses valid; ` +
 	    `${ops.length - untested.length} of ${ops.length} operations seen in the recording` +
 	    (untested.length ? ` (not seen: ${untested.map((o) => o.op.operationId || key(o.method, o.path)).join(", ")})` : ""));

@@ -15,6 +15,31 @@
 
 #define DEFAULT_MAX_BODY_BYTES (1024 * 1024)
 
+/* redis.sentinels set: the master is whichever the Sentinels name
+ * (redis.master_name), with Sentinel's own password from
+ * redis.sentinel_password_file when it has one. */
+static int
+use_sentinels(struct gacp_ctx *app, const struct config *cfg,
+    struct gacp_err *err)
+{
+	char *password = NULL;
+	int rc;
+
+	if (config_get(cfg, "redis.sentinel_password_file", NULL) != NULL) {
+		password = config_read_file(cfg, "redis.sentinel_password_file",
+		    NULL, err);
+		if (password == NULL)
+			return err ? err->result : GACP_EIO;
+	}
+	rc = cache_use_sentinels(&app->cache, config_get(cfg, "redis.sentinels",
+	    NULL), config_get(cfg, "redis.master_name", "gacp"), password, err);
+	if (password != NULL) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	return rc;
+}
+
 int
 gacp_ctx_init(struct gacp_ctx *app, const char *program,
     const char *config_path, const struct route *routes, size_t nroutes,
@@ -71,6 +96,10 @@ gacp_ctx_init(struct gacp_ctx *app, const char *program,
 		explicit_bzero(redis_password, strlen(redis_password));
 		free(redis_password);
 	}
+	if (config_get(cfg, "redis.sentinels", NULL) != NULL &&
+	    config_get(cfg, "redis.sentinels", NULL)[0] != '\0' &&
+	    (rc = use_sentinels(app, cfg, err)) != GACP_OK)
+		return rc;
 	if (config_get(cfg, "security.master_key_file", NULL) != NULL &&
 	    (rc = crypto_keyring_load(config_get(cfg, "security.master_key_file",
 	    NULL), &app->master_keys, err)) != GACP_OK)

@@ -118,6 +118,20 @@ classify_failure(struct db *db, PGresult *res, struct gacp_err *err)
 	log_msg(LOG_WARN, "db_query_failed", "sqlstate %s: %s",
 	    state ? state : "?", res ? PQresultErrorMessage(res) :
 	    PQerrorMessage(db->conn));
+	/* 25006: this server is (now) a standby, e.g. the old primary came
+	 * back as one, or a connection string without
+	 * target_session_attrs=read-write reached the replica; 57P0x: the
+	 * server is shutting down or not yet accepting connections.  Either
+	 * way this connection is no good: drop it, so the next call connects
+	 * again and libpq walks the host list to the read-write server. */
+	if (state != NULL && (strcmp(state, "25006") == 0 ||
+	    strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+	    strcmp(state, "57P03") == 0)) {
+		metrics_counter_add(db->metrics, MC_DB_ERRORS, 1);
+		drop(db);
+		return gacp_err_set(err, GACP_EUNAVAIL, "dependency_unavailable",
+		    "database unavailable");
+	}
 	if (state != NULL && strcmp(state, "23505") == 0)
 		return gacp_err_set(err, GACP_ECONFLICT, "conflict",
 		    "a resource with the same unique key already exists");
@@ -130,8 +144,7 @@ classify_failure(struct db *db, PGresult *res, struct gacp_err *err)
 		return gacp_err_set(err, GACP_EFORBIDDEN, "forbidden",
 		    "not permitted");
 	if (state != NULL && (strcmp(state, "57014") == 0 ||
-	    (strncmp(state, "08", 2) == 0 && strcmp(state, "08P01") != 0) ||
-	    strcmp(state, "57P01") == 0)) {
+	    (strncmp(state, "08", 2) == 0 && strcmp(state, "08P01") != 0))) {
 		metrics_counter_add(db->metrics, MC_DB_ERRORS, 1);
 		return gacp_err_set(err, GACP_EUNAVAIL, "dependency_unavailable",
 		    "database unavailable");

@@ -3,12 +3,140 @@
 #include "common/arena.h"
 #include "common/utf8.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void
 put_json(void *p)
 {
 	json_object_put(p);
+}
+
+/* Key occurrences of every object of the (already valid) text, in the
+ * order the objects open: each key is followed by exactly one ':' outside
+ * a string, so counting those per innermost open object is enough.
+ * Returns the number of objects, or -1 when out of memory. */
+static long
+count_object_keys(const char *text, size_t len, int max_depth,
+    size_t **counts_out)
+{
+	size_t *counts = NULL, n = 0, nobj = 0, i;
+	long *stack = NULL;	/* index into counts, or -1 for an array */
+	int depth = 0;
+	bool in_str = false, esc = false;
+
+	*counts_out = NULL;
+	for (i = 0; i < len; i++) {
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (text[i] == '\\')
+				esc = true;
+			else if (text[i] == '"')
+				in_str = false;
+		} else if (text[i] == '"')
+			in_str = true;
+		else if (text[i] == '{')
+			nobj++;
+	}
+	if (nobj == 0)
+		return 0;
+	counts = calloc(nobj, sizeof *counts);
+	stack = calloc((size_t)max_depth + 2, sizeof *stack);
+	if (counts == NULL || stack == NULL) {
+		free(counts);
+		free(stack);
+		return -1;
+	}
+	in_str = esc = false;
+	for (i = 0; i < len; i++) {
+		char c = text[i];
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_str = true;
+			break;
+		case '{':
+		case '[':
+			/* json-c refused anything deeper than max_depth. */
+			if (depth <= max_depth)
+				stack[depth] = c == '{' ? (long)n++ : -1;
+			depth++;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		case ':':
+			if (depth > 0 && depth <= max_depth + 1 &&
+			    stack[depth - 1] >= 0)
+				counts[stack[depth - 1]]++;
+			break;
+		default:
+			break;
+		}
+	}
+	free(stack);
+	*counts_out = counts;
+	return (long)n;
+}
+
+/* Walk the parsed value in document order: an object holding fewer
+ * members than the text gave it keys had a duplicate (json-c keeps the
+ * last one); a double that is not finite came from NaN, Infinity or a
+ * number out of range (1e999).  Objects before the first one with a
+ * duplicate are the same in the text and the tree, so comparing the
+ * counts in that order finds the first duplicate. */
+static int
+check_value(struct json_object *v, const size_t *counts, size_t n,
+    size_t *next, struct gacp_err *err)
+{
+	size_t i, len;
+	int rc;
+
+	switch (json_object_get_type(v)) {
+	case json_type_double:
+		if (!isfinite(json_object_get_double(v)))
+			return gacp_err_set(err, GACP_EINVAL, "invalid_json",
+			    "invalid JSON: a number is not finite or out of "
+			    "range (NaN, Infinity, 1e999)");
+		return GACP_OK;
+	case json_type_object:
+		if (*next >= n || counts[*next] !=
+		    (size_t)json_object_object_length(v))
+			return gacp_err_set(err, GACP_EINVAL, "invalid_json",
+			    "invalid JSON: duplicate key in an object");
+		(*next)++;
+		{
+			json_object_object_foreach(v, key, member) {
+				(void)key;
+				rc = check_value(member, counts, n, next, err);
+				if (rc != GACP_OK)
+					return rc;
+			}
+		}
+		return GACP_OK;
+	case json_type_array:
+		len = json_object_array_length(v);
+		for (i = 0; i < len; i++) {
+			rc = check_value(json_object_array_get_idx(v, i),
+			    counts, n, next, err);
+			if (rc != GACP_OK)
+				return rc;
+		}
+		return GACP_OK;
+	default:
+		return GACP_OK;
+	}
 }
 
 int
@@ -18,7 +146,8 @@ json_parse_strict(const char *text, size_t len, int max_depth,
 	struct json_tokener *tok = NULL;
 	struct json_object *obj = NULL;
 	enum json_tokener_error jerr;
-	size_t off, i;
+	size_t off, i, next = 0, *counts = NULL;
+	long nobj;
 	int rc = GACP_EINVAL;
 
 	*out = NULL;
@@ -73,10 +202,22 @@ json_parse_strict(const char *text, size_t len, int max_depth,
 			goto out;
 		}
 	}
+	/* json-c keeps the last of duplicate keys and accepts NaN and
+	 * Infinity even in strict mode; both are refused here (RFC 8259
+	 * §4 and §6; doc/bad-input.md). */
+	nobj = count_object_keys(text, off, max_depth, &counts);
+	if (nobj < 0) {
+		gacp_err_set(err, GACP_EINTERNAL, "internal",
+		    "cannot allocate JSON checker");
+		goto out;
+	}
+	if (check_value(obj, counts, (size_t)nobj, &next, err) != GACP_OK)
+		goto out;
 	*out = obj;
 	obj = NULL;
 	rc = GACP_OK;
 out:
+	free(counts);
 	json_object_put(obj);
 	json_tokener_free(tok);
 	return rc;

@@ -26,6 +26,20 @@ check_invalid(const char *text, size_t len)
 	CU_ASSERT_STRING_EQUAL(err.code, "invalid_json");
 }
 
+/* The message of the error the default parse gives for text. */
+static const char *
+err_message_of(const char *text)
+{
+	static struct gacp_err err;
+	struct json_object *obj = NULL;
+
+	if (parse(text, strlen(text), &obj, &err) == GACP_OK) {
+		json_object_put(obj);
+		return "";
+	}
+	return err.msg;
+}
+
 static void
 test_object(void)
 {
@@ -217,6 +231,65 @@ test_nul_in_string(void)
 	json_object_put(obj);
 }
 
+/* json-c keeps the last of duplicate keys; the strict parser refuses
+ * them at any depth, also when spelt differently ("\u0061" is "a"), and
+ * still accepts the same key in different objects and ':' in strings. */
+static void
+test_duplicate_keys(void)
+{
+	static const char *bad[] = {
+		"{\"text\":\"hello\",\"text\":\"x\"}",
+		"{\"a\":1,\"\\u0061\":2}",
+		"{\"o\":{\"k\":1,\"k\":1}}",
+		"[{\"a\":1},{\"b\":[{\"c\":{},\"c\":[]}]}]",
+		/* The dropped first value holds objects of its own. */
+		"{\"a\":{\"x\":{\"y\":1}},\"b\":2,\"a\":{\"z\":3}}",
+	};
+	static const char *good[] = {
+		"{\"a\":1,\"b\":{\"a\":1},\"c\":[{\"a\":1},{\"a\":2}]}",
+		"{\"a:b\":\"c:d\",\"e\\\":\":\"{\\\"\"}",
+		"{}",
+		"[[],{},{\"\":1}]",
+	};
+	struct json_object *obj = NULL;
+	struct gacp_err err;
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		check_invalid(bad[i], strlen(bad[i]));
+		CU_ASSERT_PTR_NOT_NULL(strstr(err_message_of(bad[i]),
+		    "duplicate key"));
+	}
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		CU_ASSERT_EQUAL(parse(good[i], strlen(good[i]), &obj, &err),
+		    GACP_OK);
+		json_object_put(obj);
+		obj = NULL;
+	}
+}
+
+/* NaN and Infinity are not JSON (RFC 8259 §6) but json-c accepts them
+ * even in strict mode; a number too large for a double becomes one. */
+static void
+test_non_finite_numbers(void)
+{
+	static const char *bad[] = {
+		"{\"threshold\":NaN}", "{\"a\":Infinity}", "[-Infinity]",
+		"{\"max\":1e999}", "[-1e400]", "NaN",
+	};
+	struct json_object *obj = NULL;
+	struct gacp_err err;
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		check_invalid(bad[i], strlen(bad[i]));
+		CU_ASSERT_PTR_NOT_NULL(strstr(err_message_of(bad[i]),
+		    "not finite"));
+	}
+	CU_ASSERT_EQUAL(parse("[1e308,-2.5e-300,0]", 19, &obj, &err), GACP_OK);
+	json_object_put(obj);
+}
+
 static const struct test_case cases[] = {
 	{ "object and accessors", test_object },
 	{ "top-level scalars", test_top_level_scalars },
@@ -227,6 +300,8 @@ static const struct test_case cases[] = {
 	{ "arena owns object", test_arena_owns_object },
 	{ "compact", test_compact },
 	{ "NUL inside a string refused", test_nul_in_string },
+	{ "duplicate keys refused", test_duplicate_keys },
+	{ "NaN, Infinity, out of range refused", test_non_finite_numbers },
 	{ NULL, NULL }
 };
 

@@ -10,7 +10,9 @@
 #include "app/models.h"
 #include "common/json.h"
 #include "common/utf8.h"
+#include "common/util.h"
 #include "common/xmalloc.h"
+#include "http/metrics.h"
 #include "nlu/model.h"
 #include "nlu/parse.h"
 
@@ -45,6 +47,7 @@ api_nlu_parse(struct request_ctx *rc)
 	struct gacp_err err;
 	const char *text;
 	size_t len;
+	int64_t t0 = 0;
 
 	if (body == NULL)
 		return;
@@ -73,14 +76,18 @@ api_nlu_parse(struct request_ctx *rc)
 			    "the NLU model could not be loaded");
 		return;
 	}
+	/* The clock starts with parser and model in hand: the first call's
+	 * one-time parser setup is not parse time. */
 	if ((parser = api_nlu_parser(rc, &err)) == NULL ||
-	    nlu_parse(parser, model, text, len, NULL, &err) != GACP_OK) {
+	    (t0 = util_mono_us(), nlu_parse(parser, model, text, len, NULL,
+	    &err)) != GACP_OK) {
 		api_error(rc, err.result == GACP_EINVAL || err.result == GACP_ETOOBIG ?
 		    400 : 500, err.code[0] ? err.code : "internal", "%s", err.msg);
 		return;
 	}
 	buf_reset(rc->resp.body);
 	nlu_parse_json(parser, model, text, len, rc->resp.body);
+	metrics_observe(rc->app->metrics, MH_NLU_PARSE_API, util_mono_us() - t0);
 	rc->resp.status = 200;
 	rc->resp.content_type = "application/json";
 }

@@ -103,6 +103,8 @@ api_rest_webhook(struct request_ctx *rc)
 	d.models = rc->app->models;
 	d.parser = api_nlu_parser(rc, &err);
 	d.handoff_intent = config_get(&rc->app->cfg, "flow.handoff_intent", NULL);
+	d.metrics = rc->app->metrics;
+	d.parse_hist = MH_NLU_PARSE_REST;
 	if (d.parser == NULL) {
 		api_error_from(rc, &err);
 		return;

@@ -113,6 +113,7 @@ gacp_ctx_init(struct gacp_ctx *app, const char *program,
 	app->models = models_new(config_get(cfg, "paths.model_dir",
 	    GACP_LOCALSTATEDIR "/lib/gacp/models"),
 	    1000 * config_get_int(cfg, "nlu.model_check_ms", 1000));
+	app->models->metrics = app->metrics;
 	app->started_us = 0;
 	return GACP_OK;
 }

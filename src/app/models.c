@@ -3,12 +3,17 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "http/metrics.h"
 #include "nlu/model.h"
 
+#include <dirent.h>
+#include <stdlib.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct models *
 models_new(const char *dir, int64_t check_interval_us)
@@ -107,6 +112,7 @@ models_get(struct models *ms, const char *tenant_id,
 	rc = nlu_model_load(path, &fresh, &lerr);
 	if (rc != GACP_OK) {
 		ms->refusals++;
+		metrics_counter_add(ms->metrics, MC_NLU_MODEL_REFUSED, 1);
 		log_msg(LOG_ERROR, "nlu_model_refused", "%s: %s: %s", path,
 		    lerr.code, lerr.msg);
 		free(path);
@@ -128,8 +134,128 @@ models_get(struct models *ms, const char *tenant_id,
 	e->ino = st.st_ino;
 	e->loaded_us = now;
 	ms->reloads++;
+	metrics_counter_add(ms->metrics, MC_NLU_MODEL_LOADED, 1);
 	log_msg(LOG_INFO, "nlu_model_loaded", "tenant %s: %s", tenant_id, path);
 	free(path);
 	*out = e->model;
 	return GACP_OK;
+}
+
+/* Bytes 16..47 of a model header: the SHA-256 of its payload (model.h). */
+static int
+header_checksum(const char *path, unsigned char out[32])
+{
+	unsigned char h[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	r = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (r != (ssize_t)sizeof(h))
+		return -1;
+	memcpy(out, h + 16, 32);
+	return 0;
+}
+
+/* N of the <N>.gnlu in tdir that is the file active (st), or 0. */
+static long
+active_version(const char *tdir, const char *active, const struct stat *ast)
+{
+	unsigned char want[32], have[32];
+	int have_want = -1;
+	struct dirent *de;
+	long found = 0;
+	DIR *d;
+
+	if ((d = opendir(tdir)) == NULL)
+		return 0;
+	while (found == 0 && (de = readdir(d)) != NULL) {
+		char *end, *path;
+		struct stat st;
+		long v;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		v = strtol(de->d_name, &end, 10);
+		if (v <= 0 || strcmp(end, ".gnlu") != 0)
+			continue;
+		path = xasprintf("%s/%s", tdir, de->d_name);
+		if (stat(path, &st) == 0) {
+			if (st.st_dev == ast->st_dev && st.st_ino == ast->st_ino)
+				found = v;
+			/* A copy (file systems without hard links): the same
+			 * payload checksum in the header. */
+			else if (st.st_size == ast->st_size) {
+				if (have_want < 0)
+					have_want = header_checksum(active, want);
+				if (have_want == 0 && header_checksum(path, have) == 0 &&
+				    memcmp(want, have, 32) == 0)
+					found = v;
+			}
+		}
+		free(path);
+	}
+	closedir(d);
+	return found;
+}
+
+static int
+cmp_active(const void *x, const void *y)
+{
+	return strcmp(((const struct models_active *)x)->tenant_id,
+	    ((const struct models_active *)y)->tenant_id);
+}
+
+struct models_active *
+models_scan_active(const struct models *ms, size_t max, size_t *n,
+    size_t *total)
+{
+	struct models_active *out = NULL;
+	size_t cap = 0, i;
+	struct dirent *de;
+	DIR *d;
+
+	*n = *total = 0;
+	if ((d = opendir(ms->dir)) == NULL)
+		return NULL;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		char *path;
+
+		if (!util_uuid_valid(de->d_name))
+			continue;
+		path = xasprintf("%s/%s/active.gnlu", ms->dir, de->d_name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (*total == cap) {
+				cap = cap ? 2 * cap : 16;
+				out = xrealloc(out, cap * sizeof(*out));
+			}
+			/* util_uuid_valid: exactly 36 characters */
+			memcpy(out[*total].tenant_id, de->d_name, 36);
+			out[*total].tenant_id[36] = '\0';
+			out[*total].version = 0;
+			(*total)++;
+		}
+		free(path);
+	}
+	closedir(d);
+	if (*total == 0)
+		return out;
+	/* Id order, so the same tenants are described scrape after scrape
+	 * when there are more than max. */
+	qsort(out, *total, sizeof(*out), cmp_active);
+	*n = *total < max ? *total : max;
+	for (i = 0; i < *n; i++) {
+		char *tdir = xasprintf("%s/%s", ms->dir, out[i].tenant_id);
+		char *active = xasprintf("%s/active.gnlu", tdir);
+		struct stat ast;
+
+		if (stat(active, &ast) == 0)
+			out[i].version = active_version(tdir, active, &ast);
+		free(active);
+		free(tdir);
+	}
+	return out;
 }

@@ -20,6 +20,7 @@
 
 #include "common/err.h"
 
+struct metrics;
 struct nlu_model;
 
 #define MODELS_MAX_TENANTS 256
@@ -40,6 +41,7 @@ struct models {
 	size_t              n;
 	unsigned long       reloads;      /* successful swaps */
 	unsigned long       refusals;     /* new files refused */
+	struct metrics     *metrics;      /* or NULL; loads and refusals */
 };
 
 struct models *models_new(const char *dir, int64_t check_interval_us);
@@ -50,5 +52,17 @@ int  models_get(struct models *ms, const char *tenant_id,
     const struct nlu_model **out, struct gacp_err *err);
 /* Path of the tenant's active model file (heap string). */
 char *models_active_path(const struct models *ms, const char *tenant_id);
+
+/* The model published for each tenant, as found on disk (for /metrics):
+ * the version is N of the <model_dir>/<tenant>/<N>.gnlu that active.gnlu
+ * is a link or a copy of (same file, else same payload checksum), 0 when
+ * none matches.  Tenants in id order; at most max are described, *total
+ * counts every tenant with an active model.  Returns a heap array. */
+struct models_active {
+	char    tenant_id[37];
+	long    version;
+};
+struct models_active *models_scan_active(const struct models *ms, size_t max,
+    size_t *n, size_t *total);
 
 #endif

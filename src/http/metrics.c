@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define METRICS_MAGIC "GACPMET1"
+#define METRICS_MAGIC "GACPMET2"   /* 2: + histograms, model loads */
 
 /* Status codes that get their own series; anything else counts as its
  * class ("2xx" … "5xx") so cardinality stays bounded. */
@@ -61,6 +61,47 @@ static const struct {
 	{ "gacp_send_api_calls_total", "outcome=\"retry\"", NULL },
 	{ "gacp_send_api_calls_total", "outcome=\"failed\"", NULL },
 	{ "gacp_send_api_calls_total", "outcome=\"reauth\"", NULL },
+	{ "gacp_nlu_model_loads_total", "result=\"loaded\"",
+	    "NLU model files mapped by a process after publishing, or refused "
+	    "(the old model keeps serving)." },
+	{ "gacp_nlu_model_loads_total", "result=\"refused\"", NULL },
+};
+
+/* Upper bounds of the non-route histograms, microseconds.  An NLU parse
+ * takes about a millisecond; a worker event includes the Send API call
+ * and its retries (seconds when Facebook is slow). */
+#define HIST_MAX_BUCKETS 14
+static const int64_t nlu_bucket_us[] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
+	1000000, 0,
+};
+static const int64_t event_bucket_us[] = {
+	1000, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
+	2500000, 5000000, 10000000, 30000000, 0,
+};
+
+/* Histograms of one family must be adjacent (HELP/TYPE once). */
+static const struct {
+	const char    *name;
+	const char    *labels;
+	const char    *help;
+	const int64_t *bounds;        /* ascending, 0-terminated */
+} hist_info[MH_HISTOGRAM_COUNT] = {
+	{ "gacp_nlu_parse_duration_seconds", "source=\"api\"",
+	    "Time to parse one text with the tenant's NLU model, by caller.",
+	    nlu_bucket_us },
+	{ "gacp_nlu_parse_duration_seconds", "source=\"worker\"", NULL,
+	    nlu_bucket_us },
+	{ "gacp_nlu_parse_duration_seconds", "source=\"rest\"", NULL,
+	    nlu_bucket_us },
+	{ "gacp_worker_event_duration_seconds", "",
+	    "Time gacp-worker spends on one queued event (NLU, flow, Send API, "
+	    "commit).", event_bucket_us },
+};
+
+struct hist_stats {
+	uint64_t bucket[HIST_MAX_BUCKETS + 1];   /* last = above every bound */
+	uint64_t sum_us;
 };
 
 struct key_stats {
@@ -80,6 +121,7 @@ struct metrics_slot {
 	int32_t          pid;
 	int32_t          pad;
 	uint64_t         counters[MC_COUNTER_COUNT];
+	struct hist_stats hists[MH_HISTOGRAM_COUNT];
 	struct key_stats keys[];         /* nkeys = nroutes + HTTP_METHOD_COUNT */
 };
 
@@ -278,6 +320,75 @@ metrics_counter_add(struct metrics *m, enum metrics_counter c, uint64_t n)
 	__atomic_fetch_add(&m->mine->counters[c], n, __ATOMIC_RELAXED);
 }
 
+void
+metrics_observe(struct metrics *m, enum metrics_histogram h,
+    int64_t duration_us)
+{
+	const int64_t *bounds;
+	struct hist_stats *hs;
+	size_t b;
+
+	if (m == NULL || (unsigned)h >= MH_HISTOGRAM_COUNT)
+		return;
+	if (duration_us < 0)
+		duration_us = 0;
+	bounds = hist_info[h].bounds;
+	for (b = 0; bounds[b] != 0 && duration_us > bounds[b]; b++)
+		;
+	hs = &m->mine->hists[h];
+	__atomic_fetch_add(&hs->bucket[b], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&hs->sum_us, (uint64_t)duration_us, __ATOMIC_RELAXED);
+}
+
+void
+metrics_render_family(struct buf *out, const char *name, const char *type,
+    const char *help)
+{
+	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void
+metrics_render_sample(struct buf *out, const char *name, const char *labels,
+    double value)
+{
+	if (labels != NULL && labels[0] != '\0')
+		buf_printf(out, "%s{%s} %.17g\n", name, labels, value);
+	else
+		buf_printf(out, "%s %.17g\n", name, value);
+}
+
+/* One histogram's series: cumulative buckets, +Inf, sum, count. */
+static void
+render_hist(struct buf *out, size_t h, const struct hist_stats *hs)
+{
+	const int64_t *bounds = hist_info[h].bounds;
+	const char *labels = hist_info[h].labels;
+	const char *sep = labels[0] != '\0' ? "," : "";
+	uint64_t cum = 0;
+	size_t b;
+
+	for (b = 0; bounds[b] != 0; b++) {
+		cum += hs->bucket[b];
+		buf_printf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n",
+		    hist_info[h].name, labels, sep, (double)bounds[b] / 1e6,
+		    (unsigned long long)cum);
+	}
+	cum += hs->bucket[b];
+	buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", hist_info[h].name,
+	    labels, sep, (unsigned long long)cum);
+	if (labels[0] != '\0') {
+		buf_printf(out, "%s_sum{%s} %.6f\n", hist_info[h].name, labels,
+		    (double)hs->sum_us / 1e6);
+		buf_printf(out, "%s_count{%s} %llu\n", hist_info[h].name, labels,
+		    (unsigned long long)cum);
+	} else {
+		buf_printf(out, "%s_sum %.6f\n", hist_info[h].name,
+		    (double)hs->sum_us / 1e6);
+		buf_printf(out, "%s_count %llu\n", hist_info[h].name,
+		    (unsigned long long)cum);
+	}
+}
+
 static void
 status_label(size_t si, char *out, size_t outlen)
 {
@@ -309,7 +420,10 @@ metrics_render(const struct metrics *m, const struct route *routes,
 	size_t nkeys = m->hdr->nkeys, k, s, b, c;
 	struct key_stats *sum = xcalloc(nkeys, sizeof(*sum));
 	uint64_t counters[MC_COUNTER_COUNT] = { 0 };
+	struct hist_stats hists[MH_HISTOGRAM_COUNT];
 	unsigned i;
+
+	memset(hists, 0, sizeof(hists));
 
 	if (nroutes != m->nroutes)
 		nroutes = m->nroutes;
@@ -320,6 +434,13 @@ metrics_render(const struct metrics *m, const struct route *routes,
 		for (c = 0; c < MC_COUNTER_COUNT; c++)
 			counters[c] += __atomic_load_n(&slot->counters[c],
 			    __ATOMIC_RELAXED);
+		for (c = 0; c < MH_HISTOGRAM_COUNT; c++) {
+			for (b = 0; b <= HIST_MAX_BUCKETS; b++)
+				hists[c].bucket[b] += __atomic_load_n(
+				    &slot->hists[c].bucket[b], __ATOMIC_RELAXED);
+			hists[c].sum_us += __atomic_load_n(&slot->hists[c].sum_us,
+			    __ATOMIC_RELAXED);
+		}
 		for (k = 0; k < nkeys; k++) {
 			struct key_stats *src = &slot->keys[k];
 			for (s = 0; s < NSTATUS; s++)
@@ -394,6 +515,12 @@ metrics_render(const struct metrics *m, const struct route *routes,
 		else
 			buf_printf(out, "%s %llu\n", counter_info[c].name,
 			    (unsigned long long)counters[c]);
+	}
+	for (c = 0; c < MH_HISTOGRAM_COUNT; c++) {
+		if (hist_info[c].help != NULL)
+			metrics_render_family(out, hist_info[c].name, "histogram",
+			    hist_info[c].help);
+		render_hist(out, c, &hists[c]);
 	}
 	free(sum);
 }

@@ -47,7 +47,25 @@ enum metrics_counter {
 	MC_SEND_RETRY,
 	MC_SEND_FAILED,
 	MC_SEND_REAUTH,
+	/* gacp_nlu_model_loads_total{result=…}: a process mapping a newly
+	 * published model file, or refusing it (corrupt, unreadable). */
+	MC_NLU_MODEL_LOADED,
+	MC_NLU_MODEL_REFUSED,
 	MC_COUNTER_COUNT
+};
+
+/* Histograms that are not per route.  Names, labels and buckets are in
+ * metrics.c (hist_info); same order. */
+enum metrics_histogram {
+	/* gacp_nlu_parse_duration_seconds{source=…}: one NLU parse of a
+	 * text, from model in hand to result (JSON rendering included). */
+	MH_NLU_PARSE_API = 0,    /* POST /v1/nlu/parse, /model/parse */
+	MH_NLU_PARSE_WORKER,     /* gacp-worker, Messenger events */
+	MH_NLU_PARSE_REST,       /* REST channel, synchronous turn */
+	/* gacp_worker_event_duration_seconds: one queued event, read to
+	 * acknowledged (or failed). */
+	MH_WORKER_EVENT,
+	MH_HISTOGRAM_COUNT
 };
 
 struct metrics;
@@ -65,9 +83,21 @@ void metrics_observe_request(struct metrics *m, size_t route_index,
     enum http_method method, int status, int64_t duration_us);
 void metrics_counter_add(struct metrics *m, enum metrics_counter c,
     uint64_t n);
+/* Record one observation (microseconds) in histogram h. */
+void metrics_observe(struct metrics *m, enum metrics_histogram h,
+    int64_t duration_us);
 
 /* Render the Prometheus text exposition format (0.0.4) into out. */
 void metrics_render(const struct metrics *m, const struct route *routes,
     size_t nroutes, struct buf *out);
+
+/* Helpers for values read at scrape time (gauges), in the same format:
+ * metrics_render_family() writes the HELP and TYPE lines of a family once;
+ * metrics_render_sample() one sample, labels "" or `a="b",c="d"` (label
+ * values must need no escaping: ids, fixed words). */
+void metrics_render_family(struct buf *out, const char *name,
+    const char *type, const char *help);
+void metrics_render_sample(struct buf *out, const char *name,
+    const char *labels, double value);
 
 #endif

@@ -29,6 +29,7 @@ understand(struct mx_dialogue *d, struct arena *a, const struct mx_inbound *ev,
 	struct gacp_err err;
 	struct buf out;
 	struct json_object *res, *v, *i;
+	int64_t t0;
 
 	*intent = FLOW_FALLBACK_INTENT;
 	*confidence = 0;
@@ -42,10 +43,12 @@ understand(struct mx_dialogue *d, struct arena *a, const struct mx_inbound *ev,
 		    ev->tenant_id, err.msg);
 		return;
 	}
+	t0 = util_mono_us();
 	if (nlu_parse(d->parser, model, text, strlen(text), NULL, &err) != GACP_OK)
 		return;
 	buf_init(&out);
 	nlu_parse_json(d->parser, model, text, strlen(text), &out);
+	metrics_observe(d->metrics, d->parse_hist, util_mono_us() - t0);
 	res = json_tokener_parse(out.data);
 	buf_cleanup(&out);
 	if (res == NULL)

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "common/err.h"
+#include "http/metrics.h"
 #include "messenger/store.h"
 
 struct arena;
@@ -28,6 +29,8 @@ struct mx_dialogue {
 	struct models     *models;          /* tenants' NLU models */
 	struct nlu_parser *parser;
 	const char        *handoff_intent;  /* NULL: "human_handoff" */
+	struct metrics    *metrics;         /* or NULL */
+	enum metrics_histogram parse_hist;  /* where NLU time is recorded */
 };
 
 struct mx_inbound {

@@ -234,30 +234,110 @@ mxq_deadletter(struct cache *c, struct arena *a, const struct mxq_entry *e,
 	return mxq_ack(c, a, e->id, err);
 }
 
-int
-mxq_stats(struct cache *c, struct arena *a, long long *length,
-    long long *pending, long long *oldest_pending_ms, struct gacp_err *err)
+/* Milliseconds part of a stream entry id "<ms>-<seq>". */
+static long long
+id_ms(const char *id)
 {
-	redisReply *r;
-	int rc;
+	return id != NULL ? strtoll(id, NULL, 10) : 0;
+}
 
-	*length = *pending = *oldest_pending_ms = 0;
+static long long
+age_ms(long long since_ms)
+{
+	long long now_ms = util_wall_us() / 1000;
+
+	return now_ms > since_ms ? now_ms - since_ms : 0;
+}
+
+int
+mxq_stats(struct cache *c, struct arena *a, struct mxq_stats *st,
+    struct gacp_err *err)
+{
+	const char *last_delivered = NULL;
+	long long oldest_ms = 0;
+	redisReply *r;
+	size_t i, f;
+	int rc, have_group = 0;
+
+	memset(st, 0, sizeof(*st));
 	if ((rc = cache_command(c, a, &r, err, "XLEN %s", MXQ_STREAM)) != GACP_OK)
 		return rc;
-	*length = r->integer;
-	rc = cache_command(c, a, &r, err, "XPENDING %s %s", MXQ_STREAM,
-	    MXQ_GROUP);
-	if (rc != GACP_OK)
-		return GACP_OK;   /* no group yet: nothing pending */
-	/* [count, smallest id, greatest id, consumers] */
-	if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
-		*pending = r->element[0]->integer;
-		if (*pending > 0 && r->element[1]->type == REDIS_REPLY_STRING) {
-			long long id_ms = atoll(r->element[1]->str);
-			long long now_ms = util_wall_us() / 1000;
-			*oldest_pending_ms = now_ms > id_ms ? now_ms - id_ms : 0;
+	st->length = r->integer;
+	if ((rc = cache_command(c, a, &r, err, "XLEN %s", MXQ_DEADLETTER)) !=
+	    GACP_OK)
+		return rc;
+	st->deadletter = r->integer;
+	if (st->length == 0)
+		return GACP_OK;   /* no stream, or trimmed empty: nothing waits */
+	if ((rc = cache_command(c, a, &r, err, "XINFO GROUPS %s", MXQ_STREAM)) !=
+	    GACP_OK)
+		return rc;
+	for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+		redisReply *g = r->element[i];
+		int mine = 0;
+		long long lag = -1, pending = 0, consumers = 0;
+		const char *ld = NULL;
+
+		for (f = 0; g->type == REDIS_REPLY_ARRAY && f + 1 < g->elements;
+		    f += 2) {
+			const char *k = g->element[f]->str;
+			redisReply *v = g->element[f + 1];
+			if (k == NULL)
+				continue;
+			if (strcmp(k, "name") == 0 && v->type == REDIS_REPLY_STRING)
+				mine = strcmp(v->str, MXQ_GROUP) == 0;
+			else if (strcmp(k, "consumers") == 0)
+				consumers = v->integer;
+			else if (strcmp(k, "pending") == 0)
+				pending = v->integer;
+			else if (strcmp(k, "lag") == 0 &&
+			    v->type == REDIS_REPLY_INTEGER)
+				lag = v->integer;
+			else if (strcmp(k, "last-delivered-id") == 0 &&
+			    v->type == REDIS_REPLY_STRING)
+				ld = arena_strdup(a, v->str);
 		}
+		if (!mine)
+			continue;
+		have_group = 1;
+		st->consumers = consumers;
+		st->pending = pending;
+		st->lag = lag >= 0 ? lag : 0;
+		last_delivered = ld;
 	}
+	if (st->pending > 0) {
+		/* [count, smallest id, greatest id, consumers] */
+		rc = cache_command(c, a, &r, err, "XPENDING %s %s", MXQ_STREAM,
+		    MXQ_GROUP);
+		if (rc != GACP_OK)
+			return rc;
+		if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
+		    r->element[1]->type == REDIS_REPLY_STRING)
+			oldest_ms = id_ms(r->element[1]->str);
+	}
+	/* The first entry no worker has read yet (all of them without the
+	 * group).  Its id is later than any pending one unless a pending
+	 * entry was claimed back, so take the smaller. */
+	rc = have_group && last_delivered != NULL ?
+	    cache_command(c, a, &r, err, "XRANGE %s (%s + COUNT 1", MXQ_STREAM,
+	    last_delivered) :
+	    cache_command(c, a, &r, err, "XRANGE %s - + COUNT 1", MXQ_STREAM);
+	if (rc != GACP_OK)
+		return rc;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    r->element[0]->type == REDIS_REPLY_ARRAY &&
+	    r->element[0]->elements >= 1 &&
+	    r->element[0]->element[0]->type == REDIS_REPLY_STRING) {
+		long long first = id_ms(r->element[0]->element[0]->str);
+		if (oldest_ms == 0 || first < oldest_ms)
+			oldest_ms = first;
+		if (!have_group)
+			st->lag = st->length;
+		else if (st->lag == 0)
+			st->lag = 1;   /* Redis could not count it (nil lag) */
+	}
+	if (oldest_ms > 0)
+		st->oldest_age_ms = age_ms(oldest_ms);
 	return GACP_OK;
 }
 

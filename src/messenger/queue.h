@@ -73,8 +73,18 @@ int mxq_deadletter(struct cache *c, struct arena *a,
 int mxq_pace(struct cache *c, struct arena *a, const char *tenant_id,
     const char *page_id, int rate_per_s, int burst, long *wait_ms,
     struct gacp_err *err);
-/* Queue length and age of the oldest pending entry (ms; 0 if none). */
-int mxq_stats(struct cache *c, struct arena *a, long long *length,
-    long long *pending, long long *oldest_pending_ms, struct gacp_err *err);
+/* The queue seen from the worker group, for /metrics.  A few O(1) or
+ * O(log n) commands; entry ids carry Redis' clock, so ages assume the
+ * hosts' clocks agree. */
+struct mxq_stats {
+	long long length;           /* entries in the stream (acked or not) */
+	long long pending;          /* delivered to a worker, not acked */
+	long long lag;              /* not yet delivered to any worker */
+	long long oldest_age_ms;    /* oldest pending or undelivered; 0: none */
+	long long consumers;        /* consumers known to the group */
+	long long deadletter;       /* entries in the dead-letter stream */
+};
+int mxq_stats(struct cache *c, struct arena *a, struct mxq_stats *st,
+    struct gacp_err *err);
 
 #endif

@@ -318,6 +318,8 @@ process(struct worker *w, struct arena *a, const struct event *ev,
 	d.models = w->models;
 	d.parser = &w->parser;
 	d.handoff_intent = w->handoff_intent;
+	d.metrics = w->app.metrics;
+	d.parse_hist = MH_NLU_PARSE_WORKER;
 	memset(&in, 0, sizeof(in));
 	in.tenant_id = ev->tenant_id;
 	in.channel_id = ev->channel_id;
@@ -360,13 +362,17 @@ handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
 	qsort(evs, nev, sizeof(*evs), by_timestamp);
 	for (i = 0; i < nev && !stop_requested; i++) {
 		struct event *ev = &evs[i];
+		int64_t t0 = util_mono_us();
 		gacp_err_clear(&err);
 		if (process(w, a, ev, &err) == GACP_OK) {
 			if (mxq_ack(&w->app.cache, a, ev->entry->id, &err) == GACP_OK)
 				metrics_counter_add(w->app.metrics,
 				    MC_WORKER_PROCESSED, 1);
+			metrics_observe(w->app.metrics, MH_WORKER_EVENT,
+			    util_mono_us() - t0);
 			continue;
 		}
+		metrics_observe(w->app.metrics, MH_WORKER_EVENT, util_mono_us() - t0);
 		metrics_counter_add(w->app.metrics, MC_WORKER_FAILED, 1);
 		log_msg(LOG_WARN, "event_failed", "entry %s (delivery %lld): %s: %s",
 		    ev->entry->id, ev->entry->deliveries, err.code, err.msg);
@@ -459,6 +465,7 @@ worker_init(struct worker *w, const char *config_path, struct gacp_err *err)
 	    FLOW_DEFAULT_HANDOFF_INTENT);
 	w->models = models_new(config_get(cfg, "paths.model_dir", "/var/lib/gacp/models"),
 	    1000 * config_get_int(cfg, "nlu.model_check_ms", 1000));
+	w->models->metrics = w->app.metrics;
 	if ((rc = nlu_parser_init(&w->parser, err)) != GACP_OK)
 		return rc;
 	return mx_send_client_init(&w->send, config_get(cfg,

@@ -13,6 +13,7 @@
  * DEMO_APP_SECRET, DEMO_VERIFY_TOKEN, GACP_DB_URL.
  */
 #include "itest.h"
+#include "rest_util.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -1644,6 +1645,156 @@ test_deadletter_list_and_retry(void)
 	PQfinish(db);
 }
 
+/* ---- /metrics ------------------------------------------------------------- */
+
+/* Value of the sample whose line starts with `series ` in a fresh scrape
+ * of /metrics; -1 when absent or the scrape failed. */
+static double
+metric(const char *series)
+{
+	struct itest_response r;
+	size_t n = strlen(series);
+	double v = -1;
+	const char *p;
+
+	memset(&r, 0, sizeof(r));
+	if (itest_http("GET", "/metrics", NULL, NULL, 0, &r) != 0 ||
+	    r.status != 200 || r.body == NULL) {
+		itest_response_free(&r);
+		return -1;
+	}
+	for (p = r.body; p != NULL && *p != '\0'; p = strchr(p, '\n'),
+	    p = p ? p + 1 : NULL)
+		if (strncmp(p, series, n) == 0 && p[n] == ' ') {
+			v = strtod(p + n + 1, NULL);
+			break;
+		}
+	itest_response_free(&r);
+	return v;
+}
+
+/* Poll until series reaches at least want. */
+static double
+metric_wait(const char *series, double want, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	double v;
+
+	while ((v = metric(series)) < want && now_ms() < deadline)
+		sleep_ms(MX_POLL_MS);
+	return v;
+}
+
+/* The counters move: a webhook is received once and a duplicate counted
+ * as such, the worker processes it (its NLU parse lands in the worker's
+ * histogram, its reply in the Send API outcomes, all from the worker's
+ * process through the shared metrics file), an API parse lands in the
+ * API's histogram, and the queue and model gauges are read at scrape
+ * time. */
+static void
+test_metrics_move(void)
+{
+	static const char
+	    *recv = "gacp_webhook_events_total{result=\"received\"}",
+	    *dup = "gacp_webhook_events_total{result=\"duplicate\"}",
+	    *bad = "gacp_webhook_events_total{result=\"rejected_signature\"}",
+	    *done = "gacp_worker_events_total{result=\"processed\"}",
+	    *sent = "gacp_send_api_calls_total{outcome=\"ok\"}",
+	    *wparse = "gacp_nlu_parse_duration_seconds_count{source=\"worker\"}",
+	    *aparse = "gacp_nlu_parse_duration_seconds_count{source=\"api\"}",
+	    *abucket = "gacp_nlu_parse_duration_seconds_bucket{source=\"api\","
+	        "le=\"+Inf\"}";
+	double r0, d0, b0, p0, s0, w0, a0, ab0, v;
+	char psid[32], mid[64], series[128], *body, *got;
+	struct itest_response r;
+	struct ru_cred key;
+	long from = graph_log_size();
+
+	REQUIRE_ENV();
+	CU_ASSERT_TRUE_FATAL(queue_wait_idle(MX_WAIT_MS));
+	r0 = metric(recv);
+	d0 = metric(dup);
+	b0 = metric(bad);
+	p0 = metric(done);
+	s0 = metric(sent);
+	w0 = metric(wparse);
+	a0 = metric(aparse);
+	ab0 = metric(abucket);
+	CU_ASSERT_TRUE_FATAL(r0 >= 0 && d0 >= 0 && b0 >= 0 && p0 >= 0 &&
+	    s0 >= 0 && w0 >= 0 && a0 >= 0);
+
+	new_psid(psid);
+	snprintf(mid, sizeof(mid), "m_metrics_%s", psid);
+	CU_ASSERT_EQUAL(say(psid, mid, "hello"), 200);
+	CU_ASSERT_EQUAL(metric(recv), r0 + 1);
+	CU_ASSERT_EQUAL(say(psid, mid, "hello"), 200);   /* Facebook's retry */
+	CU_ASSERT_EQUAL(metric(dup), d0 + 1);
+	CU_ASSERT_EQUAL(metric(recv), r0 + 1);
+	body = body_text(psid, "m_metrics_bad", "hello");
+	CU_ASSERT_EQUAL(post_webhook(body, "sha256=00", NULL), 403);
+	free(body);
+	CU_ASSERT_EQUAL(metric(bad), b0 + 1);
+
+	got = wait_reply(from, psid, 1, MX_WAIT_MS);
+	CU_ASSERT_PTR_NOT_NULL(got);
+	free(got);
+	CU_ASSERT_TRUE(metric_wait(done, p0 + 1, MX_WAIT_MS) >= p0 + 1);
+	CU_ASSERT_TRUE(metric_wait(sent, s0 + 1, MX_WAIT_MS) >= s0 + 1);
+	CU_ASSERT_EQUAL(metric(wparse), w0 + 1);
+
+	/* An API parse: its histogram count and +Inf bucket move by one. */
+	CU_ASSERT_TRUE_FATAL(ru_demo_key(&key));
+	memset(&r, 0, sizeof(r));
+	CU_ASSERT_EQUAL(ru_call("POST", "/v1/nlu/parse", &key,
+	    "{\"text\":\"how much is the certification fee?\"}", NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	itest_response_free(&r);
+	CU_ASSERT_EQUAL(metric(aparse), a0 + 1);
+	CU_ASSERT_EQUAL(metric(abucket), ab0 + 1);
+
+	/* Scrape-time gauges. */
+	CU_ASSERT_TRUE(queue_wait_idle(MX_WAIT_MS));
+	CU_ASSERT_EQUAL(metric("gacp_queue_stats_up"), 1);
+	CU_ASSERT_TRUE(metric("gacp_inbound_queue_length") >= 0);
+	CU_ASSERT_EQUAL(metric("gacp_inbound_queue_undelivered"), 0);
+	CU_ASSERT_TRUE(metric("gacp_inbound_queue_consumers") >= 1);
+	CU_ASSERT_EQUAL(metric("gacp_deadletter_queue_length"),
+	    (double)redis_xlen("gacp:deadletter"));
+	/* The demo tenant's model is published by scripts/demo-bot-provision
+	 * straight to active.gnlu, outside the version registry: version 0. */
+	snprintf(series, sizeof(series),
+	    "gacp_nlu_active_model_version{tenant=\"%s\"}", env.tenant_id);
+	CU_ASSERT_EQUAL(metric(series), 0);
+	v = metric("gacp_nlu_active_models");
+	CU_ASSERT_TRUE(v >= 1);
+	/* A tenant whose version 3 is published (a link, as versions_publish
+	 * makes): the gauge says 3 on the next scrape, and the series goes
+	 * when its model does. */
+	{
+		static const char tid[] = "00000000-0000-4000-8000-0000000a11ce";
+		char dir[4096], f3[4200], act[4200], cmd[8500];
+		FILE *f;
+
+		snprintf(dir, sizeof(dir), "%s/models/%s",
+		    itest_env("GACP_VAR_DIR", "var/test"), tid);
+		snprintf(f3, sizeof(f3), "%s/3.gnlu", dir);
+		snprintf(act, sizeof(act), "%s/active.gnlu", dir);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		CU_ASSERT_EQUAL(system(cmd), 0);
+		CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0755), 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(f3, "w"));
+		fputs("GACPNLU\n", f);
+		fclose(f);
+		CU_ASSERT_EQUAL(link(f3, act), 0);
+		snprintf(series, sizeof(series),
+		    "gacp_nlu_active_model_version{tenant=\"%s\"}", tid);
+		CU_ASSERT_EQUAL(metric(series), 3);
+		CU_ASSERT_EQUAL(metric("gacp_nlu_active_models"), v + 1);
+		CU_ASSERT_EQUAL(system(cmd), 0);
+		CU_ASSERT_EQUAL(metric(series), -1);
+	}
+}
+
 void
 itest_messenger_register(void)
 {
@@ -1666,6 +1817,8 @@ itest_messenger_register(void)
 		{ "handed-off conversation gets no bot reply",
 		    test_handoff_silences_bot },
 		{ "gacpctl deadletter list and retry", test_deadletter_list_and_retry },
+		{ "/metrics counters move with webhooks, worker and parse",
+		    test_metrics_move },
 		{ "Redis restarted between webhook and worker loses nothing",
 		    test_redis_restart_between_webhook_and_worker },
 		{ "worker SIGKILLed mid-batch: nothing lost, nothing doubled",

@@ -3,11 +3,14 @@
 #include "common/buf.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "app/models.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -359,6 +362,312 @@ test_processes_summed_and_slots_reused(void)
 	remove_dir();
 }
 
+/* The text exposition format, line by line: comments are "# HELP name
+ * text" or "# TYPE name counter|gauge|histogram" (one TYPE per family,
+ * before its samples); a sample is name[{label="value",…}] value, with
+ * the name of a declared family (histograms: _bucket, _sum, _count;
+ * buckets with an le label), counters named …_total.  Returns the
+ * number of bad lines (each printed). */
+static int
+exposition_errors(const char *text)
+{
+	char fam[64][96], typ[64][16];
+	size_t nfam = 0, f;
+	int bad = 0;
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		char line[512], name[96];
+		size_t len = nl ? (size_t)(nl - p) : strlen(p), n = 0;
+		int ok = 1;
+
+		if (nl == NULL || len >= sizeof(line)) {
+			printf("\nunterminated or long line: %.60s\n", p);
+			return bad + 1;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p = nl + 1;
+		if (strncmp(line, "# HELP ", 7) == 0)
+			continue;
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			char t[16];
+			if (sscanf(line + 7, "%95s %15s", name, t) != 2 ||
+			    (strcmp(t, "counter") && strcmp(t, "gauge") &&
+			    strcmp(t, "histogram")) ||
+			    (strcmp(t, "counter") == 0 &&
+			    (strlen(name) < 6 ||
+			    strcmp(name + strlen(name) - 6, "_total") != 0)))
+				ok = 0;
+			for (f = 0; f < nfam; f++)
+				if (strcmp(fam[f], name) == 0)
+					ok = 0;   /* declared twice */
+			if (ok && nfam < 64) {
+				snprintf(fam[nfam], sizeof(fam[0]), "%s", name);
+				snprintf(typ[nfam++], sizeof(typ[0]), "%s", t);
+			}
+		} else {
+			const char *q = line, *v;
+			char *end;
+			while (isalnum((unsigned char)*q) || *q == '_' || *q == ':')
+				name[n++] = *q++;
+			name[n] = '\0';
+			if (n == 0 || isdigit((unsigned char)name[0]))
+				ok = 0;
+			if (*q == '{') {
+				const char *close = strchr(q, '}');
+				/* label="value" pairs, comma separated */
+				const char *r = q + 1;
+				if (close == NULL)
+					ok = 0;
+				while (ok && r < close) {
+					while (r < close && (isalnum((unsigned char)*r) ||
+					    *r == '_'))
+						r++;
+					if (r[0] != '=' || r[1] != '"') {
+						ok = 0;
+						break;
+					}
+					r = strchr(r + 2, '"');
+					if (r == NULL || r > close) {
+						ok = 0;
+						break;
+					}
+					r++;
+					if (*r == ',')
+						r++;
+				}
+				q = close ? close + 1 : q;
+			}
+			if (*q != ' ')
+				ok = 0;
+			v = q + 1;
+			if (strcmp(v, "+Inf") != 0) {
+				(void)strtod(v, &end);
+				if (end == v || *end != '\0')
+					ok = 0;
+			}
+			for (f = 0; ok && f < nfam; f++) {
+				size_t fl = strlen(fam[f]);
+				if (strcmp(name, fam[f]) == 0 &&
+				    strcmp(typ[f], "histogram") != 0)
+					break;
+				if (strcmp(typ[f], "histogram") == 0 &&
+				    strncmp(name, fam[f], fl) == 0 &&
+				    (strcmp(name + fl, "_sum") == 0 ||
+				    strcmp(name + fl, "_count") == 0 ||
+				    (strcmp(name + fl, "_bucket") == 0 &&
+				    strstr(line, "le=\"") != NULL)))
+					break;
+			}
+			if (f == nfam)
+				ok = 0;   /* no TYPE line before it */
+		}
+		if (!ok) {
+			printf("\nbad exposition line: %s\n", line);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+static void
+test_histograms(void)
+{
+	struct metrics *m;
+	struct buf out;
+	const char *p;
+
+	make_dir();
+	m = metrics_open(path, 2, NROUTES, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	/* Bounds are inclusive; negative counts as 0; above the last bound
+	 * only +Inf counts it. */
+	metrics_observe(m, MH_NLU_PARSE_API, 100);
+	metrics_observe(m, MH_NLU_PARSE_API, -3);
+	metrics_observe(m, MH_NLU_PARSE_API, 101);
+	metrics_observe(m, MH_NLU_PARSE_API, 2000000);
+	metrics_observe(m, MH_NLU_PARSE_WORKER, 3000);
+	metrics_observe(m, MH_WORKER_EVENT, 40000000);
+	metrics_observe(m, MH_HISTOGRAM_COUNT, 1);      /* ignored */
+	metrics_observe(NULL, MH_NLU_PARSE_API, 1);     /* ignored */
+	metrics_counter_add(m, MC_NLU_MODEL_REFUSED, 1);
+	render(m, &out);
+	CU_ASSERT(has_line(out.data,
+	    "# TYPE gacp_nlu_parse_duration_seconds histogram"));
+	CU_ASSERT(has_line(out.data, "gacp_nlu_parse_duration_seconds_bucket"
+	    "{source=\"api\",le=\"0.0001\"} 2"));
+	CU_ASSERT(has_line(out.data, "gacp_nlu_parse_duration_seconds_bucket"
+	    "{source=\"api\",le=\"0.00025\"} 3"));
+	CU_ASSERT(has_line(out.data, "gacp_nlu_parse_duration_seconds_bucket"
+	    "{source=\"api\",le=\"1\"} 3"));
+	CU_ASSERT(has_line(out.data, "gacp_nlu_parse_duration_seconds_bucket"
+	    "{source=\"api\",le=\"+Inf\"} 4"));
+	CU_ASSERT(has_line(out.data, "gacp_nlu_parse_duration_seconds_sum"
+	    "{source=\"api\"} 2.000201"));
+	CU_ASSERT(has_line(out.data, "gacp_nlu_parse_duration_seconds_count"
+	    "{source=\"api\"} 4"));
+	CU_ASSERT(has_line(out.data, "gacp_nlu_parse_duration_seconds_bucket"
+	    "{source=\"worker\",le=\"0.0025\"} 0"));
+	CU_ASSERT(has_line(out.data, "gacp_nlu_parse_duration_seconds_bucket"
+	    "{source=\"worker\",le=\"0.005\"} 1"));
+	CU_ASSERT(has_line(out.data, "gacp_nlu_parse_duration_seconds_count"
+	    "{source=\"rest\"} 0"));
+	CU_ASSERT(has_line(out.data, "gacp_worker_event_duration_seconds_bucket"
+	    "{le=\"30\"} 0"));
+	CU_ASSERT(has_line(out.data, "gacp_worker_event_duration_seconds_bucket"
+	    "{le=\"+Inf\"} 1"));
+	CU_ASSERT(has_line(out.data, "gacp_worker_event_duration_seconds_sum "
+	    "40.000000"));
+	CU_ASSERT(has_line(out.data, "gacp_worker_event_duration_seconds_count 1"));
+	CU_ASSERT(has_line(out.data,
+	    "gacp_nlu_model_loads_total{result=\"refused\"} 1"));
+	/* One HELP/TYPE per family, whatever the number of label sets. */
+	p = strstr(out.data, "# TYPE gacp_nlu_parse_duration_seconds histogram");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_PTR_NULL(strstr(p + 1,
+	    "# TYPE gacp_nlu_parse_duration_seconds histogram"));
+	/* Buckets are cumulative: never smaller than the one before. */
+	{
+		const char *q = out.data;
+		unsigned long long prev = 0, v;
+		int n = 0;
+		while ((q = strstr(q, "gacp_nlu_parse_duration_seconds_bucket"
+		    "{source=\"api\"")) != NULL) {
+			const char *sp = strchr(q, ' ');
+			CU_ASSERT_FATAL(sp != NULL);
+			v = strtoull(sp + 1, NULL, 10);
+			CU_ASSERT(v >= prev);
+			prev = v;
+			q = sp;
+			n++;
+		}
+		CU_ASSERT_EQUAL(n, 13);   /* 12 bounds + +Inf */
+	}
+	CU_ASSERT_EQUAL(exposition_errors(out.data), 0);
+	buf_cleanup(&out);
+	metrics_close(m);
+	remove_dir();
+}
+
+static void
+test_exposition_format(void)
+{
+	struct metrics *m;
+	struct buf out;
+
+	make_dir();
+	m = metrics_open(path, 2, NROUTES, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	metrics_observe_request(m, 0, HTTP_GET, 200, 300);
+	metrics_observe_request(m, NROUTES, HTTP_PUT, 404, 100);
+	metrics_counter_add(m, MC_SEND_OK, 2);
+	metrics_observe(m, MH_NLU_PARSE_REST, 700);
+	render(m, &out);
+	metrics_render_family(&out, "gacp_inbound_queue_length", "gauge",
+	    "Entries.");
+	metrics_render_sample(&out, "gacp_inbound_queue_length", "", 12);
+	metrics_render_family(&out, "gacp_nlu_active_model_version", "gauge",
+	    "Version.");
+	metrics_render_sample(&out, "gacp_nlu_active_model_version",
+	    "tenant=\"0b5e7a52-2f0c-4f3e-9d6a-1c2b3d4e5f60\"", 3);
+	metrics_render_sample(&out, "gacp_inbound_queue_oldest_age_seconds_x",
+	    "", 0.25);
+	CU_ASSERT(has_line(out.data, "gacp_inbound_queue_length 12"));
+	CU_ASSERT(has_line(out.data, "gacp_nlu_active_model_version{tenant="
+	    "\"0b5e7a52-2f0c-4f3e-9d6a-1c2b3d4e5f60\"} 3"));
+	CU_ASSERT(has_line(out.data, "gacp_inbound_queue_oldest_age_seconds_x 0.25"));
+	/* The checker catches the sample without a TYPE line, and only it. */
+	CU_ASSERT_EQUAL(exposition_errors(out.data), 1);
+	CU_ASSERT_EQUAL(exposition_errors("# TYPE x_seconds counter\n"), 1);
+	CU_ASSERT_EQUAL(exposition_errors("# TYPE a_total counter\n"
+	    "a_total{x=\"1\" 2\n"), 1);
+	buf_cleanup(&out);
+	metrics_close(m);
+	remove_dir();
+}
+
+/* A fake model file: the 64-byte header with payload checksum byte b. */
+static void
+write_model(const char *p, unsigned char b)
+{
+	unsigned char h[96];
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	memset(h, 0, sizeof(h));
+	memcpy(h, "GACPNLU", 8);
+	memset(h + 16, b, 32);
+	CU_ASSERT_EQUAL(write(fd, h, sizeof(h)), (ssize_t)sizeof(h));
+	close(fd);
+}
+
+static void
+test_models_scan_active(void)
+{
+	static const char *t[] = {
+		"30000000-0000-4000-8000-000000000003",
+		"10000000-0000-4000-8000-000000000001",
+		"20000000-0000-4000-8000-000000000002",
+		"40000000-0000-4000-8000-000000000004",
+	};
+	char mdir[64], p[256], q[256];
+	struct models *ms;
+	struct models_active *act;
+	size_t n, total, i;
+
+	snprintf(mdir, sizeof(mdir), "/tmp/gacp-ut-models-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(mdir));
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/%s", mdir, t[i]);
+		CU_ASSERT_FATAL(mkdir(p, 0700) == 0);
+		snprintf(p, sizeof(p), "%s/%s/1.gnlu", mdir, t[i]);
+		write_model(p, 1);
+		snprintf(p, sizeof(p), "%s/%s/2.gnlu", mdir, t[i]);
+		write_model(p, 2);
+	}
+	/* t[0]: version 2 published as a hard link */
+	snprintf(p, sizeof(p), "%s/%s/2.gnlu", mdir, t[0]);
+	snprintf(q, sizeof(q), "%s/%s/active.gnlu", mdir, t[0]);
+	CU_ASSERT_FATAL(link(p, q) == 0);
+	/* t[1]: version 1 published as a copy (same checksum) */
+	snprintf(q, sizeof(q), "%s/%s/active.gnlu", mdir, t[1]);
+	write_model(q, 1);
+	/* t[2]: no model published; t[3]: a file of no version */
+	snprintf(q, sizeof(q), "%s/%s/active.gnlu", mdir, t[3]);
+	write_model(q, 9);
+	snprintf(p, sizeof(p), "%s/not-a-tenant", mdir);
+	CU_ASSERT_FATAL(mkdir(p, 0700) == 0);
+
+	ms = models_new(mdir, 1000000);
+	act = models_scan_active(ms, 10, &n, &total);
+	CU_ASSERT_EQUAL(total, 3);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_STRING_EQUAL(act[0].tenant_id, t[1]);   /* id order */
+	CU_ASSERT_EQUAL(act[0].version, 1);
+	CU_ASSERT_STRING_EQUAL(act[1].tenant_id, t[0]);
+	CU_ASSERT_EQUAL(act[1].version, 2);
+	CU_ASSERT_STRING_EQUAL(act[2].tenant_id, t[3]);
+	CU_ASSERT_EQUAL(act[2].version, 0);
+	free(act);
+	/* Capped: the first by id, the total still counts all. */
+	act = models_scan_active(ms, 1, &n, &total);
+	CU_ASSERT_EQUAL(total, 3);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(act[0].tenant_id, t[1]);
+	free(act);
+	models_free(ms);
+	/* A missing directory: nothing, no crash. */
+	ms = models_new("/nonexistent-gacp-models", 1000000);
+	act = models_scan_active(ms, 10, &n, &total);
+	CU_ASSERT_PTR_NULL(act);
+	CU_ASSERT_EQUAL(total, 0);
+	models_free(ms);
+	snprintf(p, sizeof(p), "rm -rf '%s'", mdir);
+	CU_ASSERT_EQUAL(system(p), 0);
+}
+
 static const struct test_case cases[] = {
 	{ "observe and render", test_observe_and_render },
 	{ "duration edges", test_duration_edges },
@@ -367,6 +676,9 @@ static const struct test_case cases[] = {
 	{ "layout change replaces file", test_layout_change_replaces_file },
 	{ "open failure", test_open_failure },
 	{ "processes summed, slots reused", test_processes_summed_and_slots_reused },
+	{ "histograms", test_histograms },
+	{ "exposition format", test_exposition_format },
+	{ "models scan active", test_models_scan_active },
 	{ NULL, NULL }
 };
 

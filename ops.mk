@@ -12,6 +12,7 @@
 #                              --with-systemdsystemunitdir; else
 #                              $(pkgdatadir)/systemd)
 #   cron/gacp.in            -> $(pkgdatadir)/cron/gacp (cron.d format)
+#   www/admin/*             -> $(pkgdatadir)/admin (the operator dashboard)
 
 gacp_edit = sed \
 	-e 's|@bindir[@]|$(bindir)|g' \
@@ -76,6 +77,11 @@ nodist_gacpnginx_DATA = nginx/gacp-site.conf
 dist_gacpnginx_DATA = nginx/gacp-locations.conf nginx/gacp-fastcgi-pass.conf \
 	nginx/gacp-errors.conf nginx/gacp-ratelimit-zones.conf
 
+# The operator dashboard, static files served by the site's /admin/.
+gacpadmindir = $(pkgdatadir)/admin
+dist_gacpadmin_DATA = www/admin/index.html www/admin/admin.css \
+	www/admin/app.js www/admin/api.js www/admin/charts.js www/admin/favicon.svg
+
 nodist_systemdsystemunit_DATA = $(gacp_systemd_generated)
 dist_systemdsystemunit_DATA = $(gacp_systemd_timers)
 
@@ -117,7 +123,8 @@ EXTRA_DIST += etc/gacp.conf.in nginx/gacp-site.conf.in cron/gacp.in \
 	systemd/gacp-fcgi.service.in systemd/gacp-worker.service.in \
 	systemd/gacp-analytics.service.in systemd/gacp-nlu-reload.service.in \
 	systemd/gacp-retention.service.in ops.mk
-dist_noinst_SCRIPTS += tests/install/run
+dist_noinst_SCRIPTS += tests/install/run tests/dashboard/run
+EXTRA_DIST += tests/dashboard/dashboard.mjs
 
 # EXTRA_DIST ships whole directories (nginx, systemd, bench, ...); what an
 # in-tree build left in them must not travel along: the files generated

@@ -16,7 +16,10 @@ libjson-c-dev libjwt-dev libssl-dev libcunit1-dev
 libcurl4-openssl-dev libthai-dev libpcre2-dev libyaml-dev libcrypt-dev
 curl wrk python3 procps iproute2 openssl ca-certificates
 systemd groff-base man-db
+chromium chromium-driver
 "
+# chromium and chromium-driver: tests/dashboard/run drives the operator
+# dashboard in headless Chromium through chromedriver.
 # node and npm for tests/openapi/check (which installs its pinned modules
 # into var/node): Debian's packages, unless a node with npm is already
 # there (NodeSource's nodejs ships its own npm and conflicts with Debian's).

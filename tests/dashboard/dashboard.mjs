@@ -5,10 +5,12 @@
 //   GACP_URL, DEMO_ADMIN_USER, DEMO_ADMIN_PASSWORD   the stack and the demo admin
 //   GACP_SEED_PSIDS, GACP_SEED_INTENTS                what run seeded (space-separated)
 //   GACP_CHROMIUM, GACP_CHROMEDRIVER, GACP_DASH_WORK  browser, driver, scratch dir
+//   GACP_DASH_SCREENSHOTS (optional)                  a directory for PNGs of the page
 // Prints "ok N - what" or "FAIL N - what: why" per check; exit status 1 on
 // any failure.
 
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -146,6 +148,14 @@ class Driver {
 		const actions = [];
 		for (const ch of text) actions.push({ type: 'keyDown', value: ch }, { type: 'keyUp', value: ch });
 		return this.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
+	}
+
+	// A PNG of the viewport into $GACP_DASH_SCREENSHOTS/NAME.png, when set.
+	async screenshot(name) {
+		const dir = env.GACP_DASH_SCREENSHOTS;
+		if (!dir) return;
+		const b64 = await this.cmd('GET', '/screenshot');
+		writeFileSync(`${dir}/${name}.png`, Buffer.from(b64, 'base64'));
 	}
 
 	cdp(cmd, params) { return this.cmd('POST', '/goog/cdp/execute', { cmd, params }); }
@@ -286,12 +296,18 @@ async function run(d) {
 		expect(summary.response_latency_p95_ms > 0, 'the seeded replies gave no latency');
 	});
 
-	await check('fallback-rate and latency charts are drawn from the timeseries API', async () => {
+	await check('fallback-rate and latency charts are drawn from the timeseries API (days without messages left out)', async () => {
+		const msgs = (await apiCall('GET', `/v1/analytics/timeseries?metric=messages_in&interval=day&${q}`, token)).json;
 		for (const [id, metric] of [['chart-fallback', 'fallback_rate'], ['chart-latency', 'response_latency_p95_ms']]) {
 			const api = (await apiCall('GET', `/v1/analytics/timeseries?metric=${metric}&interval=day&${q}`, token)).json;
-			const pts = await d.exec(`return Array.from(document.querySelectorAll('#${id} circle.point')).map((c) => Number(c.dataset.value));`);
+			const pts = await d.exec(`return Array.from(document.querySelectorAll('#${id} circle.point'))
+				.map((c) => ({ v: Number(c.dataset.value), present: c.dataset.present === '1' }));`);
 			expect(pts.length === api.points.length, `${id}: ${pts.length} points, API ${api.points.length}`);
-			pts.forEach((v, i) => expect(v === api.points[i].value, `${id} point ${i}: ${v} vs ${api.points[i].value}`));
+			pts.forEach((p, i) => {
+				expect(p.v === api.points[i].value, `${id} point ${i}: ${p.v} vs ${api.points[i].value}`);
+				expect(p.present === (msgs.points[i].value > 0), `${id} point ${i} drawn=${p.present} with ${msgs.points[i].value} messages`);
+			});
+			expect(pts.some((p) => p.present), `${id}: no point drawn`);
 		}
 	});
 
@@ -320,6 +336,7 @@ async function run(d) {
 			`hourly bars add up to ${total}, API ${sumPoints(api.points)}, summary ${summary.messages_in}`);
 	});
 
+	await d.screenshot('dashboard-1280');
 	await check('a bad period shows the API\'s error message', async () => {
 		await d.exec(`document.getElementById('range-from').value = '2020-01-01';
 			document.getElementById('range-interval').value = 'day';
@@ -411,6 +428,7 @@ async function run(d) {
 		await d.exec(`document.getElementById('tryit-error').hidden = true; return 1;`);
 		await sleep(300);
 		const r = await d.exec(overflowScript);
+		await d.screenshot('dashboard-375');
 		expect(r.inner === 375, `viewport is ${r.inner} px`);
 		expect(r.scroll <= r.inner, `page is ${r.scroll} px wide; too wide: ${r.wide.join(', ')}`);
 		expect(r.wide.length === 0, 'elements past the right edge: ' + r.wide.join(', '));
@@ -428,6 +446,7 @@ async function run(d) {
 
 	await check('at 375 px wide nothing overflows horizontally (sign-in)', async () => {
 		const r = await d.exec(overflowScript);
+		await d.screenshot('signin-375');
 		expect(r.scroll <= r.inner && r.wide.length === 0, `page ${r.scroll} px in ${r.inner}: ${r.wide.join(', ')}`);
 		await d.cdp('Emulation.clearDeviceMetricsOverride', {});
 	});

@@ -203,14 +203,16 @@ async function loadAnalytics() {
 		$('chart-messages-caption').textContent =
 			`${fmtInt(total)} messages received per ${per} (UTC), ${messages.from} to ${messages.to}.`;
 		$('chart-messages-caption').dataset.total = String(total);
+		// A bucket without inbound messages has no rate and no latency.
+		const present = messages.points.map((p) => p.value > 0);
 		lineChart($('chart-fallback'), fallback.points, {
-			interval, format: (v) => fmtPct(v).replace(' ', ''),
+			interval, present, format: (v) => fmtPct(v).replace(' ', ''),
 			label: `Fallback rate per ${per}; ${fmtPct(summary.fallback_rate)} over the period`,
 		});
 		$('chart-fallback-caption').textContent =
 			`Share of messages no intent matched: ${fmtPct(summary.fallback_rate)} over the period.`;
 		lineChart($('chart-latency'), latency.points, {
-			interval, format: (v) => fmtMs(v).replace(' ', ''),
+			interval, present, format: (v) => fmtMs(v).replace(' ', ''),
 			label: `Bot response latency p95 per ${per}; ${fmtMs(summary.response_latency_p95_ms)} over the period`,
 		});
 		$('chart-latency-caption').textContent =

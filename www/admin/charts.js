@@ -1,15 +1,15 @@
 // charts.js - small SVG charts for the dashboard: bars and a line over the
 // points of GET /v1/analytics/timeseries ({t, value}, every bucket present).
 //
-// No library: the charts are SVG elements built with the DOM, scaled by
-// viewBox so they follow the width of their box (down to a 375 px phone).
+// No library: the charts are SVG elements built with the DOM, drawn in the
+// pixel width of their box (so text is never stretched) and drawn again
+// when that width changes (a rotated phone, a resized window).
 // Each bar/point carries data-t and data-value (what the tests read) and a
 // <title> (what a pointer hover shows); the figure's caption says the same
 // in words for screen readers, which get the SVG as one labelled image.
 
 const SVG = 'http://www.w3.org/2000/svg';
-const W = 640;           // viewBox width; height per chart
-const PAD_L = 44, PAD_R = 8, PAD_T = 10, PAD_B = 26;
+const PAD_L = 48, PAD_R = 12, PAD_T = 10, PAD_B = 26;
 
 function el(name, attrs, parent) {
 	const e = document.createElementNS(SVG, name);
@@ -36,10 +36,10 @@ export function bucketLabel(t, interval) {
 	return interval === 'hour' ? `${md} ${String(d.getUTCHours()).padStart(2, '0')}h` : md;
 }
 
-function frame(height, ymax, fmt) {
+function frame(W, height, ymax, fmt) {
 	const svg = el('svg', {
-		viewBox: `0 0 ${W} ${height}`, class: 'chart-svg', role: 'img',
-		preserveAspectRatio: 'none', focusable: 'false',
+		viewBox: `0 0 ${W} ${height}`, width: W, height, class: 'chart-svg', role: 'img',
+		focusable: 'false',
 	});
 	const plotH = height - PAD_T - PAD_B;
 	// Three gridlines with their values on the left.
@@ -53,12 +53,16 @@ function frame(height, ymax, fmt) {
 	return { svg, plotH };
 }
 
-// Up to ~6 x labels, evenly spread, so hourly charts stay readable.
-function xLabels(svg, points, interval, xOf, height) {
+// Up to ~6 x labels (fewer on a narrow chart), evenly spread; the ones at
+// the edges are anchored inside the chart so they are not cut off.
+function xLabels(svg, points, interval, xOf, W, height) {
 	const n = points.length;
-	const step = Math.max(1, Math.ceil(n / 6));
+	const fit = Math.max(2, Math.min(6, Math.floor((W - PAD_L) / 70)));
+	const step = Math.max(1, Math.ceil(n / fit));
 	for (let i = 0; i < n; i += step) {
-		const t = el('text', { x: xOf(i), y: height - 8, class: 'axis', 'text-anchor': 'middle' }, svg);
+		const x = xOf(i);
+		const anchor = x > W - 36 ? 'end' : x < PAD_L + 20 ? 'start' : 'middle';
+		const t = el('text', { x, y: height - 8, class: 'axis', 'text-anchor': anchor }, svg);
 		t.textContent = bucketLabel(points[i].t, interval);
 	}
 }
@@ -68,12 +72,32 @@ function place(container, svg, label) {
 	container.replaceChildren(svg);
 }
 
+// The width to draw in: the box's, with a floor for a hidden box.
+function widthOf(container) {
+	return Math.max(240, Math.floor(container.clientWidth || 0));
+}
+
+// Redraw a chart when its box changes width; one observer for all charts.
+const drawn = new WeakMap();   // container -> { draw, width }
+const observer = typeof ResizeObserver === 'function' ? new ResizeObserver((entries) => {
+	for (const e of entries) {
+		const d = drawn.get(e.target);
+		if (d && Math.abs(widthOf(e.target) - d.width) >= 8) d.draw();
+	}
+}) : null;
+
+function remember(container, draw) {
+	drawn.set(container, { draw, width: widthOf(container) });
+	if (observer) observer.observe(container);
+}
+
 // barChart(container, points, {interval, label, format}): one bar per point.
 export function barChart(container, points, opts) {
+	const W = widthOf(container);
 	const height = 200;
 	const fmt = opts.format || ((v) => String(Math.round(v)));
 	const max = niceMax(Math.max(0, ...points.map((p) => p.value)));
-	const { svg, plotH } = frame(height, max, fmt);
+	const { svg, plotH } = frame(W, height, max, fmt);
 	const n = Math.max(points.length, 1);
 	const slot = (W - PAD_L - PAD_R) / n;
 	const barW = Math.max(1, slot * 0.8);
@@ -87,34 +111,47 @@ export function barChart(container, points, opts) {
 		}, g);
 		el('title', {}, bar).textContent = `${bucketLabel(p.t, opts.interval)}: ${fmt(p.value)}`;
 	});
-	xLabels(svg, points, opts.interval, xOf, height);
+	xLabels(svg, points, opts.interval, xOf, W, height);
 	place(container, svg, opts.label);
+	remember(container, () => barChart(container, points, opts));
 }
 
-// lineChart(container, points, {interval, label, format}): a polyline with a
-// dot per non-empty bucket (a zero-filled bucket of a rate means "no data",
-// which a line through zero would misstate as "no fallbacks").
+// lineChart(container, points, {interval, label, format, present}): a line
+// through the buckets that have data, with a dot on each.  The API fills
+// empty buckets with 0, and a rate or a latency of 0 where nothing happened
+// would be a lie, so present[i] (default: value > 0) says which buckets
+// count: the caller passes "had inbound messages".
 export function lineChart(container, points, opts) {
+	const W = widthOf(container);
 	const height = 160;
 	const fmt = opts.format || ((v) => String(v));
+	const present = opts.present || points.map((p) => p.value > 0);
 	const max = niceMax(Math.max(0, ...points.map((p) => p.value)));
-	const { svg, plotH } = frame(height, max, fmt);
+	const { svg, plotH } = frame(W, height, max, fmt);
 	const n = points.length;
 	const xOf = (i) => (n <= 1 ? PAD_L + (W - PAD_L - PAD_R) / 2
 		: PAD_L + ((W - PAD_L - PAD_R) * i) / (n - 1));
 	const yOf = (v) => PAD_T + plotH - (plotH * v) / max;
-	el('polyline', {
-		points: points.map((p, i) => `${xOf(i).toFixed(1)},${yOf(p.value).toFixed(1)}`).join(' '),
-		class: 'line',
-	}, svg);
+	// One polyline per run of consecutive buckets with data.
+	let run = [];
+	const flush = () => {
+		if (run.length > 1) el('polyline', { points: run.join(' '), class: 'line' }, svg);
+		run = [];
+	};
+	points.forEach((p, i) => {
+		if (present[i]) run.push(`${xOf(i).toFixed(1)},${yOf(p.value).toFixed(1)}`);
+		else flush();
+	});
+	flush();
 	const g = el('g', { class: 'points' }, svg);
 	points.forEach((p, i) => {
 		const dot = el('circle', {
-			cx: xOf(i), cy: yOf(p.value), r: p.value > 0 ? 3 : 0,
-			class: 'point', 'data-t': p.t, 'data-value': p.value,
+			cx: xOf(i), cy: yOf(p.value), r: present[i] ? 3.5 : 0,
+			class: 'point', 'data-t': p.t, 'data-value': p.value, 'data-present': present[i] ? '1' : '0',
 		}, g);
-		el('title', {}, dot).textContent = `${bucketLabel(p.t, opts.interval)}: ${fmt(p.value)}`;
+		el('title', {}, dot).textContent = `${bucketLabel(p.t, opts.interval)}: ${present[i] ? fmt(p.value) : 'no messages'}`;
 	});
-	xLabels(svg, points, opts.interval, xOf, height);
+	xLabels(svg, points, opts.interval, xOf, W, height);
 	place(container, svg, opts.label);
+	remember(container, () => lineChart(container, points, opts));
 }

@@ -261,6 +261,35 @@ mxs_reply_finish(struct db *db, struct arena *a, const char *tenant_id,
 }
 
 int
+mxs_reply_mark_sending(struct db *db, struct arena *a, const char *tenant_id,
+    const struct mxs_message *m, bool *claimed, struct gacp_err *err)
+{
+	const char *p[3] = { tenant_id, m->created_at, m->id };
+	PGresult *res;
+	int rc;
+
+	*claimed = false;
+	rc = db_exec(db, a, "UPDATE messages SET status = 'sending' WHERE "
+	    "tenant_id = $1 AND created_at = $2 AND id = $3 AND status = "
+	    "'pending'", 3, p, &res, err);
+	if (rc == GACP_OK)
+		*claimed = atoi(PQcmdTuples(res)) == 1;
+	return rc;
+}
+
+int
+mxs_reply_unsend(struct db *db, struct arena *a, const char *tenant_id,
+    const struct mxs_message *m, struct gacp_err *err)
+{
+	const char *p[3] = { tenant_id, m->created_at, m->id };
+	PGresult *res;
+
+	return db_exec(db, a, "UPDATE messages SET status = 'pending' WHERE "
+	    "tenant_id = $1 AND created_at = $2 AND id = $3 AND status = "
+	    "'sending'", 3, p, &res, err);
+}
+
+int
 mxs_conversation_save(struct db *db, struct arena *a, const char *tenant_id,
     const struct mxs_conversation *conv, const char *status,
     struct json_object *state, const char *language, struct gacp_err *err)

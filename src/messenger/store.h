@@ -69,6 +69,16 @@ int mxs_reply_finish(struct db *db, struct arena *a, const char *tenant_id,
     const struct mxs_message *m, const char *status, const char *error_json,
     long latency_ms, struct gacp_err *err);
 
+/* Mark a pending reply 'sending', in its own committed statement, right
+ * before its Send API call; *claimed is false when it was no longer
+ * pending (another worker took it).  Back to 'pending' with
+ * mxs_reply_unsend() when the call failed without delivering. */
+int mxs_reply_mark_sending(struct db *db, struct arena *a,
+    const char *tenant_id, const struct mxs_message *m, bool *claimed,
+    struct gacp_err *err);
+int mxs_reply_unsend(struct db *db, struct arena *a, const char *tenant_id,
+    const struct mxs_message *m, struct gacp_err *err);
+
 int mxs_conversation_save(struct db *db, struct arena *a, const char *tenant_id,
     const struct mxs_conversation *conv, const char *status,
     struct json_object *state, const char *language, struct gacp_err *err);

@@ -234,6 +234,26 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 		struct timespec ts = { wait_ms / 1000, (wait_ms % 1000) * 1000000L };
 		nanosleep(&ts, NULL);
 	}
+	/* Committed before the call: if this process dies while the call
+	 * is on the wire, whoever reclaims the event finds 'sending' and
+	 * does not send a second copy (see reply_in_doubt()). */
+	{
+		bool claimed = false;
+		if ((rc = db_begin(db, a, ev->tenant_id, err)) != GACP_OK)
+			goto scrub;
+		rc = mxs_reply_mark_sending(db, a, ev->tenant_id, reply,
+		    &claimed, err);
+		if (rc == GACP_OK)
+			rc = db_commit(db, a, err);
+		else
+			db_rollback(db, a);
+		if (rc != GACP_OK)
+			goto scrub;
+		if (!claimed) {     /* no longer pending: someone else has it */
+			rc = GACP_OK;
+			goto scrub;
+		}
+	}
 	/* Slow answer: show the typing indicator first. */
 	if (ev->received_us > 0 && util_wall_us() - ev->received_us > 1000000) {
 		char *typing = mx_send_action_body(ev->psid, "typing_on");
@@ -245,6 +265,7 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 	mx_send(&w->send, token, body, &res);
 	free(body);
 	explicit_bzero(token, strlen(token));
+	token = NULL;
 	latency_ms = ev->received_us > 0 ?
 	    (long)((util_wall_us() - ev->received_us) / 1000) : 0;
 	switch (res.outcome) {
@@ -266,10 +287,44 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 	case MX_SEND_RETRY:
 	default:
 		metrics_counter_add(w->app.metrics, MC_SEND_RETRY, 1);
+		/* Not delivered (5xx, 429, throttling codes): pending again,
+		 * so the retry of the event sends it.  If this update fails
+		 * the reply stays 'sending' and is reported, never doubled. */
+		if (db_begin(db, a, ev->tenant_id, err) == GACP_OK) {
+			if (mxs_reply_unsend(db, a, ev->tenant_id, reply,
+			    err) == GACP_OK)
+				db_commit(db, a, err);
+			else
+				db_rollback(db, a);
+		}
 		return gacp_err_set(err, GACP_EUNAVAIL, "send_unavailable",
 		    "Send API kept failing (HTTP %ld, code %d): %s",
 		    res.http_status, res.graph_code, res.error);
 	}
+scrub:
+	explicit_bzero(token, strlen(token));
+	return rc;
+}
+
+/* A reply found 'sending' when its event is processed again: the worker
+ * that marked it died during the Send API call, and nothing tells whether
+ * Facebook delivered it.  Sending again could make the person read it
+ * twice; the reply is recorded as failed, reason delivery_unknown
+ * (at most once, and visible to operators) instead. */
+static int
+reply_in_doubt(struct worker *w, struct arena *a, const struct event *ev,
+    const struct mxs_message *reply, struct gacp_err *err)
+{
+	struct mx_send_result res;
+
+	memset(&res, 0, sizeof(res));
+	snprintf(res.error, sizeof(res.error), "the worker sending it stopped "
+	    "during the Send API call; not sent again");
+	log_msg(LOG_WARN, "reply_delivery_unknown", "tenant %s message %s",
+	    ev->tenant_id, reply->id);
+	metrics_counter_add(w->app.metrics, MC_SEND_FAILED, 1);
+	return finish_reply(w, a, ev, reply, "failed",
+	    error_json(a, &res, "delivery_unknown"), 0, false, err);
 }
 
 /* An agent's reply queued by POST /v1/conversations/{id}/messages (kind
@@ -298,6 +353,8 @@ deliver_agent_reply(struct worker *w, struct arena *a, const struct event *ev,
 		return GACP_OK;
 	if (rc != GACP_OK)
 		return rc;
+	if (strcmp(msg.status, "sending") == 0)
+		return reply_in_doubt(w, a, ev, &msg, err);
 	if (strcmp(msg.status, "pending") != 0)
 		return GACP_OK;
 	return deliver(w, a, ev, &msg, err);
@@ -336,6 +393,8 @@ process(struct worker *w, struct arena *a, const struct event *ev,
 	 * complete; anything else is final (or the bot stays silent). */
 	if (reply.id != NULL && strcmp(reply.status, "pending") == 0)
 		return deliver(w, a, ev, &reply, err);
+	if (reply.id != NULL && strcmp(reply.status, "sending") == 0)
+		return reply_in_doubt(w, a, ev, &reply, err);
 	return GACP_OK;
 }
 

@@ -395,6 +395,17 @@ async function run(d) {
 		expect(after.status === 'bot', `API status ${after.status}`);
 	});
 
+	await check('an access token the API no longer takes is renewed with the refresh token, no sign-in', async () => {
+		const bad = 'eyJhbGciOiJIUzI1NiJ9.e30.not-a-valid-signature';
+		await d.exec(`sessionStorage.setItem('gacp.admin.access_token', arguments[0]);`, bad);
+		// The next poll (every 5 s) gets a 401, refreshes, and retries.
+		const renewed = await d.waitFor(`const t = sessionStorage.getItem('gacp.admin.access_token');
+			return t !== arguments[0] && t;`, 'a renewed token', 15000, bad);
+		expect(await d.exec(visible('dashboard-view')), 'the page went back to sign-in');
+		const me = await apiCall('GET', '/v1/auth/me', renewed);
+		expect(me.status === 200, `the renewed token gets ${me.status} from /v1/auth/me`);
+	});
+
 	await check('the NLU try-it box shows intent, confidence and entities from POST /v1/nlu/parse', async () => {
 		const text = 'can you book a farm inspection for tomorrow';
 		const api = (await apiCall('POST', '/v1/nlu/parse', token, { text })).json;

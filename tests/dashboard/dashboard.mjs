@@ -2,7 +2,7 @@
 // (W3C WebDriver over HTTP, no npm module) and compares what the page shows
 // with what the API answers.  Started by tests/dashboard/run, which seeds the
 // data and passes it in the environment:
-//   GACP_URL, DEMO_ADMIN_USER, DEMO_ADMIN_PASSWORD   the stack and the demo admin
+//   GACP_URL, DEMO_TENANT_SLUG, DEMO_ADMIN_USER, DEMO_ADMIN_PASSWORD  the stack, the demo admin
 //   GACP_SEED_PSIDS, GACP_SEED_INTENTS                what run seeded (space-separated)
 //   GACP_CHROMIUM, GACP_CHROMEDRIVER, GACP_DASH_WORK  browser, driver, scratch dir
 //   GACP_DASH_SCREENSHOTS (optional)                  a directory for PNGs of the page
@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const env = process.env;
 const BASE = env.GACP_URL;
 const ADMIN = env.DEMO_ADMIN_URL || BASE + '/admin/';
-const TENANT = env.DEMO_TENANT || 'demo';
+const TENANT = env.DEMO_TENANT_SLUG || 'demo';
 const USER = env.DEMO_ADMIN_USER;
 const PASSWORD = env.DEMO_ADMIN_PASSWORD;
 const SEED_PSIDS = (env.GACP_SEED_PSIDS || '').split(' ').filter(Boolean);

@@ -385,7 +385,7 @@ function renderParse(r) {
 		}
 		return tr;
 	}));
-	$('tryit-entities').hidden = r.entities.length === 0;
+	$('tryit-entities-wrap').hidden = r.entities.length === 0;
 	$('tryit-no-entities').hidden = r.entities.length > 0;
 	$('tryit-ranking').replaceChildren(...r.intent_ranking.slice(0, 5).map((i) => {
 		const li = document.createElement('li');

@@ -497,8 +497,9 @@ async function run(d) {
 		// A reload drops the in-memory refresh token, so nothing can renew it.
 		await d.exec(`sessionStorage.setItem('gacp.admin.access_token', 'eyJhbGciOiJIUzI1NiJ9.e30.invalid');`);
 		await d.go(ADMIN);
-		await d.waitFor(visible('signin-form'), 'the sign-in form');
-		const msg = await d.exec(`const e = document.getElementById('signin-error'); return !e.hidden && e.textContent;`);
+		const msg = await d.waitFor(`const e = document.getElementById('signin-error');
+			return !e.hidden && e.textContent;`, 'the sign-in message');
+		expect(await d.exec(visible('signin-form')), 'no sign-in form');
 		expect(msg && /session has ended/i.test(msg), `message "${msg}"`);
 		expect(await d.exec(`return document.getElementById('dashboard-view').hidden;`), 'the dashboard is still shown');
 	});

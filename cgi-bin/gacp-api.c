@@ -9,6 +9,7 @@
 #include "app/routes.h"
 #include "app/server.h"
 #include "common/log.h"
+#include "registry/agent.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -16,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 /* The only state a signal handler may touch. */
@@ -55,6 +59,38 @@ read_body(void *ctx, char *dst, size_t len)
 	return FCGX_GetStr(dst, want, req->in);
 }
 
+/* Register this process in the service registry with the address it
+ * listens on (spawn-fcgi's fd 0 or --socket): a TCP port, or a unix socket
+ * named in service_config with port 0. */
+static struct registry_agent *
+start_agent(const struct gacp_ctx *app, int listen_fd)
+{
+	struct registry_agent_info info;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+
+	memset(&info, 0, sizeof(info));
+	info.service_name = "gacp-api";
+	info.service_type = "api";
+	info.health_check_endpoint = "/health";
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(listen_fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET)
+			info.port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		else if (ss.ss_family == AF_INET6)
+			info.port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		else if (ss.ss_family == AF_UNIX) {
+			const struct sockaddr_un *un = (const void *)&ss;
+			snprintf(path, sizeof(path), "%.*s",
+			    (int)sizeof(un->sun_path), un->sun_path);
+			if (path[0] != '\0')
+				info.socket = path;
+		}
+	}
+	return registry_agent_start(&app->cfg, &info);
+}
+
 static void
 usage(void)
 {
@@ -68,6 +104,7 @@ main(int argc, char **argv)
 	const char *config_path = NULL, *socket_path = NULL;
 	struct gacp_ctx app;
 	struct gacp_err err;
+	struct registry_agent *agent;
 	FCGX_Request req;
 	int listen_fd = 0, i, served = 0;
 
@@ -107,6 +144,7 @@ main(int argc, char **argv)
 		}
 	}
 	FCGX_InitRequest(&req, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	agent = start_agent(&app, listen_fd);
 	log_msg(LOG_INFO, "started", "gacp-api ready");
 
 	while (!stop_requested) {
@@ -127,6 +165,7 @@ main(int argc, char **argv)
 	}
 	log_msg(LOG_INFO, "stopped", "gacp-api exiting after %d requests",
 	    served);
+	registry_agent_stop(agent);
 	FCGX_Free(&req, 0);
 	gacp_ctx_cleanup(&app);
 	return 0;

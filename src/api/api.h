@@ -36,6 +36,13 @@ void api_analytics_timeseries(struct request_ctx *rc);
 void api_analytics_intents(struct request_ctx *rc);
 void api_analytics_export(struct request_ctx *rc);
 
+/* services.c: the service registry and the system health aggregate. */
+void api_services_create(struct request_ctx *rc);
+void api_services_list(struct request_ctx *rc);
+void api_services_heartbeat(struct request_ctx *rc);
+void api_services_delete(struct request_ctx *rc);
+void api_system_health(struct request_ctx *rc);
+
 /* nlu.c */
 struct nlu_parser;
 /* The process's NLU parser, made at first use; NULL with err on failure. */

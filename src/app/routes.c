@@ -80,6 +80,22 @@ const struct route gacp_routes[] = {
 	{ HTTP_GET, "/v1/analytics/export.csv", api_analytics_export,
 	    SEC_AUTHORIZED, "analytics:read", "analytics_export" },
 
+	/* Service registry (registry/registry.h).  Writes: services:admin
+	 * from the platform tenant (platform admins, or a platform API key
+	 * so scoped, for services heartbeating themselves).  Reads:
+	 * services:read — platform admins, and tenants a platform admin
+	 * granted the registry to (settings.service_registry_read). */
+	{ HTTP_POST,   "/v1/services", api_services_create, SEC_AUTHORIZED,
+	    "services:admin", "services_create" },
+	{ HTTP_GET,    "/v1/services", api_services_list,   SEC_AUTHORIZED,
+	    "services:read", "services_list" },
+	{ HTTP_PUT,    "/v1/services/{id}/heartbeat", api_services_heartbeat,
+	    SEC_AUTHORIZED, "services:admin", "services_heartbeat" },
+	{ HTTP_DELETE, "/v1/services/{id}", api_services_delete,
+	    SEC_AUTHORIZED, "services:admin", "services_delete" },
+	{ HTTP_GET,    "/v1/system/health", api_system_health, SEC_AUTHORIZED,
+	    "services:read", "system_health" },
+
 	/* NLU: ours and Rasa's drop-in endpoints. */
 	{ HTTP_POST, "/v1/nlu/parse", api_nlu_parse, SEC_AUTHORIZED,
 	    "nlu:read", "nlu_parse" },

@@ -21,7 +21,10 @@ static const char *const role_names[RBAC_ROLE_COUNT] = {
  * covers create, update and delete; "admin" is platform-wide. */
 static const char *const all_permissions[] = {
 	"tenants:admin",        /* create, list, suspend tenants */
-	"services:admin",       /* service registry, system health */
+	"services:admin",       /* register/heartbeat/remove services */
+	"services:read",        /* read the registry and system health; a
+	                         * tenant also needs the platform's grant
+	                         * (settings.service_registry_read) */
 	"tenant:write",         /* the caller's own tenant settings */
 	"users:read",
 	"users:write",
@@ -50,7 +53,7 @@ static const char *const owner_permissions[] = {
 	"apikeys:write", "config:read", "config:write", "channels:read",
 	"channels:write", "nlu:read", "nlu:write", "responses:read",
 	"responses:write", "conversations:read", "conversations:reply",
-	"analytics:read", "audit:read", NULL
+	"analytics:read", "audit:read", "services:read", NULL
 };
 
 /* Agents work conversations and may read what helps them answer. */

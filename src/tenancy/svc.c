@@ -260,7 +260,7 @@ void
 tenancy_settings_validate(struct svc *s, struct json_object *settings)
 {
 	static const char *const top[] = { "rate_limits", "password_policy",
-	    NULL };
+	    "service_registry_read", NULL };
 	static const char *const rate[] = { "requests_per_minute",
 	    "api_key_requests_per_minute", NULL };
 	static const char *const pw[] = { "min_length", "max_age_days", NULL };
@@ -278,6 +278,12 @@ tenancy_settings_validate(struct svc *s, struct json_object *settings)
 		return;
 	}
 	check_known_members(s, settings, "settings", top);
+	/* The registry grant (sql/0015): only tenants:admin may PATCH a
+	 * tenant's settings, so only a platform administrator can give it. */
+	if (json_object_object_get_ex(settings, "service_registry_read", &o) &&
+	    !json_object_is_type(o, json_type_boolean))
+		svc_field_error(s, "settings.service_registry_read",
+		    "invalid_type", "must be true or false");
 	if (json_object_object_get_ex(settings, "rate_limits", &o)) {
 		if (!json_object_is_type(o, json_type_object)) {
 			svc_field_error(s, "settings.rate_limits",

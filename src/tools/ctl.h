@@ -58,6 +58,8 @@ int ctl_channel_remove(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_responses_import(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_deadletter_list(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_deadletter_retry(struct ctl_ctx *ctl, int argc, char **argv);
+/* ctl_health.c: exit 0 healthy, 1 degraded, 2 critical or unreachable. */
+int ctl_health(struct ctl_ctx *ctl, int argc, char **argv);
 /* ctl_tenancy.c */
 int ctl_tenant_create(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_tenant_list(struct ctl_ctx *ctl, int argc, char **argv);

@@ -28,6 +28,7 @@
 #include "messenger/sendapi.h"
 #include "messenger/store.h"
 #include "nlu/parse.h"
+#include "registry/agent.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -547,6 +548,8 @@ static int
 child_main(const char *config_path)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
+	struct registry_agent_info info;
+	struct registry_agent *agent;
 	struct gacp_err err;
 	int rc;
 
@@ -558,7 +561,14 @@ child_main(const char *config_path)
 		return 1;
 	}
 	log_msg(LOG_INFO, "started", "consumer %s", w->consumer);
+	memset(&info, 0, sizeof(info));
+	info.service_name = "gacp-worker";
+	info.service_type = "worker";
+	info.extra_key = "consumer";
+	info.extra_value = w->consumer;
+	agent = registry_agent_start(&w->app.cfg, &info);
 	rc = run(w);
+	registry_agent_stop(agent);
 	log_msg(LOG_INFO, "stopped", "consumer %s", w->consumer);
 	worker_cleanup(w);
 	free(w);

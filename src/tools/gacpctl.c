@@ -56,6 +56,10 @@ const struct ctl_command ctl_commands[] = {
 	    "list a tenant's API keys (never the keys themselves)" },
 	{ "apikey", "revoke", ctl_apikey_revoke, "--tenant SLUG --id KEY_ID",
 	    "revoke an API key" },
+	{ "health", NULL, ctl_health, "[--json] [--max-pending N]",
+	    "check PostgreSQL, Redis, migrations, the service registry, the "
+	    "inbound backlog and dead letters; exit 0 healthy, 1 degraded, "
+	    "2 critical or unreachable" },
 	{ "audit", "purge", ctl_audit_purge, "[--days N]",
 	    "delete audit events older than N days (default: "
 	    "security.audit_retention_days, 365); runs as the owner role" },

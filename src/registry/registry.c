@@ -418,10 +418,14 @@ str_or_null(const char *v)
 	return v ? json_object_new_string(v) : NULL;
 }
 
+/* Milliseconds precision, printed as such (not 4.8220000000000001). */
 static struct json_object *
 age(double v)
 {
-	return json_object_new_double(round(v * 1000.0) / 1000.0);
+	char text[32];
+
+	snprintf(text, sizeof(text), "%.3f", v);
+	return json_object_new_double_s(round(v * 1000.0) / 1000.0, text);
 }
 
 struct json_object *

@@ -195,7 +195,7 @@ check_registry(struct health_run *h)
 	    rh.healthy, rh.n);
 	if (!h->ctl->json)
 		for (i = 0; i < rh.n; i++)
-			printf("             %-9s %-12s %s:%d pid/socket %s, "
+			printf("             %-9s %-12s %s:%d %s, "
 			    "heartbeat %.1fs ago\n",
 			    rh.rows[i].healthy ? "healthy" : "UNHEALTHY",
 			    rh.rows[i].service_name, rh.rows[i].host,
@@ -359,7 +359,7 @@ ctl_health(struct ctl_ctx *ctl, int argc, char **argv)
 		    json_object_new_string(verdict));
 		json_object_object_add(o, "checks", h.checks);
 		printf("%s\n", json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN));
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
 		printf("status: %s\n", verdict);

@@ -89,6 +89,11 @@ test_role_permissions(void)
 	CU_ASSERT_TRUE(rbac_has_permission(r_platform, 1, "tenants:admin"));
 	CU_ASSERT_FALSE(rbac_has_permission(r_owner, 1, "tenants:admin"));
 	CU_ASSERT_FALSE(rbac_has_permission(r_owner, 1, "services:admin"));
+	/* services:read is only half the answer: the tenant also needs the
+	 * platform's grant (registry/registry.h). */
+	CU_ASSERT_TRUE(rbac_has_permission(r_owner, 1, "services:read"));
+	CU_ASSERT_TRUE(rbac_has_permission(r_admin, 1, "services:read"));
+	CU_ASSERT_TRUE(rbac_has_permission(r_platform, 1, "services:admin"));
 	CU_ASSERT_TRUE(rbac_has_permission(r_owner, 1, "users:write"));
 	CU_ASSERT_TRUE(rbac_has_permission(r_owner, 1, "apikeys:write"));
 	CU_ASSERT_TRUE(rbac_has_permission(r_owner, 1, "config:write"));

@@ -588,6 +588,48 @@ test_audit(void)
 	free(admin);
 }
 
+/* An entry dead for longer than TTL + registry.prune_after_s is removed by
+ * the running processes' agents (every ttl/3 = 10 s), audited. */
+static void
+test_prune(void)
+{
+	struct itest_response r;
+	char *admin, name[64], id[37], sql[256], path[128];
+	PGconn *db;
+	int waited;
+	bool gone = false;
+
+	tu_reset_ip_limit();
+	admin = tu_platform_token();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(admin);
+	tu_unique("dead-svc", name, sizeof(name));
+	CU_ASSERT_FATAL(register_service(admin, name, 30, id));
+	/* Age it by a day, as the platform (the only role that may write). */
+	db = tu_db_app();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+	snprintf(sql, sizeof(sql), "SELECT set_config('app.platform_admin', 'on',"
+	    " true); UPDATE service_registry SET last_heartbeat = now() -"
+	    " interval '1 day' WHERE id = '%s'", id);
+	CU_ASSERT_EQUAL(tu_db_scalar(db, NULL, sql, NULL), 1);
+	PQfinish(db);
+	snprintf(path, sizeof(path), "/v1/services?name=%s", name);
+	for (waited = 0; waited < 25000 && !gone; waited += 500) {
+		tu_call("GET", path, admin, NULL, NULL, NULL, &r);
+		gone = r.status == 200 && items(&r) != NULL &&
+		    json_object_array_length(items(&r)) == 0;
+		itest_response_free(&r);
+		if (!gone)
+			usleep(500 * 1000);
+	}
+	CU_ASSERT_TRUE(gone);
+	tu_call("GET", "/v1/audit-log?action=service.prune", admin, NULL, NULL,
+	    NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, id));
+	itest_response_free(&r);
+	free(admin);
+}
+
 static void
 test_ctl_health(void)
 {
@@ -633,6 +675,7 @@ itest_registry_register(void)
 		    test_self_registration },
 		{ "graceful stop deregisters", test_graceful_stop },
 		{ "registry writes are audited", test_audit },
+		{ "long-expired entries are pruned", test_prune },
 		{ "gacpctl health", test_ctl_health },
 		{ NULL, NULL }
 	};

@@ -182,6 +182,51 @@ test_crud(void)
 	free(admin);
 }
 
+/* An external service heartbeats itself with a platform API key scoped
+ * services:admin; a key without the scope may not. */
+static void
+test_platform_key(void)
+{
+	struct itest_response r;
+	char *admin, name[64], body[512], path[160], key[80], kid[37];
+	char rkey[80], rkid[37], id[37];
+
+	tu_reset_ip_limit();
+	admin = tu_platform_token();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(admin);
+	CU_ASSERT_FATAL(tu_make_key(admin, "[\"services:admin\"]", key, kid));
+	CU_ASSERT_FATAL(tu_make_key(admin, "[\"services:read\"]", rkey, rkid));
+	tu_unique("ext-svc", name, sizeof(name));
+	snprintf(body, sizeof(body), "{\"service_name\":\"%s\",\"service_type\":"
+	    "\"gateway\",\"host\":\"::1\",\"port\":9000,\"version\":\"3.1\"}",
+	    name);
+	tu_call("POST", "/v1/services", NULL, rkey, body, NULL, &r);
+	expect_error(&r, 403, "forbidden");
+	itest_response_free(&r);
+	tu_call("POST", "/v1/services", NULL, key, body, NULL, &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 201);
+	snprintf(id, sizeof(id), "%s", tu_json_str(&r, "id"));
+	CU_ASSERT_STRING_EQUAL(tu_json_str(&r, "registered_by"), kid);
+	itest_response_free(&r);
+	snprintf(path, sizeof(path), "/v1/services/%s/heartbeat", id);
+	tu_call("PUT", path, NULL, key, NULL, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	itest_response_free(&r);
+	tu_call("PUT", path, NULL, rkey, NULL, NULL, &r);
+	expect_error(&r, 403, "forbidden");
+	itest_response_free(&r);
+	snprintf(path, sizeof(path), "/v1/services?name=%s", name);
+	tu_call("GET", path, NULL, rkey, NULL, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(find_by(items(&r), "id", id));
+	itest_response_free(&r);
+	snprintf(path, sizeof(path), "/v1/services/%s", id);
+	tu_call("DELETE", path, NULL, key, NULL, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 204);
+	itest_response_free(&r);
+	free(admin);
+}
+
 static void
 test_validation(void)
 {
@@ -678,6 +723,8 @@ itest_registry_register(void)
 {
 	static const struct test_case cases[] = {
 		{ "register, list, heartbeat, delete, 404s", test_crud },
+		{ "a platform API key scoped services:admin heartbeats",
+		    test_platform_key },
 		{ "every field validated, nothing written", test_validation },
 		{ "tenants see nothing unless granted; RLS agrees",
 		    test_tenant_access },

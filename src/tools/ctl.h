@@ -73,5 +73,11 @@ int ctl_apikey_create(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_apikey_list(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_apikey_revoke(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_audit_purge(struct ctl_ctx *ctl, int argc, char **argv);
+/* ctl_nlu.c */
+int ctl_nlu_import(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_nlu_export(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_nlu_train(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_nlu_eval(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_nlu_status(struct ctl_ctx *ctl, int argc, char **argv);
 
 #endif

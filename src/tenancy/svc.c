@@ -260,7 +260,8 @@ void
 tenancy_settings_validate(struct svc *s, struct json_object *settings)
 {
 	static const char *const top[] = { "rate_limits", "password_policy",
-	    "service_registry_read", NULL };
+	    "service_registry_read", "retention", NULL };
+	static const char *const keep[] = { "message_days", NULL };
 	static const char *const rate[] = { "requests_per_minute",
 	    "api_key_requests_per_minute", NULL };
 	static const char *const pw[] = { "min_length", "max_age_days", NULL };
@@ -296,6 +297,17 @@ tenancy_settings_validate(struct svc *s, struct json_object *settings)
 			check_int_member(s, o, "api_key_requests_per_minute",
 			    "settings.rate_limits.api_key_requests_per_minute",
 			    1, SETTING_RATE_MAX);
+		}
+	}
+	/* How long this tenant's messages are kept (gacpctl retention). */
+	if (json_object_object_get_ex(settings, "retention", &o)) {
+		if (!json_object_is_type(o, json_type_object)) {
+			svc_field_error(s, "settings.retention",
+			    "invalid_type", "must be an object");
+		} else {
+			check_known_members(s, o, "settings.retention", keep);
+			check_int_member(s, o, "message_days",
+			    "settings.retention.message_days", 1, 36500);
 		}
 	}
 	if (json_object_object_get_ex(settings, "password_policy", &o)) {

@@ -79,5 +79,8 @@ int ctl_nlu_export(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_nlu_train(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_nlu_eval(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_nlu_status(struct ctl_ctx *ctl, int argc, char **argv);
+/* ctl_retention.c */
+int ctl_messages_purge(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_retention(struct ctl_ctx *ctl, int argc, char **argv);
 
 #endif

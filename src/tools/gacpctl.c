@@ -76,6 +76,14 @@ const struct ctl_command ctl_commands[] = {
 	{ "audit", "purge", ctl_audit_purge, "[--days N]",
 	    "delete audit events older than N days (default: "
 	    "security.audit_retention_days, 365); runs as the owner role" },
+	{ "messages", "purge", ctl_messages_purge, "[--tenant SLUG] [--days N]",
+	    "delete messages older than each tenant's retention (settings."
+	    "retention.message_days, else messenger.message_retention_days, "
+	    "365; --days overrides); without --tenant also drop monthly "
+	    "partitions past every retention and create the coming months'" },
+	{ "retention", NULL, ctl_retention, "",
+	    "the nightly job: audit purge, then messages purge (one JSON line "
+	    "each with --json)" },
 };
 const size_t ctl_ncommands = sizeof(ctl_commands) / sizeof(ctl_commands[0]);
 

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -687,6 +688,84 @@ test_prune(void)
 	free(admin);
 }
 
+/* A worker killed outright cannot deregister: its entry stays and goes
+ * unhealthy once its TTL (30 s) passes; the supervisor's replacement
+ * registers anew. */
+static void
+test_sigkill_expires(void)
+{
+	struct itest_response r;
+	struct json_object *e, *cfg, *pid;
+	char *admin, ids[16][37], path[128];
+	int n, waited, victim = 0;
+	bool unhealthy = false;
+
+	tu_reset_ip_limit();
+	admin = tu_platform_token();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(admin);
+	n = own_entries(admin, "gacp-worker", ids, 16);
+	CU_ASSERT_TRUE_FATAL(n >= 1);
+	tu_call("GET", "/v1/services?name=gacp-worker", admin, NULL, NULL, NULL,
+	    &r);
+	e = find_by(items(&r), "id", ids[0]);
+	cfg = e ? json_object_object_get(e, "service_config") : NULL;
+	pid = cfg ? json_object_object_get(cfg, "pid") : NULL;
+	victim = pid ? json_object_get_int(pid) : 0;
+	itest_response_free(&r);
+	CU_ASSERT_TRUE_FATAL(victim > 1);
+	CU_ASSERT_EQUAL_FATAL(kill((pid_t)victim, SIGKILL), 0);
+
+	snprintf(path, sizeof(path), "/v1/services?name=gacp-worker");
+	for (waited = 0; waited < 45000 && !unhealthy; waited += 1000) {
+		tu_call("GET", path, admin, NULL, NULL, NULL, &r);
+		e = find_by(items(&r), "id", ids[0]);
+		/* Never deregistered: the entry is there all along. */
+		CU_ASSERT_PTR_NOT_NULL(e);
+		if (e == NULL) {
+			itest_response_free(&r);
+			break;
+		}
+		unhealthy = strcmp(member_str(e, "status"), "unhealthy") == 0;
+		itest_response_free(&r);
+		if (!unhealthy)
+			sleep(1);
+	}
+	CU_ASSERT_TRUE(unhealthy);
+	/* Clean up after the dead (else it lingers until pruned), then the
+	 * supervisor's replacement is there, healthy. */
+	delete_service(admin, ids[0]);
+	CU_ASSERT_TRUE(own_entries(admin, "gacp-worker", ids, 16) >= 1);
+	free(admin);
+}
+
+/* With PostgreSQL down, gacpctl health is critical (exit 2); the API
+ * processes survive it and register/heartbeat again afterwards. */
+static void
+test_ctl_health_database_down(void)
+{
+	char *out = NULL;
+	int rc;
+
+	CU_ASSERT_EQUAL_FATAL(itest_stack("stop postgres"), 0);
+	rc = tu_ctl("health --json", NULL, &out);
+	CU_ASSERT_EQUAL(rc, 2);
+	CU_ASSERT_PTR_NOT_NULL(out ? strstr(out, "\"status\":\"critical\"") :
+	    NULL);
+	CU_ASSERT_PTR_NOT_NULL(out ? strstr(out,
+	    "\"name\":\"database\",\"status\":\"fail\"") : NULL);
+	free(out);
+	/* The FastCGI processes are still there to answer. */
+	CU_ASSERT_TRUE(itest_wait_status("/health", 200, 5000));
+	CU_ASSERT_EQUAL_FATAL(itest_stack("start postgres"), 0);
+	CU_ASSERT_TRUE(itest_wait_status("/ready", 200, 30000));
+	out = NULL;
+	rc = tu_ctl("health --json", NULL, &out);
+	CU_ASSERT_TRUE(rc == 0 || rc == 1);
+	CU_ASSERT_PTR_NOT_NULL(out ? strstr(out,
+	    "\"name\":\"database\",\"status\":\"ok\"") : NULL);
+	free(out);
+}
+
 static void
 test_ctl_health(void)
 {
@@ -736,6 +815,10 @@ itest_registry_register(void)
 		{ "registry writes are audited", test_audit },
 		{ "long-expired entries are pruned", test_prune },
 		{ "gacpctl health", test_ctl_health },
+		{ "gacpctl health: database down is critical",
+		    test_ctl_health_database_down },
+		{ "a worker killed by SIGKILL expires by TTL",
+		    test_sigkill_expires },
 		{ NULL, NULL }
 	};
 

@@ -150,12 +150,12 @@ class Driver {
 		return this.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
 	}
 
-	// A PNG of the viewport into $GACP_DASH_SCREENSHOTS/NAME.png, when set.
+	// A PNG of the whole page into $GACP_DASH_SCREENSHOTS/NAME.png, when set.
 	async screenshot(name) {
 		const dir = env.GACP_DASH_SCREENSHOTS;
 		if (!dir) return;
-		const b64 = await this.cmd('GET', '/screenshot');
-		writeFileSync(`${dir}/${name}.png`, Buffer.from(b64, 'base64'));
+		const shot = await this.cdp('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true });
+		writeFileSync(`${dir}/${name}.png`, Buffer.from(shot.data, 'base64'));
 	}
 
 	cdp(cmd, params) { return this.cmd('POST', '/goog/cdp/execute', { cmd, params }); }

@@ -53,17 +53,33 @@ function frame(W, height, ymax, fmt) {
 	return { svg, plotH };
 }
 
-// Up to ~6 x labels (fewer on a narrow chart), evenly spread; the ones at
-// the edges are anchored inside the chart so they are not cut off.
+// As many x labels as fit without touching, on round buckets: every 1, 2,
+// 3, 6, 12 or 24 hours (midnight-aligned, as the range starts at 00:00
+// UTC) or every 1, 2, 7, 14 or 28 days.
+const HOUR_STEPS = [1, 2, 3, 6, 12, 24, 48, 96, 168, 336];
+const DAY_STEPS = [1, 2, 7, 14, 28, 56, 91, 182, 364];
+
 function xLabels(svg, points, interval, xOf, W, height) {
 	const n = points.length;
-	const fit = Math.max(2, Math.min(6, Math.floor((W - PAD_L) / 70)));
-	const step = Math.max(1, Math.ceil(n / fit));
+	if (n === 0) return;
+	const labelW = (interval === 'hour' ? 9 : 5) * 6.5 + 14;   // ~6.5 px per 11 px glyph
+	const fit = Math.max(1, Math.floor((W - PAD_L - PAD_R) / labelW));
+	const steps = interval === 'hour' ? HOUR_STEPS : DAY_STEPS;
+	const step = steps.find((s) => Math.ceil(n / s) <= fit) || Math.ceil(n / fit);
+	let prevX = -Infinity;
 	for (let i = 0; i < n; i += step) {
 		const x = xOf(i);
-		const anchor = x > W - 36 ? 'end' : x < PAD_L + 20 ? 'start' : 'middle';
+		// PAD_L leaves room for half a label on the left; on the right a
+		// label is pulled inside, or left out when that would make it touch
+		// the one before.
+		let anchor = 'middle';
+		if (x + labelW / 2 > W) {
+			if (x - prevX < 1.5 * labelW) break;
+			anchor = 'end';
+		}
 		const t = el('text', { x, y: height - 8, class: 'axis', 'text-anchor': anchor }, svg);
 		t.textContent = bucketLabel(points[i].t, interval);
+		prevX = x;
 	}
 }
 

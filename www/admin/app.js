@@ -247,9 +247,15 @@ function actionFor(status) {
 function makeRow(id) {
 	const tr = document.createElement('tr');
 	tr.dataset.id = id;
-	for (let i = 0; i < 4; i++) tr.appendChild(document.createElement(i === 0 ? 'th' : 'td'));
+	tr.setAttribute('role', 'row');   // kept when a phone lays rows out as grids
+	for (let i = 0; i < 4; i++) {
+		const cell = document.createElement(i === 0 ? 'th' : 'td');
+		cell.setAttribute('role', i === 0 ? 'rowheader' : 'cell');
+		tr.appendChild(cell);
+	}
 	tr.firstChild.scope = 'row';
 	const td = document.createElement('td');
+	td.setAttribute('role', 'cell');
 	const b = document.createElement('button');
 	b.type = 'button';
 	b.className = 'conv-action';

@@ -22,6 +22,8 @@
 #define NIL_TENANT "00000000-0000-0000-0000-000000000000"
 /* The agent's own queries must not hold up a graceful stop for long. */
 #define AGENT_QUERY_TIMEOUT_MS 3000
+/* How long a stopping process waits for the agent to deregister. */
+#define AGENT_STOP_WAIT_S      8
 
 struct registry_agent {
 	pthread_t       thread;
@@ -356,12 +358,26 @@ registry_agent_start(const struct config *cfg,
 void
 registry_agent_stop(struct registry_agent *ag)
 {
+	struct timespec until;
+	int rc;
+
 	if (ag == NULL)
 		return;
 	pthread_mutex_lock(&ag->lock);
 	ag->stop = true;
 	pthread_cond_signal(&ag->wake);
 	pthread_mutex_unlock(&ag->lock);
-	pthread_join(ag->thread, NULL);
+	/* Bounded: a database that hangs (a connect to an unreachable host
+	 * without connect_timeout) must not hold up the process's exit.  The
+	 * thread is then left to die with the process, its entry to expire. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += AGENT_STOP_WAIT_S;
+	rc = pthread_timedjoin_np(ag->thread, NULL, &until);
+	if (rc != 0) {
+		log_msg(LOG_WARN, "registry_stop_timeout", "registry agent did "
+		    "not finish within %ds; the entry will expire by its TTL",
+		    AGENT_STOP_WAIT_S);
+		return;
+	}
 	agent_free(ag);
 }

@@ -14,6 +14,8 @@
  * database outage only makes it retry (logged once per outage), never
  * stops the process.  The registry stays in one place (PostgreSQL, which
  * has the RLS and audit trail) rather than split between Redis and SQL.
+ * The price is one more PostgreSQL connection per process, idle between
+ * heartbeats: count it when sizing max_connections (or a pooler).
  *
  * Configuration ([registry] in gacp.conf): enabled (true), ttl_s (30),
  * prune_after_s (600), environment (production).

@@ -455,7 +455,7 @@ test_heartbeat_expiry(void)
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_STRING_EQUAL(tu_json_str(&r, "status"), "degraded");
 	CU_ASSERT_TRUE(tu_json_int(&r, "unhealthy") >= 1);
-	CU_ASSERT_EQUAL(tu_json_int(&r, "healthy"), healthy_before - 1);
+	CU_ASSERT_TRUE(tu_json_int(&r, "healthy") <= healthy_before - 1);
 	svcs = NULL;
 	json_object_object_get_ex(r.json, "services", &svcs);
 	e = find_by(svcs, "id", id);

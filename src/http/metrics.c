@@ -56,6 +56,11 @@ static const struct {
 	    "Queued events handled by gacp-worker, by result." },
 	{ "gacp_worker_events_total", "result=\"failed\"", NULL },
 	{ "gacp_worker_events_total", "result=\"dead_lettered\"", NULL },
+	{ "gacp_worker_events_total", "result=\"deferred\"", NULL },
+	{ "gacp_queue_maintenance_total", "action=\"entries_trimmed\"",
+	    "gacp:inbound upkeep by the workers: acknowledged entries trimmed, "
+	    "idle consumers without pending entries removed." },
+	{ "gacp_queue_maintenance_total", "action=\"consumers_removed\"", NULL },
 	{ "gacp_send_api_calls_total", "outcome=\"ok\"",
 	    "Messenger Send API calls by outcome." },
 	{ "gacp_send_api_calls_total", "outcome=\"retry\"", NULL },

@@ -42,6 +42,10 @@ enum metrics_counter {
 	MC_WORKER_PROCESSED,
 	MC_WORKER_FAILED,
 	MC_WORKER_DEADLETTERED,
+	MC_WORKER_DEFERRED,      /* waits behind a failed event of its conversation */
+	/* gacp_queue_maintenance_total{action=…} */
+	MC_QUEUE_TRIMMED,        /* acknowledged entries trimmed */
+	MC_QUEUE_CONSUMERS_REAPED,
 	/* gacp_send_api_calls_total{outcome=…} */
 	MC_SEND_OK,
 	MC_SEND_RETRY,

@@ -217,21 +217,255 @@ mxq_ack(struct cache *c, struct arena *a, const char *id, struct gacp_err *err)
 	    MXQ_GROUP, id);
 }
 
+/* EVAL script with nkeys keys then the other arguments (NULL-terminated
+ * list vals), in one round trip. */
+static int
+eval(struct cache *c, struct arena *a, const char *script, int nkeys,
+    const char *const *vals, redisReply **r, struct gacp_err *err)
+{
+	const char **argv;
+	size_t *lens, n = 0, i;
+	char nk[16];
+
+	while (vals[n] != NULL)
+		n++;
+	argv = arena_alloc(a, (n + 3) * sizeof(*argv));
+	lens = arena_alloc(a, (n + 3) * sizeof(*lens));
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	argv[0] = "EVAL";
+	argv[1] = script;
+	argv[2] = nk;
+	for (i = 0; i < n; i++)
+		argv[3 + i] = vals[i];
+	for (i = 0; i < n + 3; i++)
+		lens[i] = strlen(argv[i]);
+	return cache_commandv(c, a, (int)(n + 3), argv, lens, r, err);
+}
+
+/* KEYS: stream, dead letters; ARGV: group, id, payload, error,
+ * deliveries.  Ack first: only an entry still pending moves. */
+static const char deadletter_script[] =
+    "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
+    "redis.call('XADD', KEYS[2], '*', 'e', ARGV[3], 'error', ARGV[4],\n"
+    "  'source_id', ARGV[2], 'deliveries', ARGV[5])\n"
+    "return 1\n";
+
 int
 mxq_deadletter(struct cache *c, struct arena *a, const struct mxq_entry *e,
     const char *error, struct gacp_err *err)
 {
 	redisReply *r;
 	char deliveries[24];
+	const char *vals[8];
 	int rc;
 
 	snprintf(deliveries, sizeof(deliveries), "%lld", e->deliveries);
-	rc = cache_command(c, a, &r, err,
-	    "XADD %s * e %s error %s source_id %s deliveries %s",
-	    MXQ_DEADLETTER, e->payload, error, e->id, deliveries);
-	if (rc != GACP_OK)
+	vals[0] = MXQ_STREAM;
+	vals[1] = MXQ_DEADLETTER;
+	vals[2] = MXQ_GROUP;
+	vals[3] = e->id;
+	vals[4] = e->payload;
+	vals[5] = error;
+	vals[6] = deliveries;
+	vals[7] = NULL;
+	if ((rc = eval(c, a, deadletter_script, 2, vals, &r, err)) != GACP_OK)
 		return rc;
-	return mxq_ack(c, a, e->id, err);
+	if (r->type != REDIS_REPLY_INTEGER || r->integer != 1)
+		return gacp_err_set(err, GACP_ENOTFOUND, "entry_not_pending",
+		    "entry %s is no longer pending", e->id);
+	return GACP_OK;
+}
+
+/* KEYS[1]: stream.  The floor of every group is the oldest entry it still
+ * needs: its oldest pending entry, else the one after its last delivered
+ * id; entries below the lowest floor are acknowledged by all. */
+static const char trim_script[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "local groups = redis.call('XINFO', 'GROUPS', KEYS[1])\n"
+    "if #groups == 0 then return 0 end\n"
+    "local function parse(id)\n"
+    "  local ms, seq = string.match(id, '^(%d+)-(%d+)$')\n"
+    "  return ms, seq\n"
+    "end\n"
+    "local function less(x, y)\n"
+    "  local xm, xs = parse(x)\n"
+    "  local ym, ys = parse(y)\n"
+    "  if #xm ~= #ym then return #xm < #ym end\n"
+    "  if xm ~= ym then return xm < ym end\n"
+    "  if #xs ~= #ys then return #xs < #ys end\n"
+    "  return xs < ys\n"
+    "end\n"
+    "local keep = nil\n"
+    "for _, g in ipairs(groups) do\n"
+    "  local f = {}\n"
+    "  for i = 1, #g, 2 do f[g[i]] = g[i + 1] end\n"
+    "  local ms, seq = parse(f['last-delivered-id'])\n"
+    "  local floor\n"
+    "  if #seq < 15 then floor = ms .. '-' .. (tonumber(seq) + 1)\n"
+    "  else floor = f['last-delivered-id'] end\n"
+    "  if f['pending'] > 0 then\n"
+    "    local p = redis.call('XPENDING', KEYS[1], f['name'])\n"
+    "    if p[2] and less(p[2], floor) then floor = p[2] end\n"
+    "  end\n"
+    "  if keep == nil or less(floor, keep) then keep = floor end\n"
+    "end\n"
+    "return redis.call('XTRIM', KEYS[1], 'MINID', keep)\n";
+
+int
+mxq_trim(struct cache *c, struct arena *a, long long *trimmed,
+    struct gacp_err *err)
+{
+	const char *vals[] = { MXQ_STREAM, NULL };
+	redisReply *r;
+	int rc;
+
+	*trimmed = 0;
+	if ((rc = eval(c, a, trim_script, 1, vals, &r, err)) != GACP_OK)
+		return rc;
+	if (r->type == REDIS_REPLY_INTEGER)
+		*trimmed = r->integer;
+	return GACP_OK;
+}
+
+/* KEYS[1]: stream; ARGV: group, max idle ms, self. */
+static const char reap_script[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "local cs = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])\n"
+    "if type(cs) ~= 'table' or cs.err then return 0 end\n"
+    "local max_idle = tonumber(ARGV[2])\n"
+    "local n = 0\n"
+    "for _, c in ipairs(cs) do\n"
+    "  local f = {}\n"
+    "  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end\n"
+    "  if f['pending'] == 0 and f['idle'] > max_idle and f['name'] ~= ARGV[3] then\n"
+    "    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])\n"
+    "    n = n + 1\n"
+    "  end\n"
+    "end\n"
+    "return n\n";
+
+int
+mxq_reap_consumers(struct cache *c, struct arena *a, const char *self,
+    long long max_idle_ms, long long *removed, struct gacp_err *err)
+{
+	char idle[24];
+	const char *vals[5];
+	redisReply *r;
+	int rc;
+
+	*removed = 0;
+	snprintf(idle, sizeof(idle), "%lld", max_idle_ms);
+	vals[0] = MXQ_STREAM;
+	vals[1] = MXQ_GROUP;
+	vals[2] = idle;
+	vals[3] = self;
+	vals[4] = NULL;
+	if ((rc = eval(c, a, reap_script, 1, vals, &r, err)) != GACP_OK)
+		return rc;
+	if (r->type == REDIS_REPLY_INTEGER)
+		*removed = r->integer;
+	return GACP_OK;
+}
+
+const char *
+mxq_hold_key(struct arena *a, const char *tenant_id, const char *channel_id,
+    const char *psid)
+{
+	return arena_sprintf(a, "gacp:{%s}:hold:%s:%s", tenant_id, channel_id,
+	    psid);
+}
+
+/* "<timestamp_ms> <entry id>" */
+static int
+hold_parse(const char *v, long long *ts, const char **id)
+{
+	char *end;
+
+	*ts = strtoll(v, &end, 10);
+	if (end == v || *end != ' ')
+		return -1;
+	*id = end + 1;
+	return 0;
+}
+
+int
+mxq_hold_check(struct cache *c, struct arena *a, const char *key,
+    long long timestamp_ms, const char *entry_id, int *held,
+    struct gacp_err *err)
+{
+	const char *id;
+	long long ts;
+	redisReply *r;
+	int rc;
+
+	*held = 0;
+	if ((rc = cache_command(c, a, &r, err, "GET %s", key)) != GACP_OK)
+		return rc;
+	if (r->type != REDIS_REPLY_STRING || hold_parse(r->str, &ts, &id) != 0)
+		return GACP_OK;
+	/* An event older than the holder goes first: it was due before. */
+	*held = strcmp(id, entry_id) != 0 && ts <= timestamp_ms;
+	return GACP_OK;
+}
+
+/* KEYS[1]: hold; ARGV: value, timestamp, ttl ms.  An earlier holder
+ * stays; the same holder gets a fresh TTL. */
+static const char hold_set_script[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if v and v ~= ARGV[1] then\n"
+    "  local ts = tonumber(string.match(v, '^(%d+) '))\n"
+    "  if ts and ts < tonumber(ARGV[2]) then return 0 end\n"
+    "end\n"
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])\n"
+    "return 1\n";
+
+int
+mxq_hold_set(struct cache *c, struct arena *a, const char *key,
+    long long timestamp_ms, const char *entry_id, long long ttl_ms,
+    struct gacp_err *err)
+{
+	char ts[24], ttl[24];
+	const char *vals[5];
+	redisReply *r;
+
+	snprintf(ts, sizeof(ts), "%lld", timestamp_ms);
+	snprintf(ttl, sizeof(ttl), "%lld", ttl_ms > 0 ? ttl_ms : 1);
+	vals[0] = key;
+	vals[1] = arena_sprintf(a, "%lld %s", timestamp_ms, entry_id);
+	vals[2] = ts;
+	vals[3] = ttl;
+	vals[4] = NULL;
+	return eval(c, a, hold_set_script, 1, vals, &r, err);
+}
+
+/* KEYS[1]: hold; ARGV[1]: entry id. */
+static const char hold_release_script[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if v and string.match(v, '^%d+ (.*)$') == ARGV[1] then\n"
+    "  return redis.call('DEL', KEYS[1])\n"
+    "end\n"
+    "return 0\n";
+
+int
+mxq_hold_release(struct cache *c, struct arena *a, const char *key,
+    const char *entry_id, struct gacp_err *err)
+{
+	const char *vals[] = { key, entry_id, NULL };
+	redisReply *r;
+
+	return eval(c, a, hold_release_script, 1, vals, &r, err);
+}
+
+int
+mxq_defer(struct cache *c, struct arena *a, const char *consumer,
+    const struct mxq_entry *e, struct gacp_err *err)
+{
+	redisReply *r;
+
+	return cache_command(c, a, &r, err,
+	    "XCLAIM %s %s %s 0 %s RETRYCOUNT %lld JUSTID", MXQ_STREAM,
+	    MXQ_GROUP, consumer, e->id,
+	    e->deliveries > 1 ? e->deliveries - 1 : 0LL);
 }
 
 /* Milliseconds part of a stream entry id "<ms>-<seq>". */

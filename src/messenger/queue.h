@@ -65,9 +65,52 @@ int mxq_delivery_counts(struct cache *c, struct arena *a,
     struct mxq_entry *entries, size_t n, struct gacp_err *err);
 int mxq_ack(struct cache *c, struct arena *a, const char *id,
     struct gacp_err *err);
-/* Move an entry to the dead-letter stream with its error, then ack it. */
+/* Move an entry to the dead-letter stream with its error and ack it, in
+ * one script run: never both in the dead letters and pending (retried
+ * and dead), never acked and lost.  GACP_ENOTFOUND (nothing moved) when
+ * the entry is no longer pending: another worker claimed and finished it. */
 int mxq_deadletter(struct cache *c, struct arena *a,
     const struct mxq_entry *e, const char *error, struct gacp_err *err);
+/* Trim entries every consumer group has acknowledged: XTRIM MINID at the
+ * oldest entry some group still needs (its oldest pending one, else the
+ * first after its last delivered one), computed and applied in one
+ * script run, so an unacknowledged entry is never trimmed.  No group: no
+ * trim.  *trimmed: entries removed. */
+int mxq_trim(struct cache *c, struct arena *a, long long *trimmed,
+    struct gacp_err *err);
+/* Remove consumers of the worker group that own no pending entry and
+ * have been idle longer than max_idle_ms (workers that exited: each
+ * process registers a consumer of its own), except `self`; checked and
+ * deleted in one script run, so a consumer that owns entries (XGROUP
+ * DELCONSUMER would drop them from the pending list) is never removed.
+ * *removed: consumers deleted. */
+int mxq_reap_consumers(struct cache *c, struct arena *a, const char *self,
+    long long max_idle_ms, long long *removed, struct gacp_err *err);
+
+/* Conversation order.  An event that failed and waits to be retried
+ * "holds" its conversation: later events of the same conversation are
+ * deferred (left pending) until it succeeds or is dead-lettered, so they
+ * never overtake it.  The hold is a key per conversation holding the
+ * failed event's timestamp and entry id, with a TTL (a lost worker or a
+ * forgotten hold cannot stop a conversation for longer than that). */
+const char *mxq_hold_key(struct arena *a, const char *tenant_id,
+    const char *channel_id, const char *psid);
+/* *held: another, earlier (by timestamp) event holds the conversation. */
+int mxq_hold_check(struct cache *c, struct arena *a, const char *key,
+    long long timestamp_ms, const char *entry_id, int *held,
+    struct gacp_err *err);
+/* Hold the conversation for this event (keeps an earlier holder). */
+int mxq_hold_set(struct cache *c, struct arena *a, const char *key,
+    long long timestamp_ms, const char *entry_id, long long ttl_ms,
+    struct gacp_err *err);
+/* Release the hold if this event holds it. */
+int mxq_hold_release(struct cache *c, struct arena *a, const char *key,
+    const char *entry_id, struct gacp_err *err);
+/* Leave a deferred entry pending with consumer, its idle time restarted
+ * and its delivery count set back by one: waiting behind a failed event
+ * is not a failure of its own (max_deliveries counts failures). */
+int mxq_defer(struct cache *c, struct arena *a, const char *consumer,
+    const struct mxq_entry *e, struct gacp_err *err);
 /* Token bucket per page shared by all workers (Redis): take one send
  * token; *wait_ms is how long to wait before sending (0: now). */
 int mxq_pace(struct cache *c, struct arena *a, const char *tenant_id,

@@ -62,6 +62,7 @@ struct worker {
 	int                   batch;
 	int                   block_ms;
 	long long             claim_idle_ms;
+	long long             consumer_max_idle_ms;
 	int                   max_deliveries;
 	int                   pace_rate;
 	const char           *handoff_intent;
@@ -422,12 +423,38 @@ handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
 	qsort(evs, nev, sizeof(*evs), by_timestamp);
 	for (i = 0; i < nev && !stop_requested; i++) {
 		struct event *ev = &evs[i];
+		const char *hold = mxq_hold_key(a, ev->tenant_id, ev->channel_id,
+		    ev->psid);
 		int64_t t0 = util_mono_us();
+		int held = 0;
+
 		gacp_err_clear(&err);
+		/* Conversation order: an earlier event of this conversation
+		 * failed and waits for its retry; this one waits behind it
+		 * (pending, handed out again with it after claim_idle_ms).
+		 * Without Redis nothing can be acknowledged anyway. */
+		if (mxq_hold_check(&w->app.cache, a, hold, ev->timestamp_ms,
+		    ev->entry->id, &held, &err) != GACP_OK || held) {
+			if (held) {
+				metrics_counter_add(w->app.metrics,
+				    MC_WORKER_DEFERRED, 1);
+				log_msg(LOG_INFO, "event_deferred", "entry %s waits "
+				    "behind a failed event of its conversation",
+				    ev->entry->id);
+				gacp_err_clear(&err);
+				mxq_defer(&w->app.cache, a, w->consumer, ev->entry,
+				    &err);
+			}
+			continue;
+		}
 		if (process(w, a, ev, &err) == GACP_OK) {
 			if (mxq_ack(&w->app.cache, a, ev->entry->id, &err) == GACP_OK)
 				metrics_counter_add(w->app.metrics,
 				    MC_WORKER_PROCESSED, 1);
+			/* Only a redelivered event can hold its conversation. */
+			if (ev->entry->deliveries > 1)
+				mxq_hold_release(&w->app.cache, a, hold,
+				    ev->entry->id, &err);
 			metrics_observe(w->app.metrics, MH_WORKER_EVENT,
 			    util_mono_us() - t0);
 			continue;
@@ -443,9 +470,48 @@ handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
 			    &err) == GACP_OK)
 				metrics_counter_add(w->app.metrics,
 				    MC_WORKER_DEADLETTERED, 1);
+			/* Given up on: the conversation goes on without it. */
+			mxq_hold_release(&w->app.cache, a, hold, ev->entry->id,
+			    &err);
+			continue;
 		}
-		/* Otherwise left pending: XAUTOCLAIM hands it out again
-		 * after claim_idle_ms. */
+		/* Left pending: XAUTOCLAIM hands it out again after
+		 * claim_idle_ms.  Until then later events of the conversation
+		 * wait; the hold outlives every retry, and expires if this
+		 * event is lost some other way. */
+		gacp_err_clear(&err);
+		if (mxq_hold_set(&w->app.cache, a, hold, ev->timestamp_ms,
+		    ev->entry->id, w->claim_idle_ms * (w->max_deliveries + 2),
+		    &err) != GACP_OK)
+			log_msg(LOG_WARN, "hold_failed", "entry %s: %s: %s",
+			    ev->entry->id, err.code, err.msg);
+	}
+}
+
+/* Upkeep of the stream and its group, every claim period by every worker
+ * (each run is one cheap script; running it twice is harmless). */
+static void
+maintain(struct worker *w, struct arena *a)
+{
+	struct gacp_err err;
+	long long n = 0;
+
+	gacp_err_clear(&err);
+	if (mxq_trim(&w->app.cache, a, &n, &err) == GACP_OK)
+		metrics_counter_add(w->app.metrics, MC_QUEUE_TRIMMED, (uint64_t)n);
+	else
+		log_msg(LOG_WARN, "queue_trim_failed", "%s: %s", err.code, err.msg);
+	n = 0;
+	gacp_err_clear(&err);
+	if (mxq_reap_consumers(&w->app.cache, a, w->consumer,
+	    w->consumer_max_idle_ms, &n, &err) != GACP_OK)
+		log_msg(LOG_WARN, "consumer_reap_failed", "%s: %s", err.code,
+		    err.msg);
+	else if (n > 0) {
+		metrics_counter_add(w->app.metrics, MC_QUEUE_CONSUMERS_REAPED,
+		    (uint64_t)n);
+		log_msg(LOG_INFO, "consumers_removed", "%lld idle consumer(s) "
+		    "without pending entries removed", n);
 	}
 }
 
@@ -482,6 +548,8 @@ run(struct worker *w)
 				handle_batch(w, entries, n);
 			}
 			arena_reset(a);
+			maintain(w, a);
+			arena_reset(a);
 		}
 		n = 0;
 		if (mxq_read(&w->app.cache, a, w->consumer, w->batch, w->block_ms,
@@ -516,6 +584,12 @@ worker_init(struct worker *w, const char *config_path, struct gacp_err *err)
 	w->batch = (int)config_get_int(cfg, "worker.batch", 16);
 	w->block_ms = (int)config_get_int(cfg, "worker.block_ms", 1000);
 	w->claim_idle_ms = config_get_int(cfg, "worker.claim_idle_ms", 30000);
+	w->consumer_max_idle_ms = config_get_int(cfg,
+	    "worker.consumer_max_idle_ms", 3600000);
+	/* A live worker reads every block_ms; never call it dead sooner
+	 * than a few claim periods. */
+	if (w->consumer_max_idle_ms < 2 * w->claim_idle_ms)
+		w->consumer_max_idle_ms = 2 * w->claim_idle_ms;
 	/* A blocking XREADGROUP must not hit the socket timeout. */
 	if (w->app.cache.timeout_ms < w->block_ms + 1000)
 		w->app.cache.timeout_ms = w->block_ms + 1000;

@@ -14,6 +14,9 @@
  */
 #include "itest.h"
 #include "rest_util.h"
+#include "common/arena.h"
+#include "messenger/queue.h"
+#include "store/cache.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -1867,6 +1870,302 @@ test_metrics_move(void)
 	}
 }
 
+/* ---- queue upkeep and conversation order (issue #6 gaps) ----------------- */
+
+/* The platform's own Redis client on the test stack's Redis. */
+static bool
+queue_client(struct cache *c, struct arena *a)
+{
+	char path[4096], pw[256] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/secrets/redis.password",
+	    itest_env("GACP_VAR_DIR", "var/test"));
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(pw, sizeof(pw), f) == NULL)
+			pw[0] = '\0';
+		fclose(f);
+		pw[strcspn(pw, "\r\n")] = '\0';
+	}
+	cache_init(c, "127.0.0.1", atoi(itest_env("GACP_REDIS_PORT", "56380")),
+	    NULL, pw[0] ? pw : NULL, 2000, NULL);
+	arena_init(a, 16 * 1024);
+	return cache_connect(c, NULL) == GACP_OK;
+}
+
+/* Whether entry id is still in gacp:inbound. */
+static bool
+entry_exists(redisContext *rc, const char *id)
+{
+	redisReply *r = redisCommand(rc, "XRANGE gacp:inbound %s %s", id, id);
+	bool yes = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1;
+
+	if (r)
+		freeReplyObject(r);
+	return yes;
+}
+
+/* A consumer's pending count in the worker group, -1 when it is gone. */
+static long long
+consumer_pending(redisContext *rc, const char *name)
+{
+	redisReply *r = redisCommand(rc, "XINFO CONSUMERS gacp:inbound workers");
+	long long n = -1;
+	size_t i, f;
+
+	for (i = 0; r != NULL && r->type == REDIS_REPLY_ARRAY && i < r->elements;
+	    i++) {
+		redisReply *c = r->element[i];
+		const char *cname = NULL;
+		long long pend = 0;
+		for (f = 0; f + 1 < c->elements; f += 2) {
+			if (strcmp(c->element[f]->str, "name") == 0)
+				cname = c->element[f + 1]->str;
+			else if (strcmp(c->element[f]->str, "pending") == 0)
+				pend = c->element[f + 1]->integer;
+		}
+		if (cname != NULL && strcmp(cname, name) == 0)
+			n = pend;
+	}
+	if (r)
+		freeReplyObject(r);
+	return n;
+}
+
+/* With the workers stopped (so the test owns the group), on the real
+ * stream and group:
+ * 1. trimming removes acknowledged entries only: an undelivered entry and
+ *    a pending one stay, the same entry once acked goes;
+ * 2. reaping removes an idle consumer without pending entries and keeps
+ *    one that owns an entry, however idle;
+ * 3. dead-lettering moves and acks in one step, and refuses an entry that
+ *    is no longer pending (nothing is added twice). */
+static void
+test_queue_trim_reap_deadletter(void)
+{
+	struct cache c;
+	struct arena a;
+	struct mxq_entry e;
+	redisContext *rc;
+	redisReply *r;
+	char id[64];
+	long long n, dl_before;
+	struct gacp_err err;
+
+	REQUIRE_ENV();
+	CU_ASSERT_TRUE_FATAL(queue_wait_idle(MX_WAIT_MS));
+	CU_ASSERT_EQUAL_FATAL(itest_stack("stop worker"), 0);
+	rc = redis_connect();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rc);
+	CU_ASSERT_TRUE_FATAL(queue_client(&c, &a));
+	gacp_err_clear(&err);
+
+	/* 1. Everything so far is acknowledged: trimmed away. */
+	CU_ASSERT_EQUAL(mxq_trim(&c, &a, &n, &err), GACP_OK);
+	CU_ASSERT_EQUAL(redis_xlen("gacp:inbound"), 0);
+	r = redisCommand(rc, "XADD gacp:inbound * e %s", "{\"itest\":\"upkeep\"}");
+	CU_ASSERT_TRUE_FATAL(r != NULL && r->type == REDIS_REPLY_STRING);
+	snprintf(id, sizeof(id), "%s", r->str);
+	freeReplyObject(r);
+	CU_ASSERT_EQUAL(mxq_trim(&c, &a, &n, &err), GACP_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_TRUE(entry_exists(rc, id));            /* undelivered */
+	r = redisCommand(rc, "XREADGROUP GROUP workers itest-owner COUNT 1 "
+	    "STREAMS gacp:inbound >");
+	CU_ASSERT_TRUE(r != NULL && r->type == REDIS_REPLY_ARRAY);
+	if (r)
+		freeReplyObject(r);
+	CU_ASSERT_EQUAL(consumer_pending(rc, "itest-owner"), 1);
+	CU_ASSERT_EQUAL(mxq_trim(&c, &a, &n, &err), GACP_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_TRUE(entry_exists(rc, id));            /* pending */
+
+	/* 2. An idle consumer without entries goes; the owner stays. */
+	r = redisCommand(rc, "XGROUP CREATECONSUMER gacp:inbound workers "
+	    "itest-idle");
+	if (r)
+		freeReplyObject(r);
+	CU_ASSERT_EQUAL(consumer_pending(rc, "itest-idle"), 0);
+	sleep_ms(300);
+	CU_ASSERT_EQUAL(mxq_reap_consumers(&c, &a, "itest-self", 200, &n, &err),
+	    GACP_OK);
+	CU_ASSERT_TRUE(n >= 1);
+	CU_ASSERT_EQUAL(consumer_pending(rc, "itest-idle"), -1);
+	CU_ASSERT_EQUAL(consumer_pending(rc, "itest-owner"), 1);
+	/* Not idle long enough: kept. */
+	r = redisCommand(rc, "XGROUP CREATECONSUMER gacp:inbound workers "
+	    "itest-idle");
+	if (r)
+		freeReplyObject(r);
+	CU_ASSERT_EQUAL(mxq_reap_consumers(&c, &a, "itest-self", 60000, &n,
+	    &err), GACP_OK);
+	CU_ASSERT_EQUAL(consumer_pending(rc, "itest-idle"), 0);
+
+	/* 3. Dead-letter the pending entry: moved and acked together. */
+	dl_before = redis_xlen("gacp:deadletter");
+	memset(&e, 0, sizeof(e));
+	e.id = id;
+	e.payload = "{\"itest\":\"upkeep\"}";
+	e.deliveries = 5;
+	CU_ASSERT_EQUAL(mxq_deadletter(&c, &a, &e, "itest: dead", &err), GACP_OK);
+	CU_ASSERT_EQUAL(redis_xlen("gacp:deadletter"), dl_before + 1);
+	CU_ASSERT_EQUAL(consumer_pending(rc, "itest-owner"), 0);
+	/* Again: no longer pending, nothing added. */
+	CU_ASSERT_EQUAL(mxq_deadletter(&c, &a, &e, "itest: dead", &err),
+	    GACP_ENOTFOUND);
+	CU_ASSERT_EQUAL(redis_xlen("gacp:deadletter"), dl_before + 1);
+	/* Acknowledged now: trimmed. */
+	CU_ASSERT_EQUAL(mxq_trim(&c, &a, &n, &err), GACP_OK);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_FALSE(entry_exists(rc, id));
+	/* Leave no test dead letter behind. */
+	r = redisCommand(rc, "XREVRANGE gacp:deadletter + - COUNT 1");
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
+		redisReply *d = redisCommand(rc, "XDEL gacp:deadletter %s",
+		    r->element[0]->element[0]->str);
+		if (d)
+			freeReplyObject(d);
+	}
+	if (r)
+		freeReplyObject(r);
+	r = redisCommand(rc, "XGROUP DELCONSUMER gacp:inbound workers itest-idle");
+	if (r)
+		freeReplyObject(r);
+	r = redisCommand(rc, "XGROUP DELCONSUMER gacp:inbound workers itest-owner");
+	if (r)
+		freeReplyObject(r);
+	CU_ASSERT_EQUAL(itest_stack("start worker"), 0);
+	arena_cleanup(&a);
+	cache_cleanup(&c);
+	redisFree(rc);
+}
+
+/* The holds themselves: an earlier failed event holds its conversation
+ * against later ones (not against itself or an earlier one), an earlier
+ * holder is not displaced, only the holder releases. */
+static void
+test_conversation_hold(void)
+{
+	struct cache c;
+	struct arena a;
+	struct gacp_err err;
+	const char *key;
+	char psid[32];
+	int held;
+
+	REQUIRE_ENV();
+	CU_ASSERT_TRUE_FATAL(queue_client(&c, &a));
+	gacp_err_clear(&err);
+	new_psid(psid);
+	key = mxq_hold_key(&a, env.tenant_id, env.channel_id, psid);
+	CU_ASSERT_EQUAL(mxq_hold_check(&c, &a, key, 2000, "2-0", &held, &err),
+	    GACP_OK);
+	CU_ASSERT_EQUAL(held, 0);
+	CU_ASSERT_EQUAL(mxq_hold_set(&c, &a, key, 1000, "1-0", 60000, &err),
+	    GACP_OK);
+	mxq_hold_check(&c, &a, key, 2000, "2-0", &held, &err);
+	CU_ASSERT_EQUAL(held, 1);                 /* later event waits */
+	mxq_hold_check(&c, &a, key, 1000, "1-0", &held, &err);
+	CU_ASSERT_EQUAL(held, 0);                 /* the holder itself */
+	mxq_hold_check(&c, &a, key, 500, "0-5", &held, &err);
+	CU_ASSERT_EQUAL(held, 0);                 /* an earlier event */
+	/* A later failure does not take the hold over. */
+	CU_ASSERT_EQUAL(mxq_hold_set(&c, &a, key, 2000, "2-0", 60000, &err),
+	    GACP_OK);
+	mxq_hold_check(&c, &a, key, 2000, "2-0", &held, &err);
+	CU_ASSERT_EQUAL(held, 1);
+	/* Only the holder releases. */
+	CU_ASSERT_EQUAL(mxq_hold_release(&c, &a, key, "2-0", &err), GACP_OK);
+	mxq_hold_check(&c, &a, key, 2000, "2-0", &held, &err);
+	CU_ASSERT_EQUAL(held, 1);
+	CU_ASSERT_EQUAL(mxq_hold_release(&c, &a, key, "1-0", &err), GACP_OK);
+	mxq_hold_check(&c, &a, key, 2000, "2-0", &held, &err);
+	CU_ASSERT_EQUAL(held, 0);
+	arena_cleanup(&a);
+	cache_cleanup(&c);
+}
+
+/* End to end: the Send API fails every attempt for a person's first
+ * message (the event fails and waits for its retry); their second
+ * message must not be answered before the first.  Once Graph recovers
+ * both are answered, first before second. */
+static void
+test_failed_event_not_overtaken(void)
+{
+	static const char *deferred =
+	    "gacp_worker_events_total{result=\"deferred\"}";
+	char psid[32], mid1[64], mid2[64], *got;
+	struct graph_calls calls;
+	long from = graph_log_size();
+	long long deadline;
+	double d0;
+	size_t i;
+	int first = -1, second = -1, k = 0;
+	PGconn *db = db_connect();
+
+	REQUIRE_ENV();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+	CU_ASSERT_TRUE_FATAL(queue_wait_idle(MX_WAIT_MS));
+	d0 = metric(deferred);
+	/* messenger.send_attempts (4) answers of 500: the event fails. */
+	CU_ASSERT_EQUAL(graph_control("script", "[{\"status\":500},"
+	    "{\"status\":500},{\"status\":500},{\"status\":500}]"), 0);
+	new_psid(psid);
+	snprintf(mid1, sizeof(mid1), "m_order1_%s", psid);
+	snprintf(mid2, sizeof(mid2), "m_order2_%s", psid);
+	CU_ASSERT_EQUAL(say(psid, mid1, "hello"), 200);
+	/* Wait until the four attempts were made (the event failed). */
+	deadline = now_ms() + MX_WAIT_MS;
+	do {
+		graph_calls_since(from, &calls);
+		k = count_attempts(&calls, psid);
+		graph_calls_free(&calls);
+		if (k >= 4)
+			break;
+		sleep_ms(MX_POLL_MS);
+	} while (now_ms() < deadline);
+	CU_ASSERT_EQUAL_FATAL(k, 4);
+	sleep_ms(200);   /* the worker records the failure and the hold */
+	CU_ASSERT_EQUAL(say(psid, mid2, "thanks"), 200);
+	CU_ASSERT_TRUE(metric_wait(deferred, d0 + 1, MX_WAIT_MS) >= d0 + 1);
+	graph_calls_since(from, &calls);
+	CU_ASSERT_EQUAL(count_replies(&calls, psid), 0);
+	graph_calls_free(&calls);
+	/* The retry (after worker.claim_idle_ms) answers both, in order. */
+	got = wait_reply(from, psid, 2, 120000);
+	CU_ASSERT_PTR_NOT_NULL(got);
+	free(got);
+	graph_calls_since(from, &calls);
+	for (i = 0, k = 0; i < calls.n; i++) {
+		if (!calls.v[i].message || strcmp(calls.v[i].psid, psid) != 0 ||
+		    calls.v[i].status != 200)
+			continue;
+		if (k == 0)
+			first = (int)i;
+		else if (k == 1)
+			second = (int)i;
+		k++;
+	}
+	CU_ASSERT_EQUAL(k, 2);
+	CU_ASSERT_TRUE(first >= 0 && second > first);
+	graph_calls_free(&calls);
+	/* The first reply answers the first message (stored replies keep
+	 * their inbound message: compare creation order in PostgreSQL). */
+	{
+		const char *p[2] = { mid1, mid2 };
+		char *ok = db_value(db, "SELECT (SELECT max(o.sent_at) FROM "
+		    "messages o JOIN messages i ON o.tenant_id = i.tenant_id AND "
+		    "o.reply_to = i.id WHERE i.direction = 'in' AND "
+		    "i.external_id = $1) < (SELECT min(o.sent_at) FROM messages o "
+		    "JOIN messages i ON o.tenant_id = i.tenant_id AND o.reply_to = "
+		    "i.id WHERE i.direction = 'in' AND i.external_id = $2)", 2, p);
+		CU_ASSERT_PTR_NOT_NULL(ok);
+		CU_ASSERT_TRUE(ok != NULL && strcmp(ok, "t") == 0);
+		free(ok);
+	}
+	PQfinish(db);
+}
+
 void
 itest_messenger_register(void)
 {
@@ -1891,6 +2190,11 @@ itest_messenger_register(void)
 		{ "gacpctl deadletter list and retry", test_deadletter_list_and_retry },
 		{ "/metrics counters move with webhooks, worker and parse",
 		    test_metrics_move },
+		{ "queue: trim acked only, reap idle consumers, atomic dead letter",
+		    test_queue_trim_reap_deadletter },
+		{ "conversation hold: set, check, release", test_conversation_hold },
+		{ "a failed event is not overtaken by a later one",
+		    test_failed_event_not_overtaken },
 		{ "Redis restarted between webhook and worker loses nothing",
 		    test_redis_restart_between_webhook_and_worker },
 		{ "worker SIGKILLed mid-batch: nothing lost, nothing doubled",

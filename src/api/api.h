@@ -83,6 +83,12 @@ void api_apikeys_revoke(struct request_ctx *rc);
 /* audit.c */
 void api_audit_list(struct request_ctx *rc);
 
+/* config.c */
+void api_config_list(struct request_ctx *rc);
+void api_config_get(struct request_ctx *rc);
+void api_config_put(struct request_ctx *rc);
+void api_config_delete(struct request_ctx *rc);
+
 /* channels.c */
 void api_channels_create(struct request_ctx *rc);
 void api_channels_list(struct request_ctx *rc);

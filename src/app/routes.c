@@ -136,6 +136,18 @@ const struct route gacp_routes[] = {
 	{ HTTP_POST,   "/v1/nlu/models/{id}/activate", api_nlu_models_activate,
 	    SEC_AUTHORIZED, "nlu:write", "nlu_models_activate" },
 
+	/* System configuration of the caller's tenant (?scope=platform: the
+	 * platform-wide defaults, platform admins only).  Revealing a secret
+	 * needs RESTRICTED, checked by the service for ?reveal=true. */
+	{ HTTP_GET,    "/v1/config",       api_config_list,   SEC_AUTHORIZED,
+	    "config:read", "config_list" },
+	{ HTTP_GET,    "/v1/config/{key}", api_config_get,    SEC_AUTHORIZED,
+	    "config:read", "config_get" },
+	{ HTTP_PUT,    "/v1/config/{key}", api_config_put,    SEC_AUTHORIZED,
+	    "config:write", "config_put" },
+	{ HTTP_DELETE, "/v1/config/{key}", api_config_delete, SEC_AUTHORIZED,
+	    "config:write", "config_delete" },
+
 	/* Channels: the tenant's Messenger pages (and its REST channel).
 	 * Secrets are write-only. */
 	{ HTTP_POST,   "/v1/channels",      api_channels_create, SEC_AUTHORIZED,

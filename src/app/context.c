@@ -8,6 +8,7 @@
 #include "security/password.h"
 #include "security/token.h"
 #include "messenger/channel.h"
+#include "sysconfig/cache.h"
 #include "app/models.h"
 #include "nlu/parse.h"
 
@@ -114,6 +115,9 @@ gacp_ctx_init(struct gacp_ctx *app, const char *program,
 	    GACP_LOCALSTATEDIR "/lib/gacp/models"),
 	    1000 * config_get_int(cfg, "nlu.model_check_ms", 1000));
 	app->models->metrics = app->metrics;
+	app->config_cache = syscfg_cache_new(1000 * config_get_int(cfg,
+	    "config.cache_check_ms", 250), 1000 * config_get_int(cfg,
+	    "config.cache_ttl_ms", 30000));
 	app->started_us = 0;
 	return GACP_OK;
 }
@@ -130,6 +134,8 @@ gacp_ctx_cleanup(struct gacp_ctx *app)
 	app->metrics = NULL;
 	buf_cleanup(&app->body);
 	buf_cleanup(&app->out);
+	syscfg_cache_free(app->config_cache);
+	app->config_cache = NULL;
 	mx_channel_cache_free(app->channel_cache);
 	app->channel_cache = NULL;
 	models_free(app->models);

@@ -32,6 +32,7 @@ struct models;
 struct nlu_parser;
 struct password_hasher;
 struct principal;
+struct syscfg_cache;
 
 struct gacp_ctx {
 	const char         *program;       /* "gacp-api", "gacp-worker", … */
@@ -57,6 +58,9 @@ struct gacp_ctx {
 	                                    * (tenancy_hasher), else NULL */
 	struct models      *models;        /* tenants' NLU models (models.h) */
 	struct nlu_parser  *parser;        /* NLU scratch; made at first use */
+	struct syscfg_cache *config_cache; /* system configuration and the
+	                                    * master-key reload
+	                                    * (sysconfig/cache.h) */
 };
 
 struct request_ctx {

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "http/metrics.h"
+#include "sysconfig/cache.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -142,6 +143,9 @@ server_handle(struct gacp_ctx *app, char *const *params,
 	rc.arena = &app->arena;
 	http_response_init(&rc.resp, &app->body);
 	gacp_err_clear(&err);
+	/* Configuration changes and a rotated master key are noticed here,
+	 * at most every config.cache_check_ms (one Redis GET, one stat). */
+	syscfg_cache_tick(app);
 
 	if (http_request_parse(&rc.req, rc.arena, params,
 	    reader ? reader : no_body, reader_ctx, app->max_body_bytes,

@@ -29,6 +29,7 @@
 #include "messenger/store.h"
 #include "nlu/parse.h"
 #include "registry/agent.h"
+#include "sysconfig/cache.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -529,6 +530,10 @@ run(struct worker *w)
 		size_t n = 0;
 		struct arena *a = &w->app.arena;
 
+		/* Configuration changes and a rotated master key (the
+		 * channels' sealed page tokens) are noticed here. */
+		syscfg_cache_tick(&w->app);
+		arena_reset(a);
 		/* (Re)create the group at start and after Redis errors: a
 		 * Redis restored without the stream would have lost it. */
 		if (need_group) {

@@ -82,5 +82,10 @@ int ctl_nlu_status(struct ctl_ctx *ctl, int argc, char **argv);
 /* ctl_retention.c */
 int ctl_messages_purge(struct ctl_ctx *ctl, int argc, char **argv);
 int ctl_retention(struct ctl_ctx *ctl, int argc, char **argv);
+/* ctl_config.c */
+int ctl_config_get(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_config_set(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_config_list(struct ctl_ctx *ctl, int argc, char **argv);
+int ctl_rotate_key(struct ctl_ctx *ctl, int argc, char **argv);
 
 #endif

@@ -73,6 +73,25 @@ const struct ctl_command ctl_commands[] = {
 	    "check PostgreSQL, Redis, migrations, the service registry, the "
 	    "inbound backlog and dead letters; exit 0 healthy, 1 degraded, "
 	    "2 critical or unreachable" },
+	{ "config", "get", ctl_config_get,
+	    "(--tenant SLUG | --platform) KEY [--environment ENV] [--reveal]",
+	    "show a configuration value (typed; encrypted ones masked unless "
+	    "--reveal, which is audited)" },
+	{ "config", "set", ctl_config_set,
+	    "(--tenant SLUG | --platform) KEY [--environment ENV] "
+	    "[--type string|json|boolean|integer|float] [--encrypted] "
+	    "[--system] [--category C] [--description D] [--rules JSON] "
+	    "[--version N] [--value V | --value-file F]  (else the value on "
+	    "stdin; encrypted values never from --value)",
+	    "create or replace a configuration value (validated, audited)" },
+	{ "config", "list", ctl_config_list,
+	    "(--tenant SLUG | --platform) [--environment ENV] [--category C]",
+	    "list configuration values (encrypted ones masked)" },
+	{ "rotate-key", NULL, ctl_rotate_key,
+	    "[--status] [--batch-size N] [--max-batches N] [--grace-ms MS]",
+	    "add a new master key and re-seal every encrypted value and "
+	    "channel secret under it (resumes an interrupted run); --status: "
+	    "key age, rows under older keys, 90-day policy" },
 	{ "audit", "purge", ctl_audit_purge, "[--days N]",
 	    "delete audit events older than N days (default: "
 	    "security.audit_retention_days, 365); runs as the owner role" },

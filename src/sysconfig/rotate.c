@@ -167,6 +167,11 @@ sweep_config(struct sweep *w, const char *tenant_id, struct gacp_err *err)
 		    3, p, &res, err)) != GACP_OK)
 			break;
 		n = PQntuples(res);
+		if (n == 0) {
+			/* Nothing (left) here: not a batch of work. */
+			rc = svc_commit(s, err);
+			break;
+		}
 		for (i = 0; i < n; i++) {
 			const char *id = PQgetvalue(res, i, 0);
 			const char *old = PQgetvalue(res, i, 3);
@@ -269,6 +274,10 @@ sweep_channels(struct sweep *w, const char *tenant_id, struct gacp_err *err)
 		    3, p, &res, err)) != GACP_OK)
 			break;
 		n = PQntuples(res);
+		if (n == 0) {
+			rc = svc_commit(s, err);
+			break;
+		}
 		for (i = 0; i < n; i++) {
 			const char *id = PQgetvalue(res, i, 0);
 			const char *secret = PQgetisnull(res, i, 1) ? NULL :

@@ -113,6 +113,10 @@ async function onSignin(ev) {
 		announce(`Signed in as ${$('whoami-text').textContent}.`);
 		$('main').focus();
 	} catch (err) {
+		// Signed in but /v1/auth/me refused (a suspended tenant, the API
+		// going down): revoke and forget tokens the page will not use.
+		// Without a token (the login itself failed) this sends nothing.
+		await api.logout();
 		if (err.code === 'password_expired') {
 			$('signin-newpw-field').hidden = false;
 			$('signin-new-password').focus();

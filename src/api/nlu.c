@@ -15,6 +15,7 @@
 #include "http/metrics.h"
 #include "nlu/model.h"
 #include "nlu/parse.h"
+#include "training/jobs.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -101,7 +102,18 @@ api_nlu_status(struct request_ctx *rc)
 	struct buf *b = rc->resp.body;
 	char *path = models_active_path(rc->app->models, rc->tenant_id);
 	struct stat st;
+	long long jobs = 0;
 
+	gacp_err_clear(&err);
+	/* The tenant's trainers register while they run (training/jobs.h);
+	 * a count we cannot read is an outage, not zero. */
+	if (jobs_count(&rc->app->cache, rc->arena, rc->tenant_id, &jobs,
+	    &err) != GACP_OK) {
+		free(path);
+		api_error(rc, 503, "dependency_unavailable",
+		    "training jobs cannot be counted: %s", err.msg);
+		return;
+	}
 	gacp_err_clear(&err);
 	buf_reset(b);
 	buf_puts(b, "{\"model_file\":");
@@ -116,7 +128,7 @@ api_nlu_status(struct request_ctx *rc)
 	} else {
 		buf_puts(b, "null,\"fingerprint\":{}");
 	}
-	buf_puts(b, ",\"num_active_training_jobs\":0}");
+	buf_printf(b, ",\"num_active_training_jobs\":%lld}", jobs);
 	free(path);
 	rc->resp.status = 200;
 	rc->resp.content_type = "application/json";

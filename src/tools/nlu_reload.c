@@ -21,7 +21,9 @@
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "store/cache.h"
 #include "store/db.h"
+#include "training/jobs.h"
 #include "training/reload.h"
 
 #include <errno.h>
@@ -265,6 +267,9 @@ nlu_reload_main(int argc, char **argv)
 	struct config cfg;
 	struct gacp_err err;
 	struct db db;
+	struct cache cache;
+	struct jobs_redis redis;
+	char *redis_password = NULL;
 	int rc;
 
 	if ((rc = parse(argc, argv, &args)) != 0)
@@ -301,6 +306,31 @@ nlu_reload_main(int argc, char **argv)
 	if (args.threads > 0)
 		o.train.threads = (uint32_t)args.threads;
 
+	/* Redis, where running training jobs are registered for GET /status
+	 * (the redis.* settings of the API); unreachable Redis costs only
+	 * that count. */
+	memset(&cache, 0, sizeof(cache));
+	if (config_get(&cfg, "redis.password_file", NULL) != NULL &&
+	    (redis_password = config_read_file(&cfg, "redis.password_file",
+	    NULL, &err)) == NULL)
+		fprintf(stderr, "gacp-nlu reload: %s; training jobs will not "
+		    "be counted by GET /status\n", err.msg);
+	redis.host = config_get(&cfg, "redis.host", "127.0.0.1");
+	redis.port = (int)config_get_int(&cfg, "redis.port", 6379);
+	redis.unix_path = config_get(&cfg, "redis.unix_socket", NULL);
+	if (redis.unix_path != NULL && redis.unix_path[0] == '\0')
+		redis.unix_path = NULL;
+	redis.password = redis_password;
+	redis.timeout_ms = (int)config_get_int(&cfg, "redis.timeout_ms", 1000);
+	cache_init(&cache, redis.host, redis.port, redis.unix_path,
+	    redis.password, redis.timeout_ms, NULL);
+	if (config_get(&cfg, "redis.password_file", NULL) == NULL ||
+	    redis_password != NULL) {
+		o.cache = &cache;
+		o.redis = &redis;
+	}
+	gacp_err_clear(&err);
+
 	/* The owner role (see the file comment). */
 	db_init(&db, config_get(&cfg, "database.owner_conninfo",
 	    config_get(&cfg, "database.conninfo", "dbname=gacp")),
@@ -331,6 +361,11 @@ nlu_reload_main(int argc, char **argv)
 out:
 	reload_report_cleanup(&rep);
 	db_cleanup(&db);
+	cache_cleanup(&cache);
+	if (redis_password != NULL) {
+		explicit_bzero(redis_password, strlen(redis_password));
+		free(redis_password);
+	}
 	config_cleanup(&cfg);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include "store/audit_store.h"
 #include "store/db.h"
 #include "store/nlu_store.h"
+#include "training/jobs.h"
 #include "training/trainset.h"
 #include "training/versions.h"
 
@@ -455,9 +456,23 @@ reload_tenant(struct db *db, const struct reload_opts *o,
 	j.t = t;
 	nlu_dataset_init(&j.ds);
 	gacp_err_clear(&err);
-	if ((rc = read_data(&j, &needed, &err)) == GACP_OK && needed &&
-	    (rc = train(&j, &err)) == GACP_OK)
-		rc = publish(&j, &err);
+	if ((rc = read_data(&j, &needed, &err)) == GACP_OK && needed) {
+		struct training_job tj;
+		struct gacp_err jerr;
+
+		/* Counted by GET /status while it runs; Redis being down only
+		 * costs the count, never the training. */
+		gacp_err_clear(&jerr);
+		memset(&tj, 0, sizeof(tj));
+		if (o->cache != NULL && jobs_begin(&tj, o->cache, &a, o->redis,
+		    t->tenant_id, &jerr) != GACP_OK)
+			log_msg(LOG_WARN, "nlu_training_register_failed",
+			    "tenant %s: %s", t->tenant_id, jerr.msg);
+		if ((rc = train(&j, &err)) == GACP_OK)
+			rc = publish(&j, &err);
+		if (o->cache != NULL)
+			jobs_end(&tj, o->cache, &a);
+	}
 	if (rc != GACP_OK) {
 		say(t, RELOAD_FAILED, "%s (%s)%s", err.msg, err.code,
 		    t->active_version ? "; the active version keeps serving" :

@@ -19,6 +19,9 @@
  *      otherwise the row is "rejected" with the reason.  Both are audited
  *      (actor "system", gacp-nlu:reload).  Any failure rolls the tenant
  *      back, removes the file it wrote, and leaves the serving model alone;
+ *   While a tenant trains (steps 2 and 3) its job is registered in Redis
+ *   (training/jobs.h), so the tenant's GET /status counts it in
+ *   num_active_training_jobs;
  *   4. in the same transaction, versions past the newest keep_versions
  *      that are not active are deleted (rows soft-deleted, files removed
  *      after the commit), so a tenant retrained every minute does not fill
@@ -40,7 +43,9 @@
 #include "common/err.h"
 #include "nlu/model.h"
 
+struct cache;
 struct db;
+struct jobs_redis;
 
 /* Result of reload_run when another run holds the lock. */
 #define RELOAD_BUSY 1
@@ -61,6 +66,11 @@ struct reload_opts {
 	int                    force;           /* retrain even if unchanged */
 	int                    keep_versions;   /* nlu.keep_versions, 10; 0: all */
 	const char            *only_tenant;     /* id or slug; NULL: all */
+	/* Where training jobs are registered for GET /status (jobs.h); NULL:
+	 * not registered.  redis names the server for the heartbeat's own
+	 * connection (NULL: no heartbeat). */
+	struct cache          *cache;
+	const struct jobs_redis *redis;
 	struct nlu_train_opts  train;           /* engine options */
 };
 

@@ -10,6 +10,10 @@
  * state (the tenant, its versions) and run in order.
  */
 #include "itest.h"
+#include "tenancy_util.h"
+#include "common/arena.h"
+#include "store/cache.h"
+#include "training/jobs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1048,6 +1052,106 @@ test_parse_endpoints(void)
 	itest_response_free(&r);
 }
 
+/* num_active_training_jobs of GET /status for the caller's tenant: /status
+ * for jobs registered in Redis (training/jobs.h); a registration whose
+ * heartbeat stopped does not count; gacp-nlu reload registers while it
+ * trains and leaves nothing behind. */
+static int
+status_jobs(void)
+{
+	struct itest_response r;
+	int n;
+
+	call_as(nt.read_key, "GET", "/status", NULL, NULL, 0, &r);
+	n = r.status == 200 ? (int)jint(r.json, "num_active_training_jobs") :
+	    -1000 - r.status;
+	itest_response_free(&r);
+	return n;
+}
+
+static void *
+reload_thread(void *arg)
+{
+	struct json_object *t = NULL;
+
+	/* Large on purpose: long enough for /status to see it train. */
+	*(int *)arg = reload("--force --members 2 --hidden 512 --epochs 400 "
+	    "--threads 1", false, &t);
+	if (t != NULL)
+		json_object_put(t);
+	return NULL;
+}
+
+static void
+test_status_counts_training_jobs(void)
+{
+	struct training_job j;
+	struct jobs_redis rd;
+	struct cache c;
+	struct arena a;
+	struct gacp_err err;
+	char path[1024], pw[256] = "", key[96];
+	pthread_t th;
+	int reload_rc = -1, seen = 0, i;
+	FILE *f;
+
+	CU_ASSERT_TRUE_FATAL(setup());
+	CU_ASSERT_EQUAL(status_jobs(), 0);
+
+	snprintf(path, sizeof(path), "%s/secrets/redis.password",
+	    itest_env("GACP_VAR_DIR", "var/test"));
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(pw, sizeof(pw), f) == NULL)
+			pw[0] = '\0';
+		fclose(f);
+		pw[strcspn(pw, "\r\n")] = '\0';
+	}
+	memset(&rd, 0, sizeof(rd));
+	rd.host = "127.0.0.1";
+	rd.port = atoi(itest_env("GACP_REDIS_PORT", "56380"));
+	rd.password = pw[0] ? pw : NULL;
+	rd.timeout_ms = 2000;
+	cache_init(&c, rd.host, rd.port, NULL, rd.password, rd.timeout_ms,
+	    NULL);
+	arena_init(&a, 4096);
+	gacp_err_clear(&err);
+	CU_ASSERT_EQUAL_FATAL(jobs_begin(&j, &c, &a, &rd, nt.tenant_id, &err),
+	    GACP_OK);
+	CU_ASSERT_EQUAL(status_jobs(), 1);
+	/* A trainer that died 40 s ago: its entry lapsed and is not counted. */
+	jobs_key(nt.tenant_id, key, sizeof(key));
+	CU_ASSERT_EQUAL(tu_redis_int("ZADD %s %lld dead:1:1", key,
+	    (long long)time(NULL) * 1000 - 40000), 1);
+	CU_ASSERT_EQUAL(status_jobs(), 1);
+	jobs_end(&j, &c, &a);
+	CU_ASSERT_EQUAL(status_jobs(), 0);
+	CU_ASSERT_EQUAL(tu_redis_int("ZREM %s dead:1:1", key), 1);
+	CU_ASSERT_EQUAL(tu_redis_int("EXISTS %s", key), 0);
+
+	/* A real reload: seen while it trains, gone afterwards. */
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, reload_thread,
+	    &reload_rc), 0);
+	for (i = 0; i < 3000 && !seen; i++) {
+		int n = status_jobs();
+
+		CU_ASSERT_TRUE(n == 0 || n == 1);
+		if (n == 1)
+			seen = 1;
+		else
+			usleep(10000);
+		/* Stop polling once the run is over. */
+		if (tu_redis_int("EXISTS %s", key) == 0 && i > 300)
+			break;
+	}
+	pthread_join(th, NULL);
+	CU_ASSERT_EQUAL(reload_rc, 0);
+	CU_ASSERT_TRUE(seen);
+	CU_ASSERT_EQUAL(status_jobs(), 0);
+	CU_ASSERT_EQUAL(tu_redis_int("ZCARD %s", key), 0);
+	arena_cleanup(&a);
+	cache_cleanup(&c);
+}
+
 static void
 test_reload_lock_and_unreachable_database(void)
 {
@@ -1428,6 +1532,8 @@ itest_nlu_register(void)
 		{ "read-only model directory during reload (fault d)",
 		    test_readonly_model_dir },
 		{ "reload prunes old versions", test_reload_prunes_old_versions },
+		{ "/status counts running training jobs",
+		    test_status_counts_training_jobs },
 		{ NULL, NULL },
 	};
 

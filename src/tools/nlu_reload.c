@@ -269,7 +269,8 @@ nlu_reload_main(int argc, char **argv)
 	struct db db;
 	struct cache cache;
 	struct jobs_redis redis;
-	char *redis_password = NULL;
+	char *redis_password = NULL, *sentinel_password = NULL;
+	bool redis_ok = true;
 	int rc;
 
 	if ((rc = parse(argc, argv, &args)) != 0)
@@ -324,8 +325,29 @@ nlu_reload_main(int argc, char **argv)
 	redis.timeout_ms = (int)config_get_int(&cfg, "redis.timeout_ms", 1000);
 	cache_init(&cache, redis.host, redis.port, redis.unix_path,
 	    redis.password, redis.timeout_ms, NULL);
-	if (config_get(&cfg, "redis.password_file", NULL) == NULL ||
-	    redis_password != NULL) {
+	if (config_get(&cfg, "redis.password_file", NULL) != NULL &&
+	    redis_password == NULL)
+		redis_ok = false;
+	redis.sentinels = config_get(&cfg, "redis.sentinels", NULL);
+	if (redis.sentinels != NULL && redis.sentinels[0] == '\0')
+		redis.sentinels = NULL;
+	redis.master_name = config_get(&cfg, "redis.master_name", "gacp");
+	redis.sentinel_password = NULL;
+	if (redis_ok && redis.sentinels != NULL) {
+		gacp_err_clear(&err);
+		if (config_get(&cfg, "redis.sentinel_password_file", NULL) !=
+		    NULL && (sentinel_password = config_read_file(&cfg,
+		    "redis.sentinel_password_file", NULL, &err)) == NULL)
+			redis_ok = false;
+		redis.sentinel_password = sentinel_password;
+		if (redis_ok && cache_use_sentinels(&cache, redis.sentinels,
+		    redis.master_name, sentinel_password, &err) != GACP_OK)
+			redis_ok = false;
+		if (!redis_ok)
+			fprintf(stderr, "gacp-nlu reload: %s; training jobs "
+			    "will not be counted by GET /status\n", err.msg);
+	}
+	if (redis_ok) {
 		o.cache = &cache;
 		o.redis = &redis;
 	}
@@ -365,6 +387,10 @@ out:
 	if (redis_password != NULL) {
 		explicit_bzero(redis_password, strlen(redis_password));
 		free(redis_password);
+	}
+	if (sentinel_password != NULL) {
+		explicit_bzero(sentinel_password, strlen(sentinel_password));
+		free(sentinel_password);
 	}
 	config_cleanup(&cfg);
 	return rc;

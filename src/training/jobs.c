@@ -56,6 +56,12 @@ heartbeat_main(void *arg)
 	cache_init(&c, j->redis.host, j->redis.port, j->redis.unix_path,
 	    j->redis.password, j->redis.timeout_ms, NULL);
 	arena_init(&a, 4096);
+	gacp_err_clear(&err);
+	if (j->redis.sentinels != NULL && cache_use_sentinels(&c,
+	    j->redis.sentinels, j->redis.master_name,
+	    j->redis.sentinel_password, &err) != GACP_OK)
+		log_msg(LOG_WARN, "nlu_training_heartbeat_failed",
+		    "tenant %s: %s", j->tenant_id, err.msg);
 	pthread_mutex_lock(&j->mu);
 	while (!j->stop) {
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -109,10 +115,17 @@ jobs_begin(struct training_job *j, struct cache *c, struct arena *a,
 	j->host = r->host ? xstrdup(r->host) : NULL;
 	j->unix_path = r->unix_path ? xstrdup(r->unix_path) : NULL;
 	j->password = r->password ? xstrdup(r->password) : NULL;
+	j->sentinels = r->sentinels ? xstrdup(r->sentinels) : NULL;
+	j->master_name = r->master_name ? xstrdup(r->master_name) : NULL;
+	j->sentinel_password = r->sentinel_password ?
+	    xstrdup(r->sentinel_password) : NULL;
 	j->redis = *r;
 	j->redis.host = j->host;
 	j->redis.unix_path = j->unix_path;
 	j->redis.password = j->password;
+	j->redis.sentinels = j->sentinels;
+	j->redis.master_name = j->master_name;
+	j->redis.sentinel_password = j->sentinel_password;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->cv, NULL);
 	if (pthread_create(&j->thread, NULL, heartbeat_main, j) != 0) {
@@ -161,7 +174,14 @@ jobs_end(struct training_job *j, struct cache *c, struct arena *a)
 		explicit_bzero(j->password, strlen(j->password));
 	free(j->password);
 	free(j->unix_path);
+	if (j->sentinel_password != NULL)
+		explicit_bzero(j->sentinel_password,
+		    strlen(j->sentinel_password));
+	free(j->sentinel_password);
+	free(j->sentinels);
+	free(j->master_name);
 	j->host = j->password = j->unix_path = NULL;
+	j->sentinels = j->master_name = j->sentinel_password = NULL;
 }
 
 int

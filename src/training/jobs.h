@@ -41,6 +41,10 @@ struct jobs_redis {
 	const char *unix_path;
 	const char *password;      /* may be NULL */
 	int         timeout_ms;
+	/* Sentinel discovery as cache_use_sentinels; sentinels NULL: none. */
+	const char *sentinels;
+	const char *master_name;
+	const char *sentinel_password;
 };
 
 /* One registered job. */
@@ -56,6 +60,7 @@ struct training_job {
 	pthread_cond_t  cv;
 	struct jobs_redis redis;
 	char           *host, *unix_path, *password;  /* owned copies */
+	char           *sentinels, *master_name, *sentinel_password;
 };
 
 /* Prototypes */

@@ -25,6 +25,7 @@
 #include "store/db.h"
 #include "tenancy/tenancy.h"
 #include "tenancy/tenants.h"
+#include "training/jobs.h"
 #include "training/reload.h"
 #include "training/trainset.h"
 #include "training/versions.h"
@@ -340,10 +341,12 @@ ctl_nlu_train(struct ctl_ctx *ctl, int argc, char **argv)
 	struct reload_report rep;
 	struct reload_opts o;
 	struct reload_tenant *t;
+	struct jobs_redis redis;
 	struct gacp_err err;
 	int rc;
 
 	memset(&rep, 0, sizeof(rep));
+	memset(&redis, 0, sizeof(redis));
 	gacp_err_clear(&err);
 	if (tenant == NULL) {
 		gacp_err_set(&err, GACP_EINVAL, "usage",
@@ -361,6 +364,13 @@ ctl_nlu_train(struct ctl_ctx *ctl, int argc, char **argv)
 	    o.keep_versions);
 	o.force = 1;              /* "now": even when the data is unchanged */
 	o.only_tenant = tenant;
+	/* Counted by the tenant's GET /status while it trains (jobs.h); the
+	 * heartbeat connects as this process's Redis connection does. */
+	if (jobs_redis_load(&redis, cfg, &err) == GACP_OK) {
+		o.cache = &ctl->app.cache;
+		o.redis = &redis;
+	}
+	gacp_err_clear(&err);
 	rc = reload_run(&ctl->owner, &o, &rep, &err);
 	if (rc == RELOAD_BUSY) {
 		gacp_err_set(&err, GACP_ECONFLICT, "busy", "a gacp-nlu reload "
@@ -434,6 +444,7 @@ ctl_nlu_train(struct ctl_ctx *ctl, int argc, char **argv)
 	}
 out:
 	reload_report_cleanup(&rep);
+	jobs_redis_cleanup(&redis);
 	return rc;
 }
 

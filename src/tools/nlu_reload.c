@@ -269,7 +269,6 @@ nlu_reload_main(int argc, char **argv)
 	struct db db;
 	struct cache cache;
 	struct jobs_redis redis;
-	char *redis_password = NULL, *sentinel_password = NULL;
 	bool redis_ok = true;
 	int rc;
 
@@ -311,41 +310,19 @@ nlu_reload_main(int argc, char **argv)
 	 * (the redis.* settings of the API); unreachable Redis costs only
 	 * that count. */
 	memset(&cache, 0, sizeof(cache));
-	if (config_get(&cfg, "redis.password_file", NULL) != NULL &&
-	    (redis_password = config_read_file(&cfg, "redis.password_file",
-	    NULL, &err)) == NULL)
+	if (jobs_redis_load(&redis, &cfg, &err) != GACP_OK) {
 		fprintf(stderr, "gacp-nlu reload: %s; training jobs will not "
 		    "be counted by GET /status\n", err.msg);
-	redis.host = config_get(&cfg, "redis.host", "127.0.0.1");
-	redis.port = (int)config_get_int(&cfg, "redis.port", 6379);
-	redis.unix_path = config_get(&cfg, "redis.unix_socket", NULL);
-	if (redis.unix_path != NULL && redis.unix_path[0] == '\0')
-		redis.unix_path = NULL;
-	redis.password = redis_password;
-	redis.timeout_ms = (int)config_get_int(&cfg, "redis.timeout_ms", 1000);
+		redis_ok = false;
+	}
 	cache_init(&cache, redis.host, redis.port, redis.unix_path,
 	    redis.password, redis.timeout_ms, NULL);
-	if (config_get(&cfg, "redis.password_file", NULL) != NULL &&
-	    redis_password == NULL)
+	if (redis_ok && redis.sentinels != NULL &&
+	    cache_use_sentinels(&cache, redis.sentinels, redis.master_name,
+	    redis.sentinel_password, &err) != GACP_OK) {
+		fprintf(stderr, "gacp-nlu reload: %s; training jobs will not "
+		    "be counted by GET /status\n", err.msg);
 		redis_ok = false;
-	redis.sentinels = config_get(&cfg, "redis.sentinels", NULL);
-	if (redis.sentinels != NULL && redis.sentinels[0] == '\0')
-		redis.sentinels = NULL;
-	redis.master_name = config_get(&cfg, "redis.master_name", "gacp");
-	redis.sentinel_password = NULL;
-	if (redis_ok && redis.sentinels != NULL) {
-		gacp_err_clear(&err);
-		if (config_get(&cfg, "redis.sentinel_password_file", NULL) !=
-		    NULL && (sentinel_password = config_read_file(&cfg,
-		    "redis.sentinel_password_file", NULL, &err)) == NULL)
-			redis_ok = false;
-		redis.sentinel_password = sentinel_password;
-		if (redis_ok && cache_use_sentinels(&cache, redis.sentinels,
-		    redis.master_name, sentinel_password, &err) != GACP_OK)
-			redis_ok = false;
-		if (!redis_ok)
-			fprintf(stderr, "gacp-nlu reload: %s; training jobs "
-			    "will not be counted by GET /status\n", err.msg);
 	}
 	if (redis_ok) {
 		o.cache = &cache;
@@ -384,14 +361,7 @@ out:
 	reload_report_cleanup(&rep);
 	db_cleanup(&db);
 	cache_cleanup(&cache);
-	if (redis_password != NULL) {
-		explicit_bzero(redis_password, strlen(redis_password));
-		free(redis_password);
-	}
-	if (sentinel_password != NULL) {
-		explicit_bzero(sentinel_password, strlen(sentinel_password));
-		free(sentinel_password);
-	}
+	jobs_redis_cleanup(&redis);
 	config_cleanup(&cfg);
 	return rc;
 }

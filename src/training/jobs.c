@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/arena.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
@@ -17,6 +18,51 @@
 static int	 refresh(struct cache *, struct arena *, const char *,
 		    const char *, struct gacp_err *);
 static void	*heartbeat_main(void *);
+
+int
+jobs_redis_load(struct jobs_redis *r, const struct config *cfg,
+    struct gacp_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->host = config_get(cfg, "redis.host", "127.0.0.1");
+	r->port = (int)config_get_int(cfg, "redis.port", 6379);
+	r->unix_path = config_get(cfg, "redis.unix_socket", NULL);
+	if (r->unix_path != NULL && r->unix_path[0] == '\0')
+		r->unix_path = NULL;
+	r->timeout_ms = (int)config_get_int(cfg, "redis.timeout_ms", 1000);
+	r->sentinels = config_get(cfg, "redis.sentinels", NULL);
+	if (r->sentinels != NULL && r->sentinels[0] == '\0')
+		r->sentinels = NULL;
+	r->master_name = config_get(cfg, "redis.master_name", "gacp");
+	if (config_get(cfg, "redis.password_file", NULL) != NULL &&
+	    (r->own_password = config_read_file(cfg, "redis.password_file",
+	    NULL, err)) == NULL)
+		return err ? err->result : GACP_EIO;
+	r->password = r->own_password;
+	if (r->sentinels != NULL &&
+	    config_get(cfg, "redis.sentinel_password_file", NULL) != NULL &&
+	    (r->own_sentinel_password = config_read_file(cfg,
+	    "redis.sentinel_password_file", NULL, err)) == NULL) {
+		jobs_redis_cleanup(r);
+		return err ? err->result : GACP_EIO;
+	}
+	r->sentinel_password = r->own_sentinel_password;
+	return GACP_OK;
+}
+
+void
+jobs_redis_cleanup(struct jobs_redis *r)
+{
+	if (r->own_password != NULL)
+		explicit_bzero(r->own_password, strlen(r->own_password));
+	if (r->own_sentinel_password != NULL)
+		explicit_bzero(r->own_sentinel_password,
+		    strlen(r->own_sentinel_password));
+	free(r->own_password);
+	free(r->own_sentinel_password);
+	r->own_password = r->own_sentinel_password = NULL;
+	r->password = r->sentinel_password = NULL;
+}
 
 void
 jobs_key(const char *tenant_id, char *out, size_t size)
@@ -126,6 +172,7 @@ jobs_begin(struct training_job *j, struct cache *c, struct arena *a,
 	j->redis.sentinels = j->sentinels;
 	j->redis.master_name = j->master_name;
 	j->redis.sentinel_password = j->sentinel_password;
+	j->redis.own_password = j->redis.own_sentinel_password = NULL;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->cv, NULL);
 	if (pthread_create(&j->thread, NULL, heartbeat_main, j) != 0) {

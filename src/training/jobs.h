@@ -29,6 +29,7 @@
 
 struct arena;
 struct cache;
+struct config;
 
 /* A registration stops counting this long after its last heartbeat. */
 #define JOBS_TTL_MS       30000
@@ -45,6 +46,8 @@ struct jobs_redis {
 	const char *sentinels;
 	const char *master_name;
 	const char *sentinel_password;
+	/* secrets read by jobs_redis_load (freed by jobs_redis_cleanup) */
+	char       *own_password, *own_sentinel_password;
 };
 
 /* One registered job. */
@@ -64,6 +67,14 @@ struct training_job {
 };
 
 /* Prototypes */
+
+/* The redis.* settings of gacp.conf(5) (host, port, unix_socket,
+ * password_file, timeout_ms, sentinels, master_name,
+ * sentinel_password_file), secrets read from their files; r's strings
+ * point into cfg or into r.  Error when a secret file cannot be read. */
+int  jobs_redis_load(struct jobs_redis *r, const struct config *cfg,
+         struct gacp_err *err);
+void jobs_redis_cleanup(struct jobs_redis *r);
 
 /* Register a job of tenant_id through c and start its heartbeat (r names
  * the server for the heartbeat's own connection; NULL: no heartbeat, the

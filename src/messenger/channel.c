@@ -144,8 +144,23 @@ mx_channel_by_page(struct mx_channel_cache *cc, struct db *db,
 			return GACP_OK;
 		}
 	}
-	if ((rc = load(db, kr, page_id, out, err)) != GACP_OK)
+	if ((rc = load(db, kr, page_id, out, err)) != GACP_OK) {
+		/* The database is down: what we knew an hour ago is still
+		 * true (nobody can change a channel meanwhile), so keep
+		 * accepting this page's webhooks rather than losing them
+		 * to Facebook's retry budget. */
+		for (i = 0; rc == GACP_EUNAVAIL && cc != NULL &&
+		    i < MX_CHANNEL_CACHE_SIZE; i++) {
+			if (cc->loaded_us[i] != 0 &&
+			    now - cc->loaded_us[i] < MX_CHANNEL_STALE_MAX_US &&
+			    strcmp(cc->entries[i].page_id, page_id) == 0) {
+				*out = cc->entries[i];
+				gacp_err_clear(err);
+				return GACP_OK;
+			}
+		}
 		return rc;
+	}
 	if (cc != NULL) {
 		slot = cc->next;
 		for (i = 0; i < MX_CHANNEL_CACHE_SIZE; i++) {

@@ -10,6 +10,11 @@
  * included) for a few seconds, so a burst of webhooks costs no database
  * round trip each; a suspension or secret change takes effect within the
  * TTL.  Owned by the per-process context; one process, no locking.
+ *
+ * While the database is unreachable, an entry past its TTL but younger
+ * than MX_CHANNEL_STALE_MAX_US still answers (stale-if-error): webhooks
+ * keep being verified and queued through a PostgreSQL outage (issue 9,
+ * fault a), and nothing can change a channel meanwhile.
  */
 #ifndef GACP_MESSENGER_CHANNEL_H
 #define GACP_MESSENGER_CHANNEL_H
@@ -25,6 +30,7 @@ struct keyring;
 
 #define MX_CHANNEL_CACHE_SIZE 64
 #define MX_SECRET_MAX 256
+#define MX_CHANNEL_STALE_MAX_US (3600LL * 1000000)
 
 struct mx_channel {
 	char    page_id[33];

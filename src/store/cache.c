@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -442,12 +443,16 @@ finish(struct cache *c, struct arena *a, redisReply *reply, redisReply **out,
 
 /* A connection that sat idle while Redis restarted fails on first use
  * with EOF (the server closed it, so the command was never run): retry that
- * case once on a fresh connection. */
+ * case once on a fresh connection.  Over a unix socket the write itself
+ * fails first, with EPIPE: nothing reached a server then either (found by
+ * the integration suite, scripts/test stage 3: the first request of each
+ * process after a Redis restart answered 503). */
 static int
 stale(struct cache *c, int reused, redisReply *reply)
 {
 	return reply == NULL && reused && c->ctx != NULL &&
-	    c->ctx->err == REDIS_ERR_EOF;
+	    (c->ctx->err == REDIS_ERR_EOF || (c->ctx->err == REDIS_ERR_IO &&
+	    strcmp(c->ctx->errstr, strerror(EPIPE)) == 0));
 }
 
 int

@@ -202,8 +202,16 @@ exec_once(struct db *db, struct arena *a, const char *sql, int nparams,
 			int w = wait_socket(db->conn, POLLIN, deadline);
 			if (w <= 0)
 				goto timeout;
-			if (!PQconsumeInput(db->conn))
-				return classify_failure(db, NULL, err);
+			if (!PQconsumeInput(db->conn)) {
+				/* final may hold the server's last word (57P01
+				 * before it closed): classify by it, then free
+				 * it (found by the integration suite under
+				 * LeakSanitizer, scripts/test stage 3). */
+				rc = classify_failure(db, final, err);
+				if (final != NULL)
+					PQclear(final);
+				return rc;
+			}
 		}
 		res = PQgetResult(db->conn);
 		if (res == NULL)

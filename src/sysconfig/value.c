@@ -296,9 +296,7 @@ syscfg_typed(enum syscfg_type t, const char *text)
 		if (json_parse_strict(text, strlen(text), JSON_MAX_DEPTH, &o,
 		    &err) != GACP_OK)
 			return NULL;
-		if (o == NULL)   /* the text "null" */
-			o = json_object_new_null();
-		return o;
+		return o;   /* NULL for "null": json-c's JSON null */
 	}
 	return NULL;
 }

@@ -91,7 +91,8 @@ struct json_object *syscfg_rules_json(const struct syscfg_rules *rules);
 bool syscfg_value_parse(enum syscfg_type t, struct json_object *given,
          char **canon_out, struct syscfg_report *r);
 /* The typed JSON value of canonical text (new reference), or NULL when
- * text is not valid for t (stored data written by something else). */
+ * text is not valid for t (stored data written by something else) or is
+ * the json value null (json-c's null is the NULL object). */
 struct json_object *syscfg_typed(enum syscfg_type t, const char *text);
 /* Check canonical text against rules; each violation is reported under
  * "config_value".  Returns true when there was none. */

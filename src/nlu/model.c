@@ -23,8 +23,12 @@
 #include "nlu/entities.h"
 
 #define SECTION_ALIGN 64u
-/* Most in-scope accuracy the chosen threshold may give up (fraction). */
-#define NLU_IN_SCOPE_LOSS_MAX 0.01
+/* Threshold rules (nlu_threshold_pick): the recall floor's confidence
+ * bound z (one-sided 95 %) and the most in-scope accuracy (fraction) it
+ * may give up; the balanced rule's budget. */
+#define NLU_OOS_RECALL_Z        1.645
+#define NLU_IN_SCOPE_LOSS_BOUND 0.02
+#define NLU_IN_SCOPE_LOSS_MAX   0.01
 /* Fixed size of the metadata block at the start of the payload. */
 #define META_BYTES 512u
 
@@ -83,7 +87,8 @@ static double	 nll_at(const float *, const struct prep *, uint32_t,
 static float	 fit_temperature(const float *, const struct prep *, uint32_t,
 		    uint32_t);
 static float	 choose_threshold(const float *, const struct prep *, uint32_t,
-		    uint32_t, uint32_t, float, int32_t, float, float *, float *);
+		    uint32_t, uint32_t, float, int32_t, float, float, float *,
+		    float *);
 static void	 put_u32(struct buf *, uint32_t);
 static void	 put_u64(struct buf *, uint64_t);
 static void	 put_f32(struct buf *, float);
@@ -128,6 +133,7 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	o->ambiguity = 0.0f;
 	o->threshold = -1.0f;
 	o->synth_oos = 0;
+	o->oos_recall_target = 0.0f;
 }
 
 static int
@@ -558,25 +564,126 @@ fit_temperature(const float *lg, const struct prep *p, uint32_t members,
 	return (float)exp((lo + hi) / 2.0);
 }
 
-/* Choose the fallback threshold on validation rows.  With out-of-scope
- * rows: maximise in-scope accuracy + out-of-scope recall (the two metrics
- * of Larson et al. 2019) among thresholds that cost at most
- * NLU_IN_SCOPE_LOSS_MAX of in-scope accuracy (answering the questions a
- * bot was built for matters more than refusing the others), taking the
- * middle of the best plateau so the choice does not sit on one example's
- * edge.  Without: the highest threshold that turns at most 1 % of correct
- * answers into fallbacks. */
+/* One-sided lower confidence bound (Wilson score, z) of a proportion k/n. */
+static double
+wilson_lower(size_t k, size_t n, double z)
+{
+	double ph, z2, c, r;
+
+	if (n == 0)
+		return 0.0;
+	ph = (double)k / (double)n;
+	z2 = z * z;
+	c = ph + z2 / (2.0 * (double)n);
+	r = z * sqrt(ph * (1.0 - ph) / (double)n + z2 / (4.0 * (double)n *
+	    (double)n));
+	return (c - r) / (1.0 + z2 / (double)n);
+}
+
+float
+nlu_threshold_pick(const float *conf, const int *ok, const int *is_oos,
+    size_t n, uint32_t n_steps, float recall_target, float *in_acc_out,
+    float *oos_rec_out)
+{
+	double *score = xcalloc(n_steps + 1, sizeof(double));
+	double best = -2.0, base_in = 0.0;
+	size_t i, s, n_in = 0, n_oos = 0, n_correct = 0, best_lo = 0,
+	    best_hi = 0, in_ok, oos_ok;
+	int rule = recall_target > 0.0f ? 0 : 1;   /* 0: recall floor,
+	                                            * 1: balanced, 2: no oos */
+	float chosen;
+
+	for (i = 0; i < n; i++) {
+		n_oos += is_oos[i] != 0;
+		n_in += is_oos[i] == 0;
+		n_correct += ok[i] != 0;
+	}
+	if (n_oos == 0)
+		rule = 2;
+	for (;;) {
+		for (s = 0; s <= n_steps; s++) {
+			float t = (float)s / (float)n_steps;
+			size_t lost = 0;
+			double in_acc;
+
+			in_ok = oos_ok = 0;
+			for (i = 0; i < n; i++) {
+				int fb = conf[i] < t;
+
+				if (is_oos[i])
+					oos_ok += fb;
+				else if (ok[i] && !fb)
+					in_ok++;
+				if (ok[i] && fb)
+					lost++;
+			}
+			in_acc = n_in ? (double)in_ok / (double)n_in : 0.0;
+			if (s == 0)
+				base_in = in_acc;
+			if (rule == 2)
+				score[s] = (double)lost <= 0.01 *
+				    (double)n_correct ? (double)s : -1.0;
+			else if (in_acc < base_in - (rule == 0 ?
+			    NLU_IN_SCOPE_LOSS_BOUND : NLU_IN_SCOPE_LOSS_MAX))
+				score[s] = -1.0;
+			else if (rule == 0)
+				score[s] = wilson_lower(oos_ok, n_oos,
+				    NLU_OOS_RECALL_Z) >= (double)recall_target ?
+				    in_acc : -1.0;
+			else
+				score[s] = in_acc + (double)oos_ok /
+				    (double)n_oos;
+		}
+		best = -2.0;
+		for (s = 0; s <= n_steps; s++) {
+			if (score[s] > best + 1e-12) {
+				best = score[s];
+				best_lo = best_hi = s;
+			} else if (score[s] > best - 1e-12 &&
+			    best_hi == s - 1) {
+				best_hi = s;
+			}
+		}
+		/* No threshold meets the recall bound within the in-scope
+		 * budget (out-of-scope rows too few or too like the
+		 * intents): the best balance of the two instead. */
+		if (rule == 0 && best < 0.0) {
+			rule = 1;
+			continue;
+		}
+		break;
+	}
+	chosen = (float)(best_lo + best_hi) / 2.0f / (float)n_steps;
+	in_ok = oos_ok = 0;
+	for (i = 0; i < n; i++) {
+		int fb = conf[i] < chosen;
+
+		if (is_oos[i])
+			oos_ok += fb;
+		else if (ok[i] && !fb)
+			in_ok++;
+	}
+	if (in_acc_out)
+		*in_acc_out = n_in ? (float)in_ok / (float)n_in : 0.0f;
+	if (oos_rec_out)
+		*oos_rec_out = n_oos ? (float)oos_ok / (float)n_oos : -1.0f;
+	free(score);
+	return chosen;
+}
+
+/* Confidence of every calibration row (-1 where the decision is already a
+ * fallback), whether it is answered right, and the threshold picked from
+ * them (nlu_threshold_pick). */
 static float
 choose_threshold(const float *lg, const struct prep *p, uint32_t members,
     uint32_t n_labels, uint32_t n_steps, float temperature, int32_t oos_label,
-    float ambiguity, float *in_acc_out, float *oos_rec_out)
+    float ambiguity, float recall_target, float *in_acc_out,
+    float *oos_rec_out)
 {
 	float *probs = xmalloc(n_labels * sizeof(float));
 	float *conf = xmalloc((p->n + 1) * sizeof(float));
 	int *ok = xmalloc((p->n + 1) * sizeof(int));
-	double *score = xcalloc(n_steps + 1, sizeof(double));
-	size_t i, s, n_in = 0, n_oos = 0, n_correct = 0, best_lo = 0, best_hi = 0;
-	double best = -2.0, base_in = 0.0;
+	size_t i;
 	float chosen;
 	struct nlu_model fake;
 
@@ -592,67 +699,12 @@ choose_threshold(const float *lg, const struct prep *p, uint32_t members,
 		conf[i] = d.label < 0 ? -1.0f : d.confidence;
 		ok[i] = !p->is_oos[i] && d.label >= 0 &&
 		    (uint32_t)d.label == p->label[i];
-		if (p->is_oos[i])
-			n_oos++;
-		else
-			n_in++;
-		if (ok[i])
-			n_correct++;
 	}
-	for (s = 0; s <= n_steps; s++) {
-		float t = (float)s / (float)n_steps;
-		size_t in_ok = 0, oos_ok = 0, lost = 0;
-
-		for (i = 0; i < p->n; i++) {
-			int fb = conf[i] < t;
-
-			if (p->is_oos[i])
-				oos_ok += fb;
-			else if (ok[i] && !fb)
-				in_ok++;
-			if (ok[i] && fb)
-				lost++;
-		}
-		if (s == 0)
-			base_in = n_in ? (double)in_ok / (double)n_in : 0.0;
-		if (n_oos > 0)
-			score[s] = n_in && (double)in_ok / (double)n_in <
-			    base_in - NLU_IN_SCOPE_LOSS_MAX ? -1.0 :
-			    (n_in ? (double)in_ok / (double)n_in : 0.0) +
-			    (double)oos_ok / (double)n_oos;
-		else
-			score[s] = (double)lost <= 0.01 * (double)n_correct ?
-			    (double)s : -1.0;
-	}
-	for (s = 0; s <= n_steps; s++) {
-		if (score[s] > best + 1e-12) {
-			best = score[s];
-			best_lo = best_hi = s;
-		} else if (score[s] > best - 1e-12 && best_hi == s - 1) {
-			best_hi = s;
-		}
-	}
-	chosen = (float)(best_lo + best_hi) / 2.0f / (float)n_steps;
-	if (in_acc_out != NULL || oos_rec_out != NULL) {
-		size_t in_ok = 0, oos_ok = 0;
-
-		for (i = 0; i < p->n; i++) {
-			int fb = conf[i] < chosen;
-			if (p->is_oos[i])
-				oos_ok += fb;
-			else if (ok[i] && !fb)
-				in_ok++;
-		}
-		if (in_acc_out)
-			*in_acc_out = n_in ? (float)in_ok / (float)n_in : 0.0f;
-		if (oos_rec_out)
-			*oos_rec_out = n_oos ? (float)oos_ok / (float)n_oos :
-			    -1.0f;
-	}
+	chosen = nlu_threshold_pick(conf, ok, p->is_oos, p->n, n_steps,
+	    recall_target, in_acc_out, oos_rec_out);
 	free(probs);
 	free(conf);
 	free(ok);
-	free(score);
 	return chosen;
 }
 
@@ -697,7 +749,8 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	    checked.mlp.hidden > 4096 ||
 	    o->mlp.epochs == 0 || !(o->mlp.lr > 0.0f) ||
 	    !(o->mlp.dropout_in >= 0.0f && o->mlp.dropout_in < 1.0f) ||
-	    !(o->mlp.dropout_hidden >= 0.0f && o->mlp.dropout_hidden < 1.0f)) {
+	    !(o->mlp.dropout_hidden >= 0.0f && o->mlp.dropout_hidden < 1.0f) ||
+	    !(o->oos_recall_target >= 0.0f && o->oos_recall_target < 1.0f)) {
 		rc = gacp_err_set(err, GACP_EINVAL, "nlu_bad_options",
 		    "training options out of range");
 		goto out;
@@ -756,7 +809,8 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	member_logits(o, idf, params, n_labels, &pcal, lg);
 	r.temperature = fit_temperature(lg, &pcal, o->members, n_labels);
 	r.threshold = choose_threshold(lg, &pcal, o->members, n_labels, 400,
-	    r.temperature, oos_label, o->ambiguity, &r.valid_in_scope_acc,
+	    r.temperature, oos_label, o->ambiguity, o->oos_recall_target,
+	    &r.valid_in_scope_acc,
 	    &r.valid_oos_recall);
 	if (o->threshold >= 0.0f)
 		r.threshold = o->threshold;

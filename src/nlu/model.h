@@ -67,6 +67,10 @@ struct nlu_train_opts {
 	                                        * calibrating on a holdout */
 	float                     ambiguity;   /* ambiguity threshold stored */
 	float                     threshold;   /* < 0: choose on validation */
+	float                     oos_recall_target; /* > 0: threshold rule
+	                                        * "recall floor" with this
+	                                        * target (nlu_threshold_pick);
+	                                        * 0: the balanced rule */
 	uint32_t                  synth_oos;   /* synthetic out-of-scope rows
 	                                        * per in-scope intent */
 };
@@ -174,6 +178,25 @@ void nlu_scratch_cleanup(struct nlu_scratch *s);
  * GACP_EINVAL for invalid UTF-8, GACP_ETOOBIG for oversized text. */
 int  nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
          const char *text, size_t len, struct gacp_err *err);
+
+/* The fallback threshold from calibration rows: conf[i] is row i's top
+ * confidence (-1 when it falls back anyway), ok[i] whether that answer is
+ * right, is_oos[i] whether the row is out of scope; thresholds k / n_steps
+ * are tried.  With out-of-scope rows and recall_target 0 (the default,
+ * "balanced"): the highest in-scope accuracy + out-of-scope recall (the
+ * two metrics of Larson et al. 2019) among thresholds that cost at most
+ * 1 % of in-scope accuracy.  With recall_target > 0 ("recall floor"): the
+ * highest in-scope accuracy among thresholds whose out-of-scope recall
+ * reaches recall_target with 95 % confidence (Wilson lower bound: 100
+ * rows need about 69 % for 0.6, a handful need nearly all) at a cost of
+ * at most 2 %, else the balanced rule.  Without out-of-scope rows: the
+ * highest threshold that loses at most 1 % of the right answers.  The
+ * middle of the best plateau is taken, so the choice does not sit on one
+ * row's edge.  *in_acc_out and *oos_rec_out (may be NULL) get the two
+ * rates at the result (recall -1 without out-of-scope rows). */
+float nlu_threshold_pick(const float *conf, const int *ok, const int *is_oos,
+         size_t n, uint32_t n_steps, float recall_target, float *in_acc_out,
+         float *oos_rec_out);
 
 /* Decide from probabilities: out-of-scope label on top, confidence under
  * threshold or margin under ambiguity -> label -1 (nlu_fallback). */

@@ -7,7 +7,7 @@
  *                  [--dropout-in P] [--dropout-hidden P]
  *                  [--label-smoothing E] [--char-weight W]
  *                  [--char-min N] [--char-max N] [--xword 0|1]
- *                  [--views 0|1]
+ *                  [--views 0|1] [--oos-recall-target R]
  *   gacp-nlu eval  --model MODEL --data FILE [--json] [--threshold T]
  *   gacp-nlu parse --model MODEL [--now EPOCH] TEXT
  *   gacp-nlu bench --model MODEL --data FILE [--iterations N] [--json]
@@ -48,6 +48,7 @@ struct args {
 	long        iterations, procs;
 	double      threshold, ambiguity;
 	double      lr, dropout_in, dropout_hidden, smoothing, char_weight;
+	double      recall_target;
 	long        char_min, char_max, batch, xword, views;
 	long long   now;
 	int         json;
@@ -80,7 +81,8 @@ usage(void)
 	    "[--dropout-hidden P]\n"
 	    "                      [--label-smoothing E] [--char-weight W] "
 	    "[--char-min N] [--char-max N]\n"
-	    "                      [--xword 0|1] [--views 0|1]\n"
+	    "                      [--xword 0|1] [--views 0|1] "
+	    "[--oos-recall-target R]\n"
 	    "       gacp-nlu eval --model MODEL --data FILE [--json] "
 	    "[--threshold T]\n"
 	    "       gacp-nlu parse --model MODEL [--now EPOCH] TEXT\n"
@@ -102,6 +104,7 @@ parse_args(int argc, char **argv, struct args *a)
 	a->threads = a->synth_oos = -1;
 	a->threshold = a->ambiguity = -1.0;
 	a->lr = a->dropout_in = a->dropout_hidden = a->smoothing = -1.0;
+	a->recall_target = -1.0;
 	a->char_weight = -1.0;
 	a->char_min = a->char_max = a->batch = -1;
 	a->xword = a->views = -1;
@@ -153,6 +156,7 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--dropout-in", dropout_in, strtod(v, &end))
 		OPT_NUM("--dropout-hidden", dropout_hidden, strtod(v, &end))
 		OPT_NUM("--label-smoothing", smoothing, strtod(v, &end))
+		OPT_NUM("--oos-recall-target", recall_target, strtod(v, &end))
 		OPT_NUM("--char-weight", char_weight, strtod(v, &end))
 		OPT_NUM("--char-min", char_min, strtol(v, &end, 10))
 		OPT_NUM("--char-max", char_max, strtol(v, &end, 10))
@@ -240,6 +244,8 @@ cmd_train(const struct args *a)
 		o.mlp.dropout_hidden = (float)a->dropout_hidden;
 	if (a->smoothing >= 0.0)
 		o.mlp.label_smoothing = (float)a->smoothing;
+	if (a->recall_target >= 0.0)
+		o.oos_recall_target = (float)a->recall_target;
 	if (a->char_weight >= 0.0)
 		o.feat.char_weight = (float)a->char_weight;
 	if (a->char_min > 0)

@@ -370,6 +370,87 @@ test_demo_bot(void)
 	free(tsv);
 }
 
+/* The threshold rule on synthetic calibration rows: 100 in scope with
+ * confidences 0.50..0.99 (all right), out of scope with confidences
+ * spread below them. */
+static void
+test_threshold_pick(void)
+{
+	enum { N_IN = 100, N_OOS = 100 };
+	float conf[N_IN + N_OOS], in_acc, rec;
+	int ok[N_IN + N_OOS], oos[N_IN + N_OOS];
+	size_t i;
+	float t;
+
+	for (i = 0; i < N_IN; i++) {
+		conf[i] = 0.50f + 0.0049f * (float)i;
+		ok[i] = 1;
+		oos[i] = 0;
+	}
+	/* Out of scope 0.005..0.70: 0.50 and under catches about 71 %. */
+	for (i = 0; i < N_OOS; i++) {
+		conf[N_IN + i] = 0.005f + 0.007f * (float)i;
+		ok[N_IN + i] = 0;
+		oos[N_IN + i] = 1;
+	}
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.6f, &in_acc,
+	    &rec);
+	/* Every in-scope row kept, and recall is as high as that allows. */
+	CU_ASSERT_DOUBLE_EQUAL(in_acc, 1.0, 1e-6);
+	CU_ASSERT_TRUE(rec >= 0.70f);
+	CU_ASSERT_TRUE(t > 0.49f && t <= 0.50f);
+
+	/* The balanced rule on the same rows: giving up 1 in-scope row
+	 * (0.50) buys the out-of-scope rows from 0.50 to 0.505, none here,
+	 * so it also keeps every in-scope row; recall cannot drop. */
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.0f, &in_acc,
+	    &rec);
+	CU_ASSERT_DOUBLE_EQUAL(in_acc, 1.0, 1e-6);
+	CU_ASSERT_TRUE(rec >= 0.70f);
+	/* One right answer at 0.30, the others from 0.60; out-of-scope rows
+	 * 0.005..0.594.  Balanced: losing that one answer (1 %) buys every
+	 * out-of-scope row.  Floor: 100 % in scope catches only half of
+	 * them (bound under 60 %), so it too gives up that row, and takes
+	 * the middle of the plateau, which still meets the floor. */
+	conf[0] = 0.30f;
+	for (i = 1; i < N_IN; i++)
+		conf[i] = 0.60f + 0.0039f * (float)i;
+	for (i = 0; i < N_OOS; i++)
+		conf[N_IN + i] = 0.005f + 0.00595f * (float)i;
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.0f, &in_acc,
+	    &rec);
+	CU_ASSERT_DOUBLE_EQUAL(in_acc, 0.99, 1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(rec, 1.0, 1e-6);
+	CU_ASSERT_TRUE(t > 0.594f && t <= 0.604f);
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.6f, &in_acc,
+	    &rec);
+	CU_ASSERT_DOUBLE_EQUAL(in_acc, 0.99, 1e-6);
+	CU_ASSERT_TRUE(rec >= 0.60f);
+	for (i = 0; i < N_IN; i++)
+		conf[i] = 0.50f + 0.0049f * (float)i;
+
+	/* Out-of-scope rows that look like the intents (0.60..0.99): no
+	 * threshold within the in-scope budget reaches the recall bound;
+	 * the fallback rule keeps in-scope accuracy within 1 %. */
+	for (i = 0; i < N_OOS; i++)
+		conf[N_IN + i] = 0.60f + 0.0039f * (float)i;
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.6f, &in_acc,
+	    &rec);
+	CU_ASSERT_TRUE(in_acc >= 0.99f);
+	CU_ASSERT_TRUE(rec < 0.60f);
+
+	/* A handful of out-of-scope rows: 3 of 3 is not 60 % with 95 %
+	 * confidence (Wilson bound 0.53), so the fallback rule decides. */
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + 3, 400, 0.6f, &in_acc, &rec);
+	CU_ASSERT_TRUE(in_acc >= 0.99f);
+
+	/* No out-of-scope rows: at most 1 % of right answers lost. */
+	t = nlu_threshold_pick(conf, ok, oos, N_IN, 400, 0.6f, &in_acc, &rec);
+	CU_ASSERT_TRUE(in_acc >= 0.99f && in_acc < 1.0f);
+	CU_ASSERT_DOUBLE_EQUAL(rec, -1.0, 1e-6);
+	CU_ASSERT_TRUE(t > 0.50f);
+}
+
 void
 test_nlu_model_register(void)
 {
@@ -381,6 +462,7 @@ test_nlu_model_register(void)
 		{ "corrupt and truncated files refused", test_damaged_refused },
 		{ "parse json shape and fallback", test_parse_json },
 		{ "demo bot held-out and paraphrases", test_demo_bot },
+		{ "threshold rule", test_threshold_pick },
 		{ NULL, NULL },
 	};
 

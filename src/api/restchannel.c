@@ -13,6 +13,7 @@
 #include "messenger/dialogue.h"
 #include "messenger/store.h"
 #include "nlu/parse.h"
+#include "sysconfig/cache.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -102,7 +103,12 @@ api_rest_webhook(struct request_ctx *rc)
 	d.db = &rc->app->db;
 	d.models = rc->app->models;
 	d.parser = api_nlu_parser(rc, &err);
-	d.handoff_intent = config_get(&rc->app->cfg, "flow.handoff_intent", NULL);
+	/* As the worker does: the tenant's (or platform's) system
+	 * configuration first, then gacp.conf. */
+	d.handoff_intent = syscfg_get_str(rc->app, rc->arena, rc->tenant_id,
+	    config_get(&rc->app->cfg, "config.environment", "production"),
+	    "flow.handoff_intent", config_get(&rc->app->cfg,
+	    "flow.handoff_intent", NULL));
 	d.metrics = rc->app->metrics;
 	d.parse_hist = MH_NLU_PARSE_REST;
 	if (d.parser == NULL) {

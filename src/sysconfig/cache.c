@@ -8,6 +8,7 @@
 
 #include "app/context.h"
 #include "common/arena.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
@@ -15,6 +16,8 @@
 #include "store/db.h"
 #include "store/pgrow.h"
 #include "sysconfig/svc.h"
+#include "tenancy/audit.h"
+#include "tenancy/tenancy.h"
 
 #define CACHE_SLOTS 256
 
@@ -163,22 +166,29 @@ static int
 platform_id(struct gacp_ctx *app, struct arena *a, struct syscfg_cache *c,
     struct gacp_err *err)
 {
-	PGresult *res;
+	PGresult *res, *off;
 	int rc;
 
 	if (c->platform_id[0] != '\0')
 		return GACP_OK;
-	if ((rc = db_set_platform_admin(&app->db, a, err)) != GACP_OK ||
-	    (rc = db_exec(&app->db, a, "SELECT id::text FROM tenants WHERE"
-	    " is_platform AND NOT is_deleted ORDER BY created_at LIMIT 1", 0,
-	    NULL, &res, err)) != GACP_OK)
+	if ((rc = db_set_platform_admin(&app->db, a, err)) != GACP_OK)
 		return rc;
-	if (PQntuples(res) == 1)
+	rc = db_exec(&app->db, a, "SELECT id::text FROM tenants WHERE"
+	    " is_platform AND NOT is_deleted ORDER BY created_at LIMIT 1", 0,
+	    NULL, &res, err);
+	/* The caller's transaction goes on: give the flag back. */
+	if (rc == GACP_OK)
+		rc = db_exec(&app->db, a, "SELECT set_config("
+		    "'app.platform_admin', '', true)", 0, NULL, &off, err);
+	if (rc == GACP_OK && PQntuples(res) == 1)
 		snprintf(c->platform_id, sizeof(c->platform_id), "%s",
 		    PQgetvalue(res, 0, 0));
-	return GACP_OK;
+	return rc;
 }
 
+/* Find the row: the tenant's, else the platform's.  Outside a
+ * transaction it runs its own; inside one (bound to tenant_id, e.g. a
+ * request's) it re-binds for the platform lookup and binds back. */
 static int
 lookup(struct gacp_ctx *app, struct arena *a, const char *tenant_id,
     const char *environment, const char *key, struct entry *e,
@@ -188,25 +198,30 @@ lookup(struct gacp_ctx *app, struct arena *a, const char *tenant_id,
 	const char *sql = "SELECT tenant_id::text, id::text, config_type,"
 	    " is_encrypted, config_value, version FROM system_config"
 	    " WHERE environment = $1 AND config_key = $2 AND NOT is_deleted";
+	struct syscfg_cache *c = app->config_cache;
+	bool own = !app->db.in_tx;
 	PGresult *res = NULL;
 	int rc;
 
-	if ((rc = db_begin(&app->db, a, tenant_id, err)) != GACP_OK)
+	if (own && (rc = db_begin(&app->db, a, tenant_id, err)) != GACP_OK)
 		return rc;
 	if ((rc = db_exec(&app->db, a, sql, 2, p, &res, err)) != GACP_OK)
 		goto out;
 	if (PQntuples(res) == 0) {
-		if ((rc = platform_id(app, a, app->config_cache, err)) !=
-		    GACP_OK)
-			goto out;
 		res = NULL;
-		if (app->config_cache->platform_id[0] != '\0' &&
-		    strcmp(app->config_cache->platform_id, tenant_id) != 0 &&
-		    ((rc = db_set_tenant(&app->db, a,
-		    app->config_cache->platform_id, err)) != GACP_OK ||
-		    (rc = db_exec(&app->db, a, sql, 2, p, &res, err)) !=
-		    GACP_OK))
+		if ((rc = platform_id(app, a, c, err)) != GACP_OK)
 			goto out;
+		if (c->platform_id[0] != '\0' &&
+		    strcmp(c->platform_id, tenant_id) != 0) {
+			if ((rc = db_set_tenant(&app->db, a, c->platform_id,
+			    err)) != GACP_OK)
+				goto out;
+			rc = db_exec(&app->db, a, sql, 2, p, &res, err);
+			if (rc == GACP_OK)
+				rc = db_set_tenant(&app->db, a, tenant_id, err);
+			if (rc != GACP_OK)
+				goto out;
+		}
 		e->from_platform = res != NULL && PQntuples(res) == 1;
 	}
 	if (res != NULL && PQntuples(res) == 1) {
@@ -218,11 +233,56 @@ lookup(struct gacp_ctx *app, struct arena *a, const char *tenant_id,
 		e->value = xstrdup(PQgetvalue(res, 0, 4));
 		e->version = pgrow_int64(res, 0, 5);
 	}
-	rc = db_commit(&app->db, a, err);
+	if (own)
+		rc = db_commit(&app->db, a, err);
 out:
-	if (rc != GACP_OK)
+	if (rc != GACP_OK && own)
 		db_rollback(&app->db, a);
 	return rc;
+}
+
+/* A sealed value that does not open: logged always, and audited in the
+ * row's tenant when no caller's transaction is open (an event written in
+ * one would roll back with it). */
+static void
+unreadable(struct gacp_ctx *app, struct arena *a, const struct entry *e,
+    const char *environment, const char *key, const struct gacp_err *cause)
+{
+	struct principal who;
+	struct audit_event ev;
+	struct json_object *d;
+	struct gacp_err err;
+	struct svc s;
+
+	log_msg(LOG_ERROR, SYSCFG_ERR_UNREADABLE, "config %s (%s) of tenant %s "
+	    "does not open: %s", key, environment, e->row_tenant, cause->code);
+	if (app->db.in_tx)
+		return;
+	memset(&who, 0, sizeof(who));
+	who.kind = PRINCIPAL_SYSTEM;
+	snprintf(who.id, sizeof(who.id), "%s", app->program ? app->program :
+	    "process");
+	svc_init(&s, app, a, &who, NULL, NULL);
+	d = json_object_new_object();
+	json_arena_own(a, d);
+	json_object_object_add(d, "config_key", json_object_new_string(key));
+	json_object_object_add(d, "environment",
+	    json_object_new_string(environment));
+	json_object_object_add(d, "reason", json_object_new_string(cause->code));
+	memset(&ev, 0, sizeof(ev));
+	ev.tenant_id = e->row_tenant;
+	ev.action = "config.secret_unreadable";
+	ev.outcome = "failure";
+	ev.resource_type = "config";
+	ev.resource_id = e->row_id;
+	ev.details = d;
+	gacp_err_clear(&err);
+	if (svc_begin(&s, e->row_tenant, &err) != GACP_OK ||
+	    audit_record(&s, &ev, &err) != GACP_OK ||
+	    svc_commit(&s, &err) != GACP_OK) {
+		svc_rollback(&s);
+		log_msg(LOG_ERROR, "audit_failed", "%s: %s", err.code, err.msg);
+	}
 }
 
 int
@@ -240,9 +300,6 @@ syscfg_cache_get(struct gacp_ctx *app, struct arena *a, const char *tenant_id,
 	if (c == NULL)
 		return gacp_err_set(err, GACP_EINTERNAL, "no_config_cache",
 		    "the configuration cache is not set up");
-	if (app->db.in_tx)
-		return gacp_err_set(err, GACP_EINTERNAL, "in_transaction",
-		    "read configuration before opening a transaction");
 	syscfg_cache_tick(app);
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		struct entry *s = &c->slots[i];
@@ -287,6 +344,7 @@ syscfg_cache_get(struct gacp_ctx *app, struct arena *a, const char *tenant_id,
 	if ((rc = syscfg_open(app->master_keys, a, e->row_tenant, e->row_id,
 	    environment, key, e->value, &out->text, err)) != GACP_OK) {
 		memset(out, 0, sizeof(*out));
+		unreadable(app, a, e, environment, key, err);
 		return gacp_err_set(err, GACP_ECONFLICT, SYSCFG_ERR_UNREADABLE,
 		    "the stored value of %s cannot be decrypted", key);
 	}
@@ -329,4 +387,23 @@ syscfg_get_bool(struct gacp_ctx *app, struct arena *a, const char *tenant_id,
 	if (!v.found || v.type != SYSCFG_BOOLEAN)
 		return def;
 	return strcmp(v.text, "true") == 0;
+}
+
+const char *
+syscfg_get_str(struct gacp_ctx *app, struct arena *a, const char *tenant_id,
+    const char *environment, const char *key, const char *def)
+{
+	struct syscfg_value v;
+	struct gacp_err err;
+
+	gacp_err_clear(&err);
+	if (syscfg_cache_get(app, a, tenant_id, environment, key, &v, &err) !=
+	    GACP_OK) {
+		log_msg(LOG_WARN, "config_read_failed", "%s: %s: %s", key,
+		    err.code, err.msg);
+		return def;
+	}
+	if (!v.found || v.type != SYSCFG_STRING)
+		return def;
+	return v.text;
 }

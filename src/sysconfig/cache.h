@@ -49,9 +49,11 @@ void syscfg_cache_tick(struct gacp_ctx *app);
 void syscfg_cache_clear(struct syscfg_cache *c);
 
 /* The effective value (out->found false when neither scope has the key).
- * Must be called outside a transaction (it runs its own, read-only).
- * Errors: db errors; GACP_ECONFLICT "secret_unreadable" when a sealed
- * value does not open. */
+ * Outside a transaction it runs its own, read-only; inside one, that
+ * transaction must be bound to tenant_id (a request's is) and is left
+ * bound to it.  Errors: db errors; GACP_ECONFLICT "secret_unreadable" when
+ * a sealed value does not open (logged, and audited when it ran its own
+ * transaction). */
 int  syscfg_cache_get(struct gacp_ctx *app, struct arena *a,
          const char *tenant_id, const char *environment, const char *key,
          struct syscfg_value *out, struct gacp_err *err);
@@ -61,6 +63,10 @@ int  syscfg_cache_get(struct gacp_ctx *app, struct arena *a,
 long long syscfg_get_int(struct gacp_ctx *app, struct arena *a,
          const char *tenant_id, const char *environment, const char *key,
          long long def);
+/* A string value (arena) or def. */
+const char *syscfg_get_str(struct gacp_ctx *app, struct arena *a,
+         const char *tenant_id, const char *environment, const char *key,
+         const char *def);
 bool      syscfg_get_bool(struct gacp_ctx *app, struct arena *a,
          const char *tenant_id, const char *environment, const char *key,
          bool def);

@@ -377,7 +377,12 @@ process(struct worker *w, struct arena *a, const struct event *ev,
 	d.db = &w->app.db;
 	d.models = w->models;
 	d.parser = &w->parser;
-	d.handoff_intent = w->handoff_intent;
+	/* A tenant may name its own handoff intent in its system
+	 * configuration (or the platform for everyone); gacp.conf's
+	 * flow.handoff_intent is the default.  Read through the cache. */
+	d.handoff_intent = syscfg_get_str(&w->app, a, ev->tenant_id,
+	    config_get(&w->app.cfg, "config.environment", "production"),
+	    "flow.handoff_intent", w->handoff_intent);
 	d.metrics = w->app.metrics;
 	d.parse_hist = MH_NLU_PARSE_WORKER;
 	memset(&in, 0, sizeof(in));

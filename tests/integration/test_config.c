@@ -19,6 +19,7 @@
 
 #include "app/context.h"
 #include "common/arena.h"
+#include "store/db.h"
 #include "sysconfig/cache.h"
 
 static struct ru_tenant t1, t2;
@@ -684,6 +685,41 @@ test_cache_sees_change_within_1s(void)
 	CU_ASSERT_TRUE(changed);
 	CU_ASSERT_TRUE(elapsed >= 0 && elapsed < 1000);
 	fprintf(stderr, "config cache saw the change after %lld ms\n", elapsed);
+	/* Inside a caller's transaction bound to the tenant (a request's),
+	 * and the platform-wide value as the fallback. */
+	{
+		struct ru_cred admin;
+		char key[64], body[128], path[160];
+
+		CU_ASSERT_FATAL(ru_login(itest_env("PLATFORM_TENANT_SLUG",
+		    "platform"), itest_env("PLATFORM_ADMIN_USER", "operator"),
+		    itest_env("PLATFORM_ADMIN_PASSWORD", ""), &admin));
+		ru_unique("cache.platform.", key, sizeof(key));
+		snprintf(body, sizeof(body), "{\"config_value\":\"31\","
+		    "\"config_type\":\"integer\"}");
+		CU_ASSERT_EQUAL(put(&admin, key, "scope=platform", body, &r), 201);
+		itest_response_free(&r);
+		CU_ASSERT_EQUAL(db_begin(&app.db, &app.arena, t2.id, &err),
+		    GACP_OK);
+		CU_ASSERT_EQUAL(syscfg_cache_get(&app, &app.arena, t2.id,
+		    "production", key, &v, &err), GACP_OK);
+		CU_ASSERT_TRUE(v.found && v.from_platform &&
+		    strcmp(v.text, "31") == 0);
+		CU_ASSERT_TRUE(app.db.in_tx);
+		CU_ASSERT_EQUAL(db_commit(&app.db, &app.arena, &err), GACP_OK);
+		/* The tenant's own value wins over the platform's. */
+		CU_ASSERT_EQUAL(put(&t2.owner, key, NULL, "{\"config_value\":"
+		    "\"32\",\"config_type\":\"integer\"}", &r), 201);
+		itest_response_free(&r);
+		ru_sleep_ms(1000);
+		CU_ASSERT_EQUAL(syscfg_get_int(&app, &app.arena, t2.id,
+		    "production", key, -1), 32);
+		snprintf(path, sizeof(path), "/v1/config/%s?scope=platform", key);
+		ru_call("DELETE", path, &admin, NULL, NULL, &r);
+		CU_ASSERT_EQUAL(r.status, 204);
+		itest_response_free(&r);
+		arena_reset(&app.arena);
+	}
 	/* A deleted key is noticed as well. */
 	ru_call("DELETE", "/v1/config/cache.key", &t2.owner, NULL, NULL, &r);
 	itest_response_free(&r);

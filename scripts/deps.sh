@@ -14,7 +14,7 @@ postgresql postgresql-client libpq-dev
 redis-server redis-tools libhiredis-dev
 libjson-c-dev libjwt-dev libssl-dev libcunit1-dev
 libcurl4-openssl-dev libthai-dev libpcre2-dev libyaml-dev libcrypt-dev
-curl wrk python3 procps iproute2 openssl ca-certificates
+curl wrk python3 procps iproute2 openssl ca-certificates valgrind
 systemd groff-base man-db
 chromium chromium-driver
 "

@@ -396,8 +396,48 @@ out:
 	return rc;
 }
 
+/* One rotation at a time platform-wide: a session advisory lock, gone
+ * with the connection if the process dies. */
+static int
+rotation_lock(struct svc *s, bool take, struct gacp_err *err)
+{
+	PGresult *res;
+	int rc;
+
+	rc = db_exec(&s->app->db, s->a, take ?
+	    "SELECT pg_try_advisory_lock(hashtext('gacp:key_rotation'))" :
+	    "SELECT pg_advisory_unlock(hashtext('gacp:key_rotation'))", 0,
+	    NULL, &res, err);
+	if (rc != GACP_OK || !take)
+		return rc;
+	if (!pgrow_bool(res, 0, 0))
+		return gacp_err_set(err, GACP_ECONFLICT, "rotation_running",
+		    "another gacpctl rotate-key is running");
+	return GACP_OK;
+}
+
+static int rotate_locked(struct svc *s,
+		    const struct syscfg_rotate_opts *opts,
+		    struct syscfg_rotate_result *out, struct gacp_err *err);
+
 int
 syscfg_rotate(struct svc *s, const struct syscfg_rotate_opts *opts,
+    struct syscfg_rotate_result *out, struct gacp_err *err)
+{
+	struct gacp_err uerr;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = rotation_lock(s, true, err)) != GACP_OK)
+		return rc;
+	rc = rotate_locked(s, opts, out, err);
+	gacp_err_clear(&uerr);
+	(void)rotation_lock(s, false, &uerr);
+	return rc;
+}
+
+static int
+rotate_locked(struct svc *s, const struct syscfg_rotate_opts *opts,
     struct syscfg_rotate_result *out, struct gacp_err *err)
 {
 	struct sweep w;
@@ -405,7 +445,6 @@ syscfg_rotate(struct svc *s, const struct syscfg_rotate_opts *opts,
 	const char *path, *platform = NULL;
 	int rc, i;
 
-	memset(out, 0, sizeof(*out));
 	if ((path = key_file(s, err)) == NULL)
 		return err->result;
 	if (opts->batch_size < 1 || opts->batch_size > 10000)

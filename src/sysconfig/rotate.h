@@ -71,8 +71,9 @@ struct syscfg_key_status {
 
 /* Prototypes */
 
-/* Run (or resume) a rotation as s's principal (gacpctl: system).
- * Errors: key file problems (keyring.h), db errors. */
+/* Run (or resume) a rotation as s's principal (gacpctl: system).  One at
+ * a time (PostgreSQL advisory lock).  Errors: key file problems
+ * (keyring.h), db errors, GACP_ECONFLICT "rotation_running". */
 int syscfg_rotate(struct svc *s, const struct syscfg_rotate_opts *opts,
         struct syscfg_rotate_result *out, struct gacp_err *err);
 /* What `gacpctl rotate-key --status` reports. */

@@ -458,7 +458,7 @@ syscfg_rules_parse(struct json_object *obj, enum syscfg_type t,
 		}
 		if (!applies(t, key)) {
 			report(r, field, "rule_not_applicable",
-			    "%s does not apply to a %s value", key,
+			    "%s does not apply to %s values", key,
 			    syscfg_type_name(t));
 			continue;
 		}

@@ -1118,6 +1118,23 @@ test_status_counts_training_jobs(void)
 	CU_ASSERT_EQUAL_FATAL(jobs_begin(&j, &c, &a, &rd, nt.tenant_id, &err),
 	    GACP_OK);
 	CU_ASSERT_EQUAL(status_jobs(), 1);
+	/* The heartbeat pushes the lapse time ahead while the job runs. */
+	{
+		redisReply *rep = NULL;
+		double before = -1.0, after = -1.0;
+
+		jobs_key(nt.tenant_id, key, sizeof(key));
+		if (cache_command(&c, &a, &rep, &err, "ZSCORE %s %s", key,
+		    j.id) == GACP_OK && rep->type == REDIS_REPLY_STRING)
+			before = atof(rep->str);
+		usleep((JOBS_HEARTBEAT_MS + 1500) * 1000);
+		if (cache_command(&c, &a, &rep, &err, "ZSCORE %s %s", key,
+		    j.id) == GACP_OK && rep->type == REDIS_REPLY_STRING)
+			after = atof(rep->str);
+		CU_ASSERT_TRUE(before > 0.0);
+		CU_ASSERT_TRUE(after >= before + JOBS_HEARTBEAT_MS - 500);
+		CU_ASSERT_EQUAL(status_jobs(), 1);
+	}
 	/* A trainer that died 40 s ago: its entry lapsed and is not counted. */
 	jobs_key(nt.tenant_id, key, sizeof(key));
 	CU_ASSERT_EQUAL(tu_redis_int("ZADD %s %lld dead:1:1", key,

@@ -299,6 +299,32 @@ redis_xlen(const char *stream)
 	return n;
 }
 
+/* Entries ever added to gacp:inbound (XINFO STREAM entries-added), or -1.
+ * Unlike XLEN it does not drop when the workers trim acknowledged
+ * entries, so "nothing was queued" stays checkable with workers running. */
+static long long
+inbound_added(void)
+{
+	redisContext *c = redis_connect();
+	redisReply *r;
+	long long n = -1;
+	size_t i;
+
+	if (c == NULL)
+		return -1;
+	r = redisCommand(c, "XINFO STREAM gacp:inbound");
+	for (i = 0; r != NULL && r->type == REDIS_REPLY_ARRAY &&
+	    i + 1 < r->elements; i += 2)
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[i]->str, "entries-added") == 0 &&
+		    r->element[i + 1]->type == REDIS_REPLY_INTEGER)
+			n = r->element[i + 1]->integer;
+	if (r)
+		freeReplyObject(r);
+	redisFree(c);
+	return n;
+}
+
 static const redisReply *
 field(const redisReply *flat, const char *name)
 {
@@ -856,7 +882,7 @@ test_bad_signature_queues_nothing(void)
 	new_psid(psid);
 	snprintf(mid, sizeof(mid), "m_badsig_%s", psid);
 	body = body_text(psid, mid, "hello");
-	before = redis_xlen("gacp:inbound");
+	before = inbound_added();
 	CU_ASSERT_TRUE(before >= 0);
 
 	/* Signed with another secret. */
@@ -876,7 +902,7 @@ test_bad_signature_queues_nothing(void)
 	CU_ASSERT_STRING_EQUAL(itest_error_code(&r), "missing_signature");
 	itest_response_free(&r);
 
-	after = redis_xlen("gacp:inbound");
+	after = inbound_added();
 	CU_ASSERT_EQUAL(after, before);
 	/* Nothing reaches the worker: no reply, no stored message, and the
 	 * mid was not marked seen (the real delivery is still accepted). */
@@ -889,7 +915,7 @@ test_bad_signature_queues_nothing(void)
 	}
 	CU_ASSERT_PTR_NULL(db_inbound(db, mid));
 	CU_ASSERT_EQUAL(post_signed(body), 200);
-	CU_ASSERT_EQUAL(redis_xlen("gacp:inbound"), before + 1);
+	CU_ASSERT_EQUAL(inbound_added(), before + 1);
 	free(wait_reply(from, psid, 1, MX_WAIT_MS));
 	CU_ASSERT_TRUE(db_wait_done(db, mid, MX_WAIT_MS));
 	free(body);
@@ -943,9 +969,9 @@ test_ignored_events(void)
 	entries[1] = entry_of(&o, 1, "standby");
 	body = body_of(entries, 2);
 
-	before = redis_xlen("gacp:inbound");
+	before = inbound_added();
 	CU_ASSERT_EQUAL(post_signed(body), 200);
-	CU_ASSERT_EQUAL(redis_xlen("gacp:inbound"), before);
+	CU_ASSERT_EQUAL(inbound_added(), before);
 	free(body);
 
 	/* A real message afterwards: once it is answered, the worker is past
@@ -995,9 +1021,9 @@ test_batch_two_entries_three_events(void)
 	entries[0] = entry_of(evs, 3, "messaging");
 	entries[1] = entry_of(evs + 3, 3, "messaging");
 	body = body_of(entries, 2);
-	before = redis_xlen("gacp:inbound");
+	before = inbound_added();
 	CU_ASSERT_EQUAL(post_signed(body), 200);
-	CU_ASSERT_EQUAL(redis_xlen("gacp:inbound"), before + 6);
+	CU_ASSERT_EQUAL(inbound_added(), before + 6);
 	free(body);
 	for (i = 0; i < 6; i++) {
 		free(wait_reply(from, psids[i], 1, MX_WAIT_MS));
@@ -1015,6 +1041,28 @@ test_batch_two_entries_three_events(void)
 	}
 	graph_calls_free(&calls);
 	PQfinish(db);
+}
+
+/* A text event of the demo channel as the webhook queues it
+ * (mx_event_to_json), malloc'd. */
+static char *
+queued_event_json(const char *psid, const char *mid, const char *text)
+{
+	struct json_object *ev = json_object_new_object();
+	char *out;
+
+	json_object_object_add(ev, "tenant_id", json_object_new_string(env.tenant_id));
+	json_object_object_add(ev, "channel_id", json_object_new_string(env.channel_id));
+	json_object_object_add(ev, "page_id", json_object_new_string(env.page_id));
+	json_object_object_add(ev, "psid", json_object_new_string(psid));
+	json_object_object_add(ev, "timestamp_ms", json_object_new_int64(now_ms()));
+	json_object_object_add(ev, "received_us", json_object_new_int64(now_ms() * 1000));
+	json_object_object_add(ev, "kind", json_object_new_string("text"));
+	json_object_object_add(ev, "mid", json_object_new_string(mid));
+	json_object_object_add(ev, "text", json_object_new_string(text));
+	out = strdup(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN));
+	json_object_put(ev);
+	return out;
 }
 
 /* Facebook redelivers when it did not see our 200: the same body three
@@ -1039,10 +1087,10 @@ test_same_event_three_times(void)
 	new_psid(psid);
 	snprintf(mid, sizeof(mid), "m_dup_%s", psid);
 	body = body_text(psid, mid, "hello");
-	before = redis_xlen("gacp:inbound");
+	before = inbound_added();
 	for (i = 0; i < 3; i++)
 		CU_ASSERT_EQUAL(post_signed(body), 200);
-	CU_ASSERT_EQUAL(redis_xlen("gacp:inbound"), before + 1);
+	CU_ASSERT_EQUAL(inbound_added(), before + 1);
 	free(body);
 	free(wait_reply(from, psid, 1, MX_WAIT_MS));
 	CU_ASSERT_TRUE(queue_wait_idle(MX_WAIT_MS));
@@ -1063,7 +1111,16 @@ test_same_event_three_times(void)
 			break;
 		}
 	}
-	CU_ASSERT_TRUE(i < (int)last->elements);
+	/* The workers trim acknowledged entries: if it is gone already,
+	 * queue the same event as the webhook stored it. */
+	if (i == (int)last->elements) {
+		char *ev = queued_event_json(psid, mid, "hello");
+		int k;
+		for (k = 0; k < 2; k++)
+			freeReplyObject(redisCommand(rc, "XADD gacp:inbound * e %s",
+			    ev));
+		free(ev);
+	}
 	freeReplyObject(last);
 	redisFree(rc);
 	CU_ASSERT_TRUE(queue_wait_idle(MX_WAIT_MS));

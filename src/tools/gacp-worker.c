@@ -7,10 +7,14 @@
  * reply and the send outcome are committed.  Entries of a worker that
  * died are reclaimed with XAUTOCLAIM once idle for worker.claim_idle_ms;
  * an entry delivered worker.max_deliveries (5) times goes to the
- * dead-letter stream with its error.  Events of one conversation are
- * serialised by a row lock on the conversation and handled in timestamp
- * order within a batch.  Processing is idempotent (unique mid, one reply
- * per inbound message), so a redelivered event changes nothing.
+ * dead-letter stream with its error (moved and acked in one script).
+ * Events of one conversation are serialised by a row lock on the
+ * conversation and handled in timestamp order within a batch; an event
+ * that failed holds its conversation (queue.h, mxq_hold_*) so later
+ * events wait behind it instead of overtaking it.  Every claim period
+ * each worker trims acknowledged entries and removes dead consumers
+ * (maintain()).  Processing is idempotent (unique mid, one reply per
+ * inbound message), so a redelivered event changes nothing.
  */
 #include "app/context.h"
 #include "app/models.h"

@@ -367,9 +367,9 @@ test_processes_summed_and_slots_reused(void)
  * before its samples); a sample is name[{label="value",…}] value, with
  * the name of a declared family (histograms: _bucket, _sum, _count;
  * buckets with an le label), counters named …_total.  Returns the
- * number of bad lines (each printed). */
+ * number of bad lines (each printed unless quiet). */
 static int
-exposition_errors(const char *text)
+exposition_check(const char *text, int quiet)
 {
 	char fam[64][96], typ[64][16];
 	size_t nfam = 0, f;
@@ -383,7 +383,8 @@ exposition_errors(const char *text)
 		int ok = 1;
 
 		if (nl == NULL || len >= sizeof(line)) {
-			printf("\nunterminated or long line: %.60s\n", p);
+			if (!quiet)
+				printf("\nunterminated or long line: %.60s\n", p);
 			return bad + 1;
 		}
 		memcpy(line, p, len);
@@ -465,11 +466,18 @@ exposition_errors(const char *text)
 				ok = 0;   /* no TYPE line before it */
 		}
 		if (!ok) {
-			printf("\nbad exposition line: %s\n", line);
+			if (!quiet)
+				printf("\nbad exposition line: %s\n", line);
 			bad++;
 		}
 	}
 	return bad;
+}
+
+static int
+exposition_errors(const char *text)
+{
+	return exposition_check(text, 0);
 }
 
 static void
@@ -579,10 +587,14 @@ test_exposition_format(void)
 	    "\"0b5e7a52-2f0c-4f3e-9d6a-1c2b3d4e5f60\"} 3"));
 	CU_ASSERT(has_line(out.data, "gacp_inbound_queue_oldest_age_seconds_x 0.25"));
 	/* The checker catches the sample without a TYPE line, and only it. */
-	CU_ASSERT_EQUAL(exposition_errors(out.data), 1);
-	CU_ASSERT_EQUAL(exposition_errors("# TYPE x_seconds counter\n"), 1);
-	CU_ASSERT_EQUAL(exposition_errors("# TYPE a_total counter\n"
-	    "a_total{x=\"1\" 2\n"), 1);
+	CU_ASSERT_EQUAL(exposition_check(out.data, 1), 1);
+	CU_ASSERT_EQUAL(exposition_check("# TYPE x_seconds counter\n", 1), 1);
+	CU_ASSERT_EQUAL(exposition_check("# TYPE a_total counter\n"
+	    "a_total{x=\"1\" 2\n", 1), 1);
+	CU_ASSERT_EQUAL(exposition_check("# TYPE a_total counter\n"
+	    "a_total 1\n# TYPE a_total counter\n", 1), 1);   /* declared twice */
+	CU_ASSERT_EQUAL(exposition_check("# TYPE h histogram\n"
+	    "h_bucket 1\n", 1), 1);                         /* bucket without le */
 	buf_cleanup(&out);
 	metrics_close(m);
 	remove_dir();

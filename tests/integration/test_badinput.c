@@ -138,6 +138,19 @@ test_header_limits(void)
 	free(many);
 }
 
+/* An HTTP/0.9 request line: nginx answers the body alone, no status line
+ * and no headers (it still speaks 0.9 for GET); the application's answer
+ * is the same JSON. */
+static void
+test_http09(void)
+{
+	char ans[4096];
+
+	CU_ASSERT_EQUAL(raw_str("GET /health\r\n", ans, sizeof(ans)), 0);
+	CU_ASSERT_EQUAL(strncmp(ans, "{\"status\":\"ok\"}", 15), 0);
+	CU_ASSERT_PTR_NULL(strstr(ans, "HTTP/"));
+}
+
 static void
 test_nul_and_bare_cr_in_headers(void)
 {
@@ -382,6 +395,7 @@ itest_badinput_register(void)
 	static const struct test_case cases[] = {
 		{ "oversized header 400, many headers 200, long URL 414",
 		    test_header_limits },
+		{ "HTTP/0.9 request line: the body alone", test_http09 },
 		{ "NUL, bare CR, folding in headers 400; bare LF reflects nothing",
 		    test_nul_and_bare_cr_in_headers },
 		{ "two Content-Lengths, CL with chunked, negative CL: 400",

@@ -11,6 +11,7 @@
  * encrypted only.
  */
 #include "tools/ctl.h"
+#include "tools/ctl_run.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/json.h"
@@ -20,7 +21,6 @@
 #include "tenancy/tenancy.h"
 #include "tenancy/tenants.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,55 +28,9 @@
 
 #define VALUE_READ_MAX (128 * 1024)
 
-struct run {
-	struct ctl_ctx   *ctl;
-	struct arena      arena;
-	struct principal  who;
-	struct svc        s;
-	struct gacp_err   err;
-};
-
-static void
-run_init(struct run *r, struct ctl_ctx *ctl)
-{
-	struct passwd *pw = getpwuid(geteuid());
-
-	memset(r, 0, sizeof(*r));
-	r->ctl = ctl;
-	arena_init(&r->arena, 16 * 1024);
-	principal_system(&r->who, pw ? pw->pw_name : NULL);
-	svc_init(&r->s, &ctl->app, &r->arena, &r->who, NULL, NULL);
-	gacp_err_clear(&r->err);
-}
-
-static void
-run_cleanup(struct run *r)
-{
-	db_rollback(&r->ctl->app.db, &r->arena);
-	arena_cleanup(&r->arena);
-}
-
-static int
-fail(struct run *r)
-{
-	const char *details = svc_field_errors_json(&r->s);
-	int code = ctl_fail(&r->err);
-
-	if (details != NULL)
-		fprintf(stderr, "gacpctl: details: %s\n", details);
-	return code;
-}
-
-static void
-print_json(struct json_object *o)
-{
-	printf("%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
 /* --tenant SLUG or --platform: which scope; begins the transaction. */
 static int
-enter_scope(struct run *r, int argc, char **argv, const char **scope)
+enter_scope(struct ctl_run *r, int argc, char **argv, const char **scope)
 {
 	const char *slug = ctl_opt(argc, argv, "--tenant");
 	bool platform = ctl_flag(argc, argv, "--platform");
@@ -189,25 +143,25 @@ ctl_config_get(struct ctl_ctx *ctl, int argc, char **argv)
 	struct syscfg_row *row;
 	const char *scope, *key = positional(argc, argv);
 	char *plain = NULL;
-	struct run r;
+	struct ctl_run r;
 	int rc;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	if (key == NULL) {
 		gacp_err_set(&r.err, GACP_EINVAL, "usage", "which KEY?");
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (enter_scope(&r, argc, argv, &scope) != GACP_OK ||
 	    syscfg_get(&r.s, scope, ctl_opt(argc, argv, "--environment"), key,
 	    ctl_flag(argc, argv, "--reveal"), &row, &plain, &r.err) != GACP_OK ||
 	    svc_commit(&r.s, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (ctl->json) {
 		struct json_object *o = syscfg_render(row, plain);
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	} else {
 		print_row(row, plain);
@@ -216,7 +170,7 @@ ctl_config_get(struct ctl_ctx *ctl, int argc, char **argv)
 out:
 	if (plain != NULL)
 		explicit_bzero(plain, strlen(plain));
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -226,23 +180,23 @@ ctl_config_list(struct ctl_ctx *ctl, int argc, char **argv)
 	struct syscfg_row *rows;
 	const char *scope;
 	struct json_object *items;
-	struct run r;
+	struct ctl_run r;
 	size_t n, i;
 	int rc;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	if (enter_scope(&r, argc, argv, &scope) != GACP_OK ||
 	    syscfg_list(&r.s, scope, ctl_opt(argc, argv, "--environment"),
 	    ctl_opt(argc, argv, "--category"), &rows, &n, &r.err) != GACP_OK ||
 	    svc_commit(&r.s, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (ctl->json) {
 		items = json_object_new_array();
 		for (i = 0; i < n; i++)
 			json_object_array_add(items, syscfg_render(&rows[i], NULL));
-		print_json(items);
+		ctl_print_json(items);
 		json_object_put(items);
 	} else {
 		for (i = 0; i < n; i++)
@@ -250,7 +204,7 @@ ctl_config_list(struct ctl_ctx *ctl, int argc, char **argv)
 	}
 	rc = CTL_OK;
 out:
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -262,13 +216,13 @@ ctl_config_set(struct ctl_ctx *ctl, int argc, char **argv)
 	struct syscfg_row *row;
 	char *value = NULL;
 	bool created, encrypted = ctl_flag(argc, argv, "--encrypted");
-	struct run r;
+	struct ctl_run r;
 	int rc;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	if (key == NULL) {
 		gacp_err_set(&r.err, GACP_EINVAL, "usage", "which KEY?");
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if ((opt = ctl_opt(argc, argv, "--value")) != NULL) {
@@ -276,12 +230,12 @@ ctl_config_set(struct ctl_ctx *ctl, int argc, char **argv)
 			gacp_err_set(&r.err, GACP_EINVAL, "usage", "an encrypted "
 			    "value is read from stdin or --value-file, never "
 			    "from the command line");
-			rc = fail(&r);
+			rc = ctl_run_fail(&r);
 			goto out;
 		}
 		value = xstrdup(opt);
 	} else if ((value = read_value(argc, argv, &r.err)) == NULL) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	body = json_object_new_object();
@@ -312,7 +266,7 @@ ctl_config_set(struct ctl_ctx *ctl, int argc, char **argv)
 	if ((opt = ctl_opt(argc, argv, "--rules")) != NULL) {
 		if (json_parse_strict(opt, strlen(opt), JSON_MAX_DEPTH, &rules,
 		    &r.err) != GACP_OK) {
-			rc = fail(&r);
+			rc = ctl_run_fail(&r);
 			goto out;
 		}
 		json_object_object_add(body, "validation_rules", rules);
@@ -321,13 +275,13 @@ ctl_config_set(struct ctl_ctx *ctl, int argc, char **argv)
 	    syscfg_put(&r.s, scope, ctl_opt(argc, argv, "--environment"), key,
 	    body, &row, &created, &r.err) != GACP_OK ||
 	    svc_commit(&r.s, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	syscfg_bump(&ctl->app, &r.arena);
 	if (ctl->json) {
 		struct json_object *o = syscfg_render(row, NULL);
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	} else {
 		printf("%s %s (%s) version %lld\n", created ? "created" : "updated",
@@ -340,7 +294,7 @@ out:
 		explicit_bzero(value, strlen(value));
 		free(value);
 	}
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -365,13 +319,13 @@ long_opt(int argc, char **argv, const char *name, long lo, long hi,
 }
 
 static int
-rotate_status(struct run *r)
+rotate_status(struct ctl_run *r)
 {
 	struct syscfg_key_status st;
 	struct json_object *o, *pending, *rot;
 
 	if (syscfg_rotation_status(&r->s, &st, &r->err) != GACP_OK)
-		return fail(r);
+		return ctl_run_fail(r);
 	if (!r->ctl->json) {
 		printf("active key:      %s (%s days old; policy %d days)%s\n",
 		    st.active_kid, st.age_days < 0 ? "unknown" :
@@ -429,7 +383,7 @@ rotate_status(struct run *r)
 		    json_object_new_int64(st.rotation_unreadable));
 	}
 	json_object_object_add(o, "last_rotation", rot);
-	print_json(o);
+	ctl_print_json(o);
 	json_object_put(o);
 	return CTL_OK;
 }
@@ -440,10 +394,10 @@ ctl_rotate_key(struct ctl_ctx *ctl, int argc, char **argv)
 	struct syscfg_rotate_opts opts;
 	struct syscfg_rotate_result res;
 	long batch = 100, max_batches = 0, grace;
-	struct run r;
+	struct ctl_run r;
 	int rc;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	if (ctl_flag(argc, argv, "--status")) {
 		rc = rotate_status(&r);
 		goto out;
@@ -454,7 +408,7 @@ ctl_rotate_key(struct ctl_ctx *ctl, int argc, char **argv)
 	    !long_opt(argc, argv, "--max-batches", 1, 1000000000, &max_batches,
 	    &r.err) ||
 	    !long_opt(argc, argv, "--grace-ms", 0, 600000, &grace, &r.err)) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	memset(&opts, 0, sizeof(opts));
@@ -462,7 +416,7 @@ ctl_rotate_key(struct ctl_ctx *ctl, int argc, char **argv)
 	opts.max_batches = max_batches;
 	opts.grace_ms = grace;
 	if (syscfg_rotate(&r.s, &opts, &res, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	/* Processes reload their caches (sealed values) and key files. */
@@ -481,7 +435,7 @@ ctl_rotate_key(struct ctl_ctx *ctl, int argc, char **argv)
 		    json_object_new_int64(res.resealed));
 		json_object_object_add(o, "rows_unreadable",
 		    json_object_new_int64(res.unreadable));
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	} else {
 		printf("%s key %s: %lld rows re-sealed in %lld batches, %lld "
@@ -492,6 +446,6 @@ ctl_rotate_key(struct ctl_ctx *ctl, int argc, char **argv)
 	}
 	rc = CTL_OK;
 out:
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }

@@ -14,6 +14,7 @@
  * changed since.
  */
 #include "tools/ctl.h"
+#include "tools/ctl_run.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/util.h"
@@ -31,7 +32,6 @@
 #include "training/versions.h"
 
 #include <json-c/json.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,76 +40,6 @@
 /* Largest training-data file import and eval read (the import itself caps
  * the examples at TRAINSET_IMPORT_MAX). */
 #define NLU_FILE_MAX_BYTES (64 * 1024 * 1024)
-
-/* One command's state, as in ctl_tenancy.c. */
-struct run {
-	struct ctl_ctx    *ctl;
-	struct arena       arena;
-	struct principal   who;
-	struct svc         s;
-	struct gacp_err    err;
-};
-
-static void
-run_init(struct run *r, struct ctl_ctx *ctl)
-{
-	struct passwd *pw = getpwuid(geteuid());
-
-	memset(r, 0, sizeof(*r));
-	r->ctl = ctl;
-	arena_init(&r->arena, 16 * 1024);
-	principal_system(&r->who, pw ? pw->pw_name : NULL);
-	svc_init(&r->s, &ctl->app, &r->arena, &r->who, NULL, NULL);
-	gacp_err_clear(&r->err);
-}
-
-static void
-run_cleanup(struct run *r)
-{
-	db_rollback(&r->ctl->app.db, &r->arena);
-	arena_cleanup(&r->arena);
-}
-
-static int
-fail(struct run *r)
-{
-	const char *details = svc_field_errors_json(&r->s);
-	int code = ctl_fail(&r->err);
-
-	if (details != NULL)
-		fprintf(stderr, "gacpctl: details: %s\n", details);
-	return code;
-}
-
-/* Begin a transaction on gacp_app acting in the tenant named by --tenant. */
-static int
-enter_tenant(struct run *r, const char *slug)
-{
-	char id[37];
-	bool is_platform;
-	int rc;
-
-	if (slug == NULL)
-		return gacp_err_set(&r->err, GACP_EINVAL, "usage",
-		    "--tenant SLUG is required");
-	if ((rc = svc_begin(&r->s, NULL, &r->err)) != GACP_OK)
-		return rc;
-	rc = tenants_resolve(&r->s, slug, id, &is_platform, &r->err);
-	if (rc == GACP_ENOTFOUND)
-		return gacp_err_set(&r->err, GACP_ENOTFOUND, "not_found",
-		    "no tenant '%s'", slug);
-	if (rc != GACP_OK)
-		return rc;
-	svc_set_tenant(&r->s, id, is_platform);
-	return svc_bind(&r->s, id, &r->err);
-}
-
-static void
-print_json(struct json_object *o)
-{
-	printf("%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-}
 
 /* The last argument when it is not an option's value or a flag. */
 static const char *
@@ -179,30 +109,30 @@ ctl_nlu_import(struct ctl_ctx *ctl, int argc, char **argv)
 	struct trainset_import_report rep;
 	enum trainset_format fmt;
 	struct nlu_text lid, *lidp = NULL;
-	struct run r;
+	struct ctl_run r;
 	char *text = NULL;
 	size_t len = 0;
 	int rc = CTL_FAIL;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	memset(&lid, 0, sizeof(lid));
 	memset(&rep, 0, sizeof(rep));
 	if (path == NULL) {
 		gacp_err_set(&r.err, GACP_EINVAL, "usage", "usage: gacpctl nlu "
 		    "import --tenant SLUG [--mode replace|merge] "
 		    "[--format yaml|json] FILE");
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (format != NULL && strcmp(format, "yaml") != 0 &&
 	    strcmp(format, "json") != 0) {
 		gacp_err_set(&r.err, GACP_EINVAL, "usage",
 		    "--format must be yaml or json");
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (read_file(path, &text, &len, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (format != NULL)
@@ -219,11 +149,11 @@ ctl_nlu_import(struct ctl_ctx *ctl, int argc, char **argv)
 		fprintf(stderr, "gacpctl: warning: no language identifier (%s); "
 		    "examples without a language get \"und\"\n", r.err.msg);
 	gacp_err_clear(&r.err);
-	if (enter_tenant(&r, ctl_opt(argc, argv, "--tenant")) != GACP_OK ||
+	if (ctl_run_enter_tenant(&r, ctl_opt(argc, argv, "--tenant")) != GACP_OK ||
 	    trainset_import(&r.s, lidp, fmt, text, len, mode, &rep,
 	    &r.err) != GACP_OK ||
 	    svc_commit(&r.s, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (ctl->json) {
@@ -237,7 +167,7 @@ ctl_nlu_import(struct ctl_ctx *ctl, int argc, char **argv)
 		json_object_object_add(o, "examples", ex);
 		json_object_object_add(o, "entities", counts_json(&rep.ent,
 		    rep.definitions));
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	} else {
 		printf("%s: %zu examples (%lld inserted, %lld updated, %lld "
@@ -254,7 +184,7 @@ ctl_nlu_import(struct ctl_ctx *ctl, int argc, char **argv)
 out:
 	nlu_text_cleanup(lidp);
 	free(text);
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -263,15 +193,15 @@ out:
 int
 ctl_nlu_export(struct ctl_ctx *ctl, int argc, char **argv)
 {
-	struct run r;
+	struct ctl_run r;
 	struct buf out;
 	int rc = CTL_FAIL;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	buf_init(&out);
-	if (enter_tenant(&r, ctl_opt(argc, argv, "--tenant")) != GACP_OK ||
+	if (ctl_run_enter_tenant(&r, ctl_opt(argc, argv, "--tenant")) != GACP_OK ||
 	    trainset_export(&r.s, &out, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (ctl->json) {
@@ -281,19 +211,19 @@ ctl_nlu_export(struct ctl_ctx *ctl, int argc, char **argv)
 		    json_object_new_string("rasa_yaml"));
 		json_object_object_add(o, "data", json_object_new_string_len(
 		    out.len ? out.data : "", (int)out.len));
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	} else if (out.len > 0 && fwrite(out.data, 1, out.len, stdout) !=
 	    out.len) {
 		gacp_err_set(&r.err, GACP_EIO, "write_failed",
 		    "cannot write to standard output");
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	rc = fflush(stdout) == 0 ? CTL_OK : CTL_FAIL;
 out:
 	buf_cleanup(&out);
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -409,7 +339,7 @@ ctl_nlu_train(struct ctl_ctx *ctl, int argc, char **argv)
 		    json_object_new_double(t->train_seconds));
 		json_object_object_add(j, "message", t->message[0] ?
 		    json_object_new_string(t->message) : NULL);
-		print_json(j);
+		ctl_print_json(j);
 		json_object_put(j);
 	} else {
 		printf("%s: %s", t->slug, reload_outcome_name(t->outcome));
@@ -460,48 +390,48 @@ ctl_nlu_eval(struct ctl_ctx *ctl, int argc, char **argv)
 	struct nlu_model *m = NULL;
 	struct nlu_dataset ds;
 	struct nlu_eval ev;
-	struct run r;
+	struct ctl_run r;
 	struct buf out;
 	char hash[65], *path = NULL;
 	int rc = CTL_FAIL;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	nlu_dataset_init(&ds);
 	memset(&ev, 0, sizeof(ev));
 	buf_init(&out);
-	if (enter_tenant(&r, ctl_opt(argc, argv, "--tenant")) != GACP_OK ||
+	if (ctl_run_enter_tenant(&r, ctl_opt(argc, argv, "--tenant")) != GACP_OK ||
 	    versions_active(&r.s, &active, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (active == NULL) {
 		gacp_err_set(&r.err, GACP_ENOTFOUND, "no_active_model",
 		    "the tenant has no active model (gacpctl nlu train)");
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (data != NULL) {
 		if (nlu_dataset_load_file(&ds, data, NLU_DATA_AUTO, &r.err) !=
 		    GACP_OK) {
-			rc = fail(&r);
+			rc = ctl_run_fail(&r);
 			goto out;
 		}
 	} else if (trainset_load(&ctl->app.db, &r.arena, &ds, hash,
 	    &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	db_rollback(&ctl->app.db, &r.arena);     /* only read */
 	if (ds.n_ex == 0) {
 		gacp_err_set(&r.err, GACP_EINVAL, "no_data",
 		    "no examples to evaluate on");
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	path = xasprintf("%s/%s", model_dir, active->path);
 	if (nlu_model_load(path, &m, &r.err) != GACP_OK ||
 	    nlu_eval_run(m, &ds, -1.0f, -1.0f, &ev, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (ctl->json) {
@@ -515,7 +445,7 @@ ctl_nlu_eval(struct ctl_ctx *ctl, int argc, char **argv)
 		json_object_object_add(o, "data", json_object_new_string(
 		    data ? data : "training_data"));
 		json_object_object_add(o, "metrics", metrics);
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	} else {
 		size_t i;
@@ -538,7 +468,7 @@ out:
 	nlu_dataset_cleanup(&ds);
 	free(path);
 	buf_cleanup(&out);
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -669,7 +599,7 @@ ctl_nlu_status(struct ctl_ctx *ctl, int argc, char **argv)
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "items", json_object_get(items));
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	}
 out:

@@ -14,6 +14,7 @@
  * once, on creation.
  */
 #include "tools/ctl.h"
+#include "tools/ctl_run.h"
 #include "common/arena.h"
 #include "common/json.h"
 #include "store/apikey_store.h"
@@ -26,89 +27,16 @@
 #include "tenancy/tenants.h"
 #include "tenancy/users.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* One command's state: the service context and its arena. */
-struct run {
-	struct ctl_ctx    *ctl;
-	struct arena       arena;
-	struct principal   who;
-	struct svc         s;
-	struct gacp_err    err;
-};
-
-static void
-run_init(struct run *r, struct ctl_ctx *ctl)
-{
-	struct passwd *pw = getpwuid(geteuid());
-
-	memset(r, 0, sizeof(*r));
-	r->ctl = ctl;
-	arena_init(&r->arena, 16 * 1024);
-	principal_system(&r->who, pw ? pw->pw_name : NULL);
-	svc_init(&r->s, &ctl->app, &r->arena, &r->who, NULL, NULL);
-	gacp_err_clear(&r->err);
-}
-
-static void
-run_cleanup(struct run *r)
-{
-	db_rollback(&r->ctl->app.db, &r->arena);
-	arena_cleanup(&r->arena);
-}
-
-/* Report r->err (with field errors) and give the exit code. */
-static int
-fail(struct run *r)
-{
-	const char *details = svc_field_errors_json(&r->s);
-	int code = ctl_fail(&r->err);
-
-	if (details != NULL)
-		fprintf(stderr, "gacpctl: details: %s\n", details);
-	return code;
-}
-
-static int
-usage_error(struct run *r, const char *msg)
-{
-	gacp_err_set(&r->err, GACP_EINVAL, "usage", "%s", msg);
-	return fail(r);
-}
-
 /* Begin a transaction acting in the tenant named by --tenant. */
 static int
-enter_tenant(struct run *r, int argc, char **argv)
+enter_tenant(struct ctl_run *r, int argc, char **argv)
 {
-	const char *slug = ctl_opt(argc, argv, "--tenant");
-	char id[37];
-	bool is_platform;
-	int rc;
-
-	if (slug == NULL)
-		return gacp_err_set(&r->err, GACP_EINVAL, "usage",
-		    "--tenant SLUG is required");
-	if ((rc = svc_begin(&r->s, NULL, &r->err)) != GACP_OK)
-		return rc;
-	rc = tenants_resolve(&r->s, slug, id, &is_platform, &r->err);
-	if (rc == GACP_ENOTFOUND)
-		return gacp_err_set(&r->err, GACP_ENOTFOUND, "not_found",
-		    "no tenant '%s'", slug);
-	if (rc != GACP_OK)
-		return rc;
-	svc_set_tenant(&r->s, id, is_platform);
-	return svc_bind(&r->s, id, &r->err);
-}
-
-static void
-print_json(struct json_object *o)
-{
-	printf("%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	return ctl_run_enter_tenant(r, ctl_opt(argc, argv, "--tenant"));
 }
 
 /* Every value of a repeatable, comma-separated option (--role a,b). */
@@ -151,13 +79,13 @@ ctl_tenant_create(struct ctl_ctx *ctl, int argc, char **argv)
 	struct json_object *body = json_object_new_object(), *o, *settings;
 	struct tenant_row *t;
 	struct user_row *owner;
-	struct run r;
+	struct ctl_run r;
 	char *password = NULL;
 	const char *owner_name = ctl_opt(argc, argv, "--owner");
 	const char *settings_text = ctl_opt(argc, argv, "--settings");
 	int rc = CTL_FAIL;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	add_opt(body, "slug", argc, argv, "--slug");
 	add_opt(body, "name", argc, argv, "--name");
 	if (ctl_flag(argc, argv, "--platform"))
@@ -166,7 +94,7 @@ ctl_tenant_create(struct ctl_ctx *ctl, int argc, char **argv)
 	if (settings_text != NULL) {
 		settings = json_tokener_parse(settings_text);
 		if (settings == NULL) {
-			rc = usage_error(&r, "--settings must be a JSON object");
+			rc = ctl_run_usage(&r, "--settings must be a JSON object");
 			goto out;
 		}
 		json_object_object_add(body, "settings", settings);
@@ -176,7 +104,7 @@ ctl_tenant_create(struct ctl_ctx *ctl, int argc, char **argv)
 		if ((password = ctl_read_secret(argc, argv, "--password-file",
 		    &r.err)) == NULL) {
 			json_object_put(ow);
-			rc = fail(&r);
+			rc = ctl_run_fail(&r);
 			goto out;
 		}
 		json_object_object_add(ow, "username",
@@ -188,14 +116,14 @@ ctl_tenant_create(struct ctl_ctx *ctl, int argc, char **argv)
 	if (svc_begin(&r.s, NULL, &r.err) != GACP_OK ||
 	    tenants_create(&r.s, body, &t, &owner, &r.err) != GACP_OK ||
 	    svc_commit(&r.s, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (ctl->json) {
 		o = render_tenant(t);
 		if (owner != NULL)
 			json_object_object_add(o, "owner", render_user(owner));
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	} else {
 		printf("tenant %s created: id %s%s%s\n", t->slug, t->id,
@@ -208,7 +136,7 @@ out:
 		free(password);
 	}
 	json_object_put(body);
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -218,24 +146,24 @@ ctl_tenant_list(struct ctl_ctx *ctl, int argc, char **argv)
 	struct json_object *items = json_object_new_array();
 	struct tenant_row *rows;
 	struct page pg;
-	struct run r;
+	struct ctl_run r;
 	char *next = NULL;
 	size_t n, i;
 	int rc = CTL_FAIL;
 
 	(void)argc;
 	(void)argv;
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	memset(&pg, 0, sizeof(pg));
 	pg.limit = TENANCY_LIST_MAX;
 	pg.after_us = -1;
 	if (svc_begin(&r.s, NULL, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	do {
 		if (tenants_list(&r.s, &pg, &rows, &n, &next, &r.err) != GACP_OK) {
-			rc = fail(&r);
+			rc = ctl_run_fail(&r);
 			goto out;
 		}
 		for (i = 0; i < n; i++) {
@@ -255,13 +183,13 @@ ctl_tenant_list(struct ctl_ctx *ctl, int argc, char **argv)
 	if (ctl->json) {
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "items", json_object_get(items));
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	}
 	rc = CTL_OK;
 out:
 	json_object_put(items);
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -270,28 +198,28 @@ set_status(struct ctl_ctx *ctl, int argc, char **argv, const char *status)
 {
 	struct json_object *body = json_object_new_object();
 	struct tenant_row *t;
-	struct run r;
+	struct ctl_run r;
 	char id[37];
 	bool is_platform;
 	const char *slug = ctl_opt(argc, argv, "--slug");
 	int rc = CTL_FAIL;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	json_object_object_add(body, "status", json_object_new_string(status));
 	if (slug == NULL) {
-		rc = usage_error(&r, "--slug SLUG is required");
+		rc = ctl_run_usage(&r, "--slug SLUG is required");
 		goto out;
 	}
 	if (svc_begin(&r.s, NULL, &r.err) != GACP_OK ||
 	    tenants_resolve(&r.s, slug, id, &is_platform, &r.err) != GACP_OK ||
 	    tenants_update(&r.s, id, body, false, &t, &r.err) != GACP_OK ||
 	    svc_commit(&r.s, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (ctl->json) {
 		struct json_object *o = render_tenant(t);
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	} else {
 		printf("tenant %s is %s\n", t->slug, t->status);
@@ -299,7 +227,7 @@ set_status(struct ctl_ctx *ctl, int argc, char **argv, const char *status)
 	rc = CTL_OK;
 out:
 	json_object_put(body);
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -322,11 +250,11 @@ ctl_user_create(struct ctl_ctx *ctl, int argc, char **argv)
 {
 	struct json_object *body = json_object_new_object(), *o;
 	struct user_row *u;
-	struct run r;
+	struct ctl_run r;
 	char *password = NULL;
 	int rc = CTL_FAIL;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	add_opt(body, "username", argc, argv, "--username");
 	add_opt(body, "display_name", argc, argv, "--display-name");
 	add_opt(body, "email", argc, argv, "--email");
@@ -335,23 +263,23 @@ ctl_user_create(struct ctl_ctx *ctl, int argc, char **argv)
 		json_object_object_add(body, "must_change_password",
 		    json_object_new_boolean(true));
 	if (enter_tenant(&r, argc, argv) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if ((password = ctl_read_secret(argc, argv, "--password-file",
 	    &r.err)) == NULL) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	json_object_object_add(body, "password", json_object_new_string(password));
 	if (users_create(&r.s, body, &u, &r.err) != GACP_OK ||
 	    svc_commit(&r.s, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (ctl->json) {
 		o = render_user(u);
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	} else {
 		printf("user %s created: id %s\n", u->username, u->id);
@@ -365,7 +293,7 @@ out:
 	/* The body held the password too. */
 	json_object_object_del(body, "password");
 	json_object_put(body);
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -375,22 +303,22 @@ ctl_user_list(struct ctl_ctx *ctl, int argc, char **argv)
 	struct json_object *items = json_object_new_array();
 	struct user_row *rows;
 	struct page pg;
-	struct run r;
+	struct ctl_run r;
 	char *next = NULL;
 	size_t n, i, j;
 	int rc = CTL_FAIL;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	memset(&pg, 0, sizeof(pg));
 	pg.limit = TENANCY_LIST_MAX;
 	pg.after_us = -1;
 	if (enter_tenant(&r, argc, argv) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	do {
 		if (users_list(&r.s, &pg, &rows, &n, &next, &r.err) != GACP_OK) {
-			rc = fail(&r);
+			rc = ctl_run_fail(&r);
 			goto out;
 		}
 		for (i = 0; i < n; i++) {
@@ -413,19 +341,19 @@ ctl_user_list(struct ctl_ctx *ctl, int argc, char **argv)
 	if (ctl->json) {
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "items", json_object_get(items));
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	}
 	rc = CTL_OK;
 out:
 	json_object_put(items);
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
 /* The user named by --username in the entered tenant. */
 static int
-find_user(struct run *r, int argc, char **argv, struct user_row **u)
+find_user(struct ctl_run *r, int argc, char **argv, struct user_row **u)
 {
 	const char *name = ctl_opt(argc, argv, "--username");
 	int rc;
@@ -445,19 +373,19 @@ ctl_user_reset_password(struct ctl_ctx *ctl, int argc, char **argv)
 {
 	struct json_object *body = json_object_new_object();
 	struct user_row *u;
-	struct run r;
+	struct ctl_run r;
 	char *password = NULL;
 	int rc = CTL_FAIL;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	if (enter_tenant(&r, argc, argv) != GACP_OK ||
 	    find_user(&r, argc, argv, &u) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if ((password = ctl_read_secret(argc, argv, "--password-file",
 	    &r.err)) == NULL) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	json_object_object_add(body, "password", json_object_new_string(password));
@@ -466,7 +394,7 @@ ctl_user_reset_password(struct ctl_ctx *ctl, int argc, char **argv)
 	    json_object_new_boolean(!ctl_flag(argc, argv, "--no-force-change")));
 	if (users_set_password(&r.s, u->id, body, &r.err) != GACP_OK ||
 	    svc_commit(&r.s, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (ctl->json)
@@ -482,7 +410,7 @@ out:
 	}
 	json_object_object_del(body, "password");
 	json_object_put(body);
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -490,16 +418,16 @@ int
 ctl_user_unlock(struct ctl_ctx *ctl, int argc, char **argv)
 {
 	struct user_row *u;
-	struct run r;
+	struct ctl_run r;
 	bool was_locked;
 	int rc = CTL_FAIL;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	if (enter_tenant(&r, argc, argv) != GACP_OK ||
 	    find_user(&r, argc, argv, &u) != GACP_OK ||
 	    users_unlock(&r.s, u->id, &was_locked, &r.err) != GACP_OK ||
 	    svc_commit(&r.s, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (ctl->json)
@@ -510,7 +438,7 @@ ctl_user_unlock(struct ctl_ctx *ctl, int argc, char **argv)
 		    "was not locked");
 	rc = CTL_OK;
 out:
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -521,24 +449,24 @@ ctl_apikey_create(struct ctl_ctx *ctl, int argc, char **argv)
 {
 	struct json_object *body = json_object_new_object(), *o;
 	struct apikey_row *k;
-	struct run r;
+	struct ctl_run r;
 	char *key;
 	int rc = CTL_FAIL;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	add_opt(body, "name", argc, argv, "--name");
 	add_opt(body, "expires_at", argc, argv, "--expires-at");
 	json_object_object_add(body, "scopes", list_opt(argc, argv, "--scope"));
 	if (enter_tenant(&r, argc, argv) != GACP_OK ||
 	    apikeys_create(&r.s, body, &k, &key, &r.err) != GACP_OK ||
 	    svc_commit(&r.s, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (ctl->json) {
 		o = render_apikey(k);
 		json_object_object_add(o, "key", json_object_new_string(key));
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	} else {
 		printf("API key %s (%s) created; shown once:\n%s\n", k->id,
@@ -548,7 +476,7 @@ ctl_apikey_create(struct ctl_ctx *ctl, int argc, char **argv)
 	rc = CTL_OK;
 out:
 	json_object_put(body);
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -558,22 +486,22 @@ ctl_apikey_list(struct ctl_ctx *ctl, int argc, char **argv)
 	struct json_object *items = json_object_new_array();
 	struct apikey_row *rows;
 	struct page pg;
-	struct run r;
+	struct ctl_run r;
 	char *next = NULL;
 	size_t n, i;
 	int rc = CTL_FAIL;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	memset(&pg, 0, sizeof(pg));
 	pg.limit = TENANCY_LIST_MAX;
 	pg.after_us = -1;
 	if (enter_tenant(&r, argc, argv) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	do {
 		if (apikeys_list(&r.s, &pg, &rows, &n, &next, &r.err) != GACP_OK) {
-			rc = fail(&r);
+			rc = ctl_run_fail(&r);
 			goto out;
 		}
 		for (i = 0; i < n; i++) {
@@ -594,13 +522,13 @@ ctl_apikey_list(struct ctl_ctx *ctl, int argc, char **argv)
 	if (ctl->json) {
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "items", json_object_get(items));
-		print_json(o);
+		ctl_print_json(o);
 		json_object_put(o);
 	}
 	rc = CTL_OK;
 out:
 	json_object_put(items);
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -608,18 +536,18 @@ int
 ctl_apikey_revoke(struct ctl_ctx *ctl, int argc, char **argv)
 {
 	const char *id = ctl_opt(argc, argv, "--id");
-	struct run r;
+	struct ctl_run r;
 	int rc = CTL_FAIL;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	if (id == NULL) {
-		rc = usage_error(&r, "--id KEY_ID is required");
+		rc = ctl_run_usage(&r, "--id KEY_ID is required");
 		goto out;
 	}
 	if (enter_tenant(&r, argc, argv) != GACP_OK ||
 	    apikeys_revoke(&r.s, id, &r.err) != GACP_OK ||
 	    svc_commit(&r.s, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (ctl->json)
@@ -628,7 +556,7 @@ ctl_apikey_revoke(struct ctl_ctx *ctl, int argc, char **argv)
 		printf("API key %s revoked\n", id);
 	rc = CTL_OK;
 out:
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }
 
@@ -639,20 +567,20 @@ ctl_audit_purge(struct ctl_ctx *ctl, int argc, char **argv)
 {
 	const char *days_opt = ctl_opt(argc, argv, "--days");
 	struct db *owner = &ctl->owner;
-	struct run r;
+	struct ctl_run r;
 	char **ids;
 	size_t n, i;
 	int64_t deleted, total = 0;
 	long days;
 	int rc = CTL_FAIL;
 
-	run_init(&r, ctl);
+	ctl_run_init(&r, ctl);
 	days = r.s.policy.audit_retention_days;
 	if (days_opt != NULL) {
 		char *end;
 		days = strtol(days_opt, &end, 10);
 		if (*end != '\0' || days < 1 || days > 36500) {
-			rc = usage_error(&r, "--days must be 1 to 36500");
+			rc = ctl_run_usage(&r, "--days must be 1 to 36500");
 			goto out;
 		}
 	}
@@ -662,7 +590,7 @@ ctl_audit_purge(struct ctl_ctx *ctl, int argc, char **argv)
 	if (db_begin(owner, &r.arena, NULL, &r.err) != GACP_OK ||
 	    db_set_platform_admin(owner, &r.arena, &r.err) != GACP_OK ||
 	    tenant_store_all_ids(owner, &r.arena, &ids, &n, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	for (i = 0; i <= n; i++) {
@@ -670,13 +598,13 @@ ctl_audit_purge(struct ctl_ctx *ctl, int argc, char **argv)
 		if (db_set_tenant(owner, &r.arena, t, &r.err) != GACP_OK ||
 		    audit_store_purge(owner, &r.arena, t, (int)days, &deleted,
 		    &r.err) != GACP_OK) {
-			rc = fail(&r);
+			rc = ctl_run_fail(&r);
 			goto out;
 		}
 		total += deleted;
 	}
 	if (db_commit(owner, &r.arena, &r.err) != GACP_OK) {
-		rc = fail(&r);
+		rc = ctl_run_fail(&r);
 		goto out;
 	}
 	if (ctl->json)
@@ -688,6 +616,6 @@ ctl_audit_purge(struct ctl_ctx *ctl, int argc, char **argv)
 	rc = CTL_OK;
 out:
 	db_rollback(owner, &r.arena);
-	run_cleanup(&r);
+	ctl_run_cleanup(&r);
 	return rc;
 }

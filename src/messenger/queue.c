@@ -169,21 +169,28 @@ mxq_read(struct cache *c, struct arena *a, const char *consumer, int count,
 
 int
 mxq_autoclaim(struct cache *c, struct arena *a, const char *consumer,
-    long long min_idle_ms, int count, struct mxq_entry **out, size_t *n,
+    long long min_idle_ms, int count, const char *cursor,
+    char next_cursor[MXQ_ID_MAX], struct mxq_entry **out, size_t *n,
     struct gacp_err *err)
 {
 	redisReply *r;
 	int rc;
 
 	*n = 0;
+	snprintf(next_cursor, MXQ_ID_MAX, "0-0");
 	*out = arena_calloc(a, (size_t)count, sizeof(**out));
 	rc = cache_command(c, a, &r, err,
-	    "XAUTOCLAIM %s %s %s %lld 0-0 COUNT %d", MXQ_STREAM, MXQ_GROUP,
-	    consumer, min_idle_ms, count);
+	    "XAUTOCLAIM %s %s %s %lld %s COUNT %d", MXQ_STREAM, MXQ_GROUP,
+	    consumer, min_idle_ms, cursor && cursor[0] ? cursor : "0-0", count);
 	if (rc != GACP_OK)
 		return rc;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2)
+	if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
+		/* [next cursor, [entries…], [deleted ids…]] */
+		if (r->element[0]->type == REDIS_REPLY_STRING &&
+		    r->element[0]->len < MXQ_ID_MAX)
+			snprintf(next_cursor, MXQ_ID_MAX, "%s", r->element[0]->str);
 		*n = parse_entries(a, r->element[1], *out, (size_t)count);
+	}
 	return GACP_OK;
 }
 

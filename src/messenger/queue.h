@@ -56,9 +56,16 @@ int mxq_ensure_group(struct cache *c, struct arena *a, struct gacp_err *err);
 int mxq_read(struct cache *c, struct arena *a, const char *consumer,
     int count, int block_ms, struct mxq_entry **out, size_t *n,
     struct gacp_err *err);
-/* Claim entries idle for more than min_idle_ms (their worker died). */
+/* Claim entries idle for more than min_idle_ms (their worker died),
+ * scanning the pending list from cursor (a stream id, "0-0" for its
+ * start).  Redis looks at no more than 10 x count pending entries per
+ * call, so the caller keeps the cursor Redis hands back in next_cursor
+ * (size MXQ_ID_MAX) and passes it to the next call: restarting at 0-0
+ * every time would never reach an entry behind a long pending list. */
+#define MXQ_ID_MAX 48
 int mxq_autoclaim(struct cache *c, struct arena *a, const char *consumer,
-    long long min_idle_ms, int count, struct mxq_entry **out, size_t *n,
+    long long min_idle_ms, int count, const char *cursor,
+    char next_cursor[MXQ_ID_MAX], struct mxq_entry **out, size_t *n,
     struct gacp_err *err);
 /* Fill deliveries of entries from XPENDING. */
 int mxq_delivery_counts(struct cache *c, struct arena *a,

@@ -530,6 +530,7 @@ run(struct worker *w)
 {
 	struct gacp_err err;
 	int64_t last_claim = 0;
+	char claim_cursor[MXQ_ID_MAX] = "0-0";
 
 	int need_group = 1;
 
@@ -555,9 +556,21 @@ run(struct worker *w)
 		}
 		if (util_mono_us() - last_claim > w->claim_idle_ms * 500) {
 			last_claim = util_mono_us();
-			if (mxq_autoclaim(&w->app.cache, a, w->consumer,
-			    w->claim_idle_ms, w->batch, &entries, &n, &err) == GACP_OK &&
-			    n > 0) {
+			char next[MXQ_ID_MAX];
+			int scans = 0;
+			/* The scan goes on where the last one stopped and
+			 * wraps to the start when Redis says 0-0; a long
+			 * pending list with nothing idle in this stretch is
+			 * scanned on (a few calls), not left for next time. */
+			do {
+				n = 0;
+				if (mxq_autoclaim(&w->app.cache, a, w->consumer,
+				    w->claim_idle_ms, w->batch, claim_cursor, next,
+				    &entries, &n, &err) != GACP_OK)
+					snprintf(next, sizeof(next), "0-0");
+				memcpy(claim_cursor, next, sizeof(claim_cursor));
+			} while (n == 0 && strcmp(next, "0-0") != 0 && ++scans < 8);
+			if (n > 0) {
 				mxq_delivery_counts(&w->app.cache, a, entries, n, &err);
 				handle_batch(w, entries, n);
 			}

@@ -635,3 +635,27 @@ mxq_pace(struct cache *c, struct arena *a, const char *tenant_id,
 		*wait_ms = (long)r->integer;
 	return GACP_OK;
 }
+
+/* KEYS[1]: stream; ARGV: group, consumer, id. */
+static const char touch_script[] =
+    "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)\n"
+    "if #p == 1 and p[1][2] == ARGV[2] then\n"
+    "  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')\n"
+    "  return 1\n"
+    "end\n"
+    "return 0\n";
+
+int
+mxq_touch(struct cache *c, struct arena *a, const char *consumer,
+    const char *id, int *owned, struct gacp_err *err)
+{
+	const char *vals[] = { MXQ_STREAM, MXQ_GROUP, consumer, id, NULL };
+	redisReply *r;
+	int rc;
+
+	*owned = 0;
+	if ((rc = eval(c, a, touch_script, 1, vals, &r, err)) != GACP_OK)
+		return rc;
+	*owned = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+	return GACP_OK;
+}

@@ -56,6 +56,12 @@ int mxq_ensure_group(struct cache *c, struct arena *a, struct gacp_err *err);
 int mxq_read(struct cache *c, struct arena *a, const char *consumer,
     int count, int block_ms, struct mxq_entry **out, size_t *n,
     struct gacp_err *err);
+/* Reset the idle time of an entry this consumer still owns (a long
+ * Send API retry), so XAUTOCLAIM does not hand it to another worker
+ * meanwhile; an entry another consumer took already is left alone.
+ * *owned says which. */
+int mxq_touch(struct cache *c, struct arena *a, const char *consumer,
+    const char *id, int *owned, struct gacp_err *err);
 /* Claim entries idle for more than min_idle_ms (their worker died),
  * scanning the pending list from cursor (a stream id, "0-0" for its
  * start).  Redis looks at no more than 10 x count pending entries per

@@ -213,8 +213,12 @@ mx_send(struct mx_send_client *c, const char *access_token, const char *body,
 	    escaped ? escaped : "");
 	curl_free(escaped);
 	for (i = 0; i < c->max_attempts; i++) {
-		if (i > 0)
+		if (i > 0) {
 			backoff(c, i);
+			if (c->before_retry != NULL &&
+			    c->before_retry(c->before_retry_arg) != 0)
+				break;
+		}
 		attempt(c, url, body, res);
 		res->attempts = i + 1;
 		if (res->outcome != MX_SEND_RETRY)

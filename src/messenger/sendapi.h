@@ -37,6 +37,11 @@ struct mx_send_client {
 	int     max_attempts;
 	long    backoff_base_ms;
 	long    backoff_max_ms;
+	/* Called before every retry (after its backoff), e.g. so the worker
+	 * can tell the queue it still owns the event; non-zero stops the
+	 * retries (the result stays MX_SEND_RETRY).  NULL: nothing. */
+	int   (*before_retry)(void *arg);
+	void   *before_retry_arg;
 };
 
 struct mx_quick_reply {

@@ -179,6 +179,37 @@ finish_reply(struct worker *w, struct arena *a, const struct event *ev,
 	return rc;
 }
 
+/* The event being sent, for keep_claim(). */
+struct claim_ref {
+	struct worker      *w;
+	struct arena       *a;
+	const struct event *ev;
+};
+
+/* Before each Send API retry: reset the entry's idle time while this
+ * consumer still owns it, so a slow retry sequence is not mistaken for a
+ * dead worker and handed to another one (which would find the reply
+ * 'sending' and record it delivery_unknown).  Non-zero stops retrying
+ * when another consumer took the entry already. */
+static int
+keep_claim(void *arg)
+{
+	struct claim_ref *ref = arg;
+	struct gacp_err err;
+	int owned = 1;
+
+	gacp_err_clear(&err);
+	if (ref->ev->entry == NULL)
+		return 0;
+	if (mxq_touch(&ref->w->app.cache, ref->a, ref->w->consumer,
+	    ref->ev->entry->id, &owned, &err) != GACP_OK)
+		return 0;           /* Redis hiccup: go on, the claim may hold */
+	if (!owned)
+		log_msg(LOG_WARN, "event_claim_lost", "entry %s: another "
+		    "worker took it during Send API retries", ref->ev->entry->id);
+	return owned ? 0 : 1;
+}
+
 /* Send a stored reply; returns 0 once its final status is committed, or
  * an error to retry the whole event later (reply stays pending). */
 static int
@@ -269,7 +300,28 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 		free(typing);
 	}
 	body = mx_send_text_body(ev->psid, reply->text ? reply->text : "", qr, nqr);
-	mx_send(&w->send, token, body, &res);
+	{
+		struct claim_ref ref = { w, a, ev };
+		/* Pacing and the typing indicator took time: still ours? */
+		if (keep_claim(&ref) != 0) {
+			free(body);
+			if (db_begin(db, a, ev->tenant_id, err) == GACP_OK) {
+				if (mxs_reply_unsend(db, a, ev->tenant_id, reply,
+				    err) == GACP_OK)
+					db_commit(db, a, err);
+				else
+					db_rollback(db, a);
+			}
+			rc = gacp_err_set(err, GACP_EUNAVAIL, "claim_lost",
+			    "another worker took the event before it was sent");
+			goto scrub;
+		}
+		w->send.before_retry = keep_claim;
+		w->send.before_retry_arg = &ref;
+		mx_send(&w->send, token, body, &res);
+		w->send.before_retry = NULL;
+		w->send.before_retry_arg = NULL;
+	}
 	free(body);
 	explicit_bzero(token, strlen(token));
 	token = NULL;

@@ -123,8 +123,12 @@ EXTRA_DIST += etc/gacp.conf.in nginx/gacp-site.conf.in cron/gacp.in \
 	systemd/gacp-fcgi.service.in systemd/gacp-worker.service.in \
 	systemd/gacp-analytics.service.in systemd/gacp-nlu-reload.service.in \
 	systemd/gacp-retention.service.in ops.mk
-dist_noinst_SCRIPTS += tests/install/run tests/dashboard/run
-EXTRA_DIST += tests/dashboard/dashboard.mjs
+dist_noinst_SCRIPTS += tests/install/run tests/dashboard/run \
+	tests/monitoring/check tests/openapi/check tests/scale/run \
+	tests/valgrind/run
+EXTRA_DIST += tests/dashboard/dashboard.mjs tests/openapi/check.mjs \
+	tests/openapi/package.json tests/openapi/package-lock.json \
+	tests/scale/loadgen.py tests/scale/report.py tests/valgrind/gacp.supp
 
 # EXTRA_DIST ships whole directories (nginx, systemd, bench, ...); what an
 # in-tree build left in them must not travel along: the files generated

@@ -30,7 +30,8 @@ void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
-	b->data[0] = '\0';
+	if (b->data != NULL)
+		b->data[0] = '\0';
 }
 
 void
@@ -40,6 +41,8 @@ buf_reserve(struct buf *b, size_t extra)
 
 	if (need <= b->cap)
 		return;
+	if (b->cap == 0)            /* after buf_steal */
+		b->cap = 256;
 	while (b->cap < need)
 		b->cap *= 2;
 	b->data = xrealloc(b->data, b->cap);
@@ -72,6 +75,8 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_list ap2;
 	int n;
 
+	if (b->data == NULL)        /* after buf_steal */
+		buf_reserve(b, 0);
 	va_copy(ap2, ap);
 	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap2);
 	va_end(ap2);
@@ -151,6 +156,11 @@ char *
 buf_steal(struct buf *b)
 {
 	char *p = b->data;
-	buf_init(b);
+
+	/* Empty and owning nothing: the callers drop the buffer right away,
+	 * and one holding a fresh allocation here leaked it (one per Send
+	 * API body in the worker, found by bench/soak + massif). */
+	b->data = NULL;
+	b->len = b->cap = 0;
 	return p;
 }

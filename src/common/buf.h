@@ -31,7 +31,9 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
  * Invalid UTF-8 bytes are replaced by U+FFFD so output is always valid. */
 void buf_json_str(struct buf *b, const char *s);
 void buf_json_strn(struct buf *b, const char *s, size_t len);
-/* Detach the data; the caller frees it and the buffer is empty again. */
+/* Detach the data; the caller frees it.  The buffer is left empty and
+ * owning nothing (data NULL): appending to it again works, buf_cleanup is
+ * optional. */
 char *buf_steal(struct buf *b);
 
 #endif

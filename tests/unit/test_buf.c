@@ -145,11 +145,17 @@ test_steal(void)
 	buf_puts(&b, "owned");
 	s = buf_steal(&b);
 	CU_ASSERT_STRING_EQUAL(s, "owned");
+	/* Left owning nothing: a caller that drops it leaks nothing. */
 	CU_ASSERT_EQUAL(b.len, 0);
-	CU_ASSERT_STRING_EQUAL(b.data, "");
-	CU_ASSERT_PTR_NOT_EQUAL(b.data, s);
+	CU_ASSERT_EQUAL(b.cap, 0);
+	CU_ASSERT_PTR_NULL(b.data);
+	buf_reset(&b);
 	buf_puts(&b, "again");
 	CU_ASSERT_STRING_EQUAL(b.data, "again");
+	CU_ASSERT_PTR_NOT_EQUAL(b.data, s);
+	free(buf_steal(&b));
+	buf_printf(&b, "%d", 42);   /* printf right after a steal */
+	CU_ASSERT_STRING_EQUAL(b.data, "42");
 	free(s);
 	buf_cleanup(&b);
 }

@@ -14,12 +14,19 @@
 #define SALT_CHAR   0x43u
 #define SALT_SHAPE  0x44u
 #define SALT_XWORD  0x58u
+#define SALT_WN     0x4eu
+/* Concept items looked up for one word at most (all its lemmas, parts of
+ * speech and senses; a very ambiguous word like "set" has about 60). */
+#define WN_ITEMS_MAX 128
 #define BOS_HASH    0x2d3c1f0e5a697887ull
 #define EOS_HASH    0x7a1b6c5d4e3f2011ull
 
 static uint64_t	mix64(uint64_t);
 static uint64_t	hash_cps(uint32_t, uint64_t, const uint32_t *, size_t);
 static void	add(struct nlu_rawfeat *, uint64_t, int);
+static void	add_w(struct nlu_rawfeat *, uint64_t, int, float);
+static void	wn_concepts(const struct nlu_feat_params *,
+		    struct nlu_rawfeat *, const uint32_t *, size_t);
 static size_t	stem_len(const uint32_t *, size_t);
 static void	char_ngrams(const struct nlu_feat_params *, struct nlu_rawfeat *,
 		    uint64_t, const uint32_t *, size_t);
@@ -37,6 +44,10 @@ nlu_feat_params_default(struct nlu_feat_params *p)
 	p->char_max = 5;
 	p->char_weight = 0.5f;
 	p->flags = 0;
+	p->wn = NULL;
+	p->wn_weight = 0.5f;
+	p->wn_decay = 0.7f;
+	p->wn_hyper = 0.5f;
 }
 
 int
@@ -50,6 +61,10 @@ nlu_feat_params_check(const struct nlu_feat_params *p)
 	if (!(p->char_weight >= 0.0f && p->char_weight <= 1.0f))
 		return -1;
 	if ((p->flags & ~NLU_FEAT_FLAGS_ALL) != 0)
+		return -1;
+	if (!(p->wn_weight >= 0.0f && p->wn_weight <= 4.0f) ||
+	    !(p->wn_decay >= 0.0f && p->wn_decay <= 1.0f) ||
+	    !(p->wn_hyper >= 0.0f && p->wn_hyper <= 4.0f))
 		return -1;
 	return 0;
 }
@@ -113,7 +128,7 @@ hash_cps(uint32_t seed, uint64_t salt, const uint32_t *cp, size_t n)
 }
 
 static void
-add(struct nlu_rawfeat *r, uint64_t h, int group)
+add_w(struct nlu_rawfeat *r, uint64_t h, int group, float cnt)
 {
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 256;
@@ -121,8 +136,42 @@ add(struct nlu_rawfeat *r, uint64_t h, int group)
 		r->cnt = xrealloc(r->cnt, r->cap * sizeof(*r->cnt));
 	}
 	r->h[r->n] = (h & ~1ull) | (uint64_t)group;
-	r->cnt[r->n] = 1.0f;
+	r->cnt[r->n] = cnt;
 	r->n++;
+}
+
+static void
+add(struct nlu_rawfeat *r, uint64_t h, int group)
+{
+	add_w(r, h, group, 1.0f);
+}
+
+/* WordNet concepts of one Latin word, as negative counts (see the struct
+ * comment); the same concept reached twice in one text adds up. */
+static void
+wn_concepts(const struct nlu_feat_params *p, struct nlu_rawfeat *r,
+    const uint32_t *cp, size_t n)
+{
+	uint32_t items[WN_ITEMS_MAX];
+	size_t ni, i;
+
+	if (p->wn == NULL || !(p->wn_weight > 0.0f))
+		return;
+	ni = nlu_wn_lookup(p->wn, cp, n, items, WN_ITEMS_MAX);
+	for (i = 0; i < ni; i++) {
+		uint32_t concept = items[i] & NLU_WN_ITEM_CONCEPT_MASK;
+		uint32_t rank = (items[i] >> NLU_WN_ITEM_RANK_SHIFT) &
+		    NLU_WN_ITEM_RANK_MASK;
+		float w = p->wn_weight, k;
+
+		for (k = 0; k < (float)rank; k += 1.0f)
+			w *= p->wn_decay;
+		if (items[i] & NLU_WN_ITEM_HYPER)
+			w *= p->wn_hyper;
+		if (w > 0.0f)
+			add_w(r, hash_cps(p->hash_seed, SALT_WN, &concept, 1),
+			    NLU_FEAT_GROUP_WORD, -w);
+	}
 }
 
 /* Light English suffix stripping ("bookings" -> "book", "cancelled" ->
@@ -283,6 +332,7 @@ nlu_features_raw(const struct nlu_feat_params *p, const struct nlu_text *t,
 					add(r, hash_cps(p->hash_seed, SALT_STEM,
 					    cp, sl), NLU_FEAT_GROUP_WORD);
 				char_ngrams(p, r, SALT_CHAR, cp, k->len);
+				wn_concepts(p, r, cp, k->len);
 			} else if (k->run_start) {
 				/* A whole unspaced Thai run, so n-grams still
 				 * match where libthai split differently. */
@@ -345,13 +395,17 @@ nlu_features_vector(const struct nlu_feat_params *p, uint32_t member,
 	out->n = r->n;
 	for (i = 0; i < r->n; i++) {
 		uint32_t b = nlu_features_bucket(p, member, r->h[i]);
-		float v = 1.0f + logf(r->cnt[i]);
+		float c = r->cnt[i];
+		float v = c < 0.0f ? -c : 1.0f + logf(c);
 
 		if (idf != NULL)
 			v *= idf[b];
 		out->idx[i] = b;
 		out->val[i] = v;
-		norm2[r->h[i] & 1] += (double)v * v;
+		/* Concept features ride on the word group's scale but do not
+		 * count in its norm (features.h). */
+		if (c > 0.0f)
+			norm2[r->h[i] & 1] += (double)v * v;
 	}
 	/* Each group gets its share of the unit norm; a missing group gives
 	 * its share to the other. */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "nlu/text.h"
+#include "nlu/wordnet.h"
 
 #define NLU_FEAT_DIM_LOG2_MIN 10
 #define NLU_FEAT_DIM_LOG2_MAX 24
@@ -30,6 +31,17 @@ struct nlu_feat_params {
 	uint32_t char_max;     /* longest character n-gram */
 	float    char_weight;  /* share of the character group, in [0, 1] */
 	uint32_t flags;        /* NLU_FEAT_* options below */
+	/* WordNet concept features (wordnet.h): for each Latin word, one
+	 * feature per concept item the lexicon gives its lemmas, of weight
+	 * wn_weight x wn_decay^(sense rank), x wn_hyper for a hypernym.
+	 * They join the word group without taking a share of its norm: the
+	 * word features keep their values and the concepts add to them, so
+	 * a synonym never seen in training ("purchase") still meets the
+	 * weights a training word ("buy") gave the shared concept. */
+	const struct nlu_wn_lex *wn;  /* NULL: no concept features */
+	float    wn_weight;    /* in [0, 4] */
+	float    wn_decay;     /* in [0, 1] */
+	float    wn_hyper;     /* in [0, 4] */
 };
 
 /* Character n-grams that span the space between two Latin words ("d b" of
@@ -49,7 +61,8 @@ enum nlu_feat_group {
 /* Raw features of one text: sorted by hash, each hash once. */
 struct nlu_rawfeat {
 	uint64_t *h;        /* feature hash; group in the lowest bit */
-	float    *cnt;      /* occurrences */
+	float    *cnt;      /* occurrences; a negative value -w marks a
+	                     * WordNet concept feature of weight w */
 	size_t    n;
 	size_t    cap;
 	uint64_t *tab_key;  /* scratch: open-addressing table for counting */

@@ -100,7 +100,10 @@ static float	 get_f32(const unsigned char *);
 static void	 build_image(struct buf *, const struct nlu_train_opts *,
 		    const char **, uint32_t, const float *, const float *,
 		    const struct nlu_dataset *, const struct nlu_train_report *,
-		    const unsigned char *, uint32_t);
+		    const unsigned char *, uint32_t, const struct buf *);
+static int	 wordnet_lexicon(const struct nlu_dataset *,
+		    const struct nlu_train_opts *, struct buf *,
+		    struct nlu_train_report *, struct gacp_err *);
 static int	 parse_image(struct nlu_model *, struct gacp_err *);
 static int	 host_little_endian(void);
 static double	 now_s(void);
@@ -134,6 +137,82 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	o->threshold = -1.0f;
 	o->synth_oos = 0;
 	o->oos_recall_target = 0.0f;
+	/* No WordNet unless asked: the tools pass nlu_wn_default_dir().
+	 * Three senses and direct hypernyms: chosen on CLINC150's
+	 * validation split (see bench/nlu). */
+	o->wordnet_dir = NULL;
+	o->wn_senses = 3;
+	o->wn_build = NLU_WN_BUILD_HYPERNYMS;
+}
+
+static int
+cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The WordNet lexicon of the training vocabulary (every Latin word of
+ * train, lowercased as the features see it) into out; empty without
+ * o->wordnet_dir. */
+static int
+wordnet_lexicon(const struct nlu_dataset *train,
+    const struct nlu_train_opts *o, struct buf *out,
+    struct nlu_train_report *r, struct gacp_err *err)
+{
+	struct nlu_wn_db *db = NULL;
+	struct nlu_text t;
+	char **words = NULL, tok[4 * NLU_WN_MAX_WORD + 8];
+	size_t n = 0, cap = 0, i, k, u = 0;
+	int rc;
+
+	buf_reset(out);
+	if (o->wordnet_dir == NULL)
+		return 0;
+	rc = nlu_text_init(&t, err);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < train->n_ex; i++) {
+		rc = nlu_text_process(&t, train->ex[i].text,
+		    strlen(train->ex[i].text), err);
+		if (rc != 0)
+			goto out;
+		for (k = 0; k < t.n_tok; k++) {
+			if (t.tok[k].kind != NLU_TOK_LATIN ||
+			    t.tok[k].len > NLU_WN_MAX_WORD)
+				continue;
+			nlu_text_tok_utf8(&t, k, tok, sizeof(tok));
+			if (n == cap) {
+				cap = cap ? cap * 2 : 4096;
+				words = xrealloc(words, cap * sizeof(*words));
+			}
+			words[n++] = xstrdup(tok);
+		}
+	}
+	qsort(words, n, sizeof(*words), cmp_cstr);
+	for (i = 0; i < n; i++) {
+		if (u > 0 && strcmp(words[u - 1], words[i]) == 0) {
+			free(words[i]);
+			continue;
+		}
+		words[u++] = words[i];
+	}
+	rc = nlu_wn_db_load(o->wordnet_dir, o->wn_senses, o->wn_build, &db,
+	    err);
+	if (rc != 0)
+		goto out;
+	nlu_wn_lexicon_build(db, (const char *const *)words, u, out,
+	    &r->wn_concepts);
+	r->wn_bytes = out->len;
+out:
+	for (i = 0; i < u; i++)
+		free(words[i]);
+	if (rc != 0 && u == 0)
+		for (i = 0; i < n; i++)
+			free(words[i]);
+	free(words);
+	nlu_wn_db_free(db);
+	nlu_text_cleanup(&t);
+	return rc;
 }
 
 static int
@@ -725,7 +804,8 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	size_t per, n_params;
 	float *idf = NULL, *params = NULL, *lg = NULL;
 	unsigned char digest[32];
-	struct buf image;
+	struct buf image, wn_img;
+	struct nlu_wn_lex wn_lex;
 	double t0 = now_s();
 	int rc = GACP_EINVAL;
 
@@ -737,6 +817,7 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	nlu_dataset_init(&held);
 	nlu_dataset_init(&spec);
 	buf_init(&image);
+	buf_init(&wn_img);
 	/* 0 for the hash space or the hidden size means "from the data";
 	 * check the rest with stand-ins. */
 	if (checked.feat.dim_log2 == 0)
@@ -780,6 +861,19 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		    "training data needs between 2 and %u intents (has %u)",
 		    NLU_MODEL_MAX_LABELS, n_in_scope_labels);
 		goto out;
+	}
+
+	if (o->wordnet_dir != NULL) {
+		rc = wordnet_lexicon(train, o, &wn_img, &r, err);
+		if (rc != 0)
+			goto out;
+		rc = nlu_wn_lex_open(&wn_lex, wn_img.data, wn_img.len, err);
+		if (rc != 0)
+			goto out;
+		r.wn_entries = wn_lex.n_entries;
+		sized.feat.wn = &wn_lex;
+	} else {
+		sized.feat.wn = NULL;
 	}
 
 	if (cal_ds == NULL) {
@@ -875,7 +969,7 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 
 	nlu_dataset_digest(train, digest);
 	build_image(&image, o, labels, n_labels, idf, params, &spec, &r, digest,
-	    (uint32_t)train->n_ex);
+	    (uint32_t)train->n_ex, &wn_img);
 	rc = nlu_model_from_image(image.data, image.len, out, err);
 	r.train_seconds = now_s() - t0;
 	if (rep != NULL)
@@ -891,6 +985,7 @@ out:
 	nlu_dataset_cleanup(&held);
 	nlu_dataset_cleanup(&spec);
 	buf_cleanup(&image);
+	buf_cleanup(&wn_img);
 	return rc;
 }
 
@@ -975,8 +1070,10 @@ enum {
 	M_N_TRAIN = 56, M_N_VALID = 60, M_VAL_IN = 64, M_VAL_OOS = 68,
 	M_LANG = 72, M_DATA_SHA = 80, M_EPOCHS = 112, M_LR = 116,
 	M_DROP_IN = 120, M_DROP_H = 124, M_SYNTH = 128, M_FEAT_FLAGS = 132,
+	M_WN_WEIGHT = 136, M_WN_DECAY = 140, M_WN_HYPER = 144,
 	M_LABELS_OFF = 192, M_LABELS_LEN = 200, M_ENT_OFF = 208,
 	M_ENT_LEN = 216, M_IDF_OFF = 224, M_W_OFF = 232, M_W_LEN = 240,
+	M_WN_OFF = 248, M_WN_LEN = 256,
 };
 
 static void
@@ -984,11 +1081,11 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
     const char **labels, uint32_t n_labels, const float *idf,
     const float *params, const struct nlu_dataset *spec,
     const struct nlu_train_report *r, const unsigned char *data_sha,
-    uint32_t n_examples)
+    uint32_t n_examples, const struct buf *wn)
 {
 	struct buf p;
 	uint32_t dim = 1u << o->feat.dim_log2, i, k;
-	size_t labels_off, ent_off, idf_off, w_off, n_w;
+	size_t labels_off, ent_off, idf_off, w_off, n_w, wn_off;
 	unsigned char meta[META_BYTES];
 	unsigned char sha[32];
 	unsigned int sha_len = 32;
@@ -1034,6 +1131,9 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 		w_off = p.len;
 		n_w = nlu_mlp_floats(dim, o->mlp.hidden, n_labels) * o->members;
 		buf_append(&p, params, n_w * sizeof(float));
+		pad_to(&p, SECTION_ALIGN);
+		wn_off = p.len;
+		buf_append(&p, wn->data, wn->len);
 
 		/* Metadata, now that the offsets are known. */
 		{
@@ -1065,6 +1165,12 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			put_f32(&m, o->mlp.dropout_hidden);
 			put_u32(&m, o->synth_oos);
 			put_u32(&m, o->feat.flags);
+			put_f32(&m, o->feat.wn != NULL ? o->feat.wn_weight :
+			    0.0f);
+			put_f32(&m, o->feat.wn != NULL ? o->feat.wn_decay :
+			    0.0f);
+			put_f32(&m, o->feat.wn != NULL ? o->feat.wn_hyper :
+			    0.0f);
 			memcpy(p.data, m.data, m.len);
 			buf_reset(&m);
 			put_u64(&m, labels_off);
@@ -1074,6 +1180,8 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			put_u64(&m, idf_off);
 			put_u64(&m, w_off);
 			put_u64(&m, n_w * sizeof(float));
+			put_u64(&m, wn_off);
+			put_u64(&m, wn->len);
 			memcpy(p.data + M_LABELS_OFF, m.data, m.len);
 			buf_cleanup(&m);
 		}
@@ -1128,7 +1236,7 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	unsigned char sha[32];
 	unsigned int sha_len = 32;
 	uint64_t payload_len, lab_off, lab_len, ent_off, ent_len, idf_off;
-	uint64_t w_off, w_len, dim, per;
+	uint64_t w_off, w_len, dim, per, wn_off = 0, wn_len = 0;
 	size_t pos, end, i, k;
 	uint32_t n, version;
 	EVP_MD_CTX *ctx;
@@ -1140,10 +1248,13 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	    memcmp(img, NLU_MODEL_MAGIC, 8) != 0)
 		return CORRUPT("not a GACP NLU model (bad magic)");
 	version = get_u32(img + 8);
-	if (version != NLU_MODEL_FORMAT_VERSION)
+	if (version < NLU_MODEL_FORMAT_OLDEST ||
+	    version > NLU_MODEL_FORMAT_VERSION)
 		return gacp_err_set(err, GACP_EINVAL, "nlu_model_version",
-		    "model format version %u is not supported (expected %u)",
-		    version, NLU_MODEL_FORMAT_VERSION);
+		    "model format version %u is not supported (this build "
+		    "reads versions %u to %u)", version,
+		    NLU_MODEL_FORMAT_OLDEST, NLU_MODEL_FORMAT_VERSION);
+	m->format = version;
 	if (get_u32(img + 12) != NLU_MODEL_HEADER_BYTES)
 		return CORRUPT("model header size is wrong");
 	/* The last 8 header bytes are reserved and outside the checksum. */
@@ -1194,6 +1305,14 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	idf_off = get_u64(meta + M_IDF_OFF);
 	w_off = get_u64(meta + M_W_OFF);
 	w_len = get_u64(meta + M_W_LEN);
+	/* Version 1 had no lexicon; its metadata there is zero padding. */
+	if (version >= 2) {
+		m->feat.wn_weight = get_f32(meta + M_WN_WEIGHT);
+		m->feat.wn_decay = get_f32(meta + M_WN_DECAY);
+		m->feat.wn_hyper = get_f32(meta + M_WN_HYPER);
+		wn_off = get_u64(meta + M_WN_OFF);
+		wn_len = get_u64(meta + M_WN_LEN);
+	}
 
 	if (nlu_feat_params_check(&m->feat) != 0 || m->members == 0 ||
 	    m->members > NLU_MODEL_MAX_MEMBERS || m->hidden == 0 ||
@@ -1211,8 +1330,18 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	    idf_off > payload_len ||
 	    dim * m->members * sizeof(float) > payload_len - idf_off ||
 	    w_off > payload_len || w_len > payload_len - w_off ||
-	    w_len != per * m->members * sizeof(float))
+	    w_len != per * m->members * sizeof(float) ||
+	    wn_off > payload_len || wn_len > payload_len - wn_off ||
+	    wn_off % SECTION_ALIGN != 0)
 		return CORRUPT("model section offsets are out of bounds");
+	if (wn_len > 0) {
+		int rc = nlu_wn_lex_open(&m->wn, pl + wn_off, (size_t)wn_len,
+		    err);
+
+		if (rc != 0)
+			return rc;
+		m->feat.wn = &m->wn;
+	}
 
 	m->labels = xcalloc(m->n_labels, sizeof(*m->labels));
 	pos = (size_t)lab_off;

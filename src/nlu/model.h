@@ -12,7 +12,9 @@
  *   temperature, training metadata and validation metrics, section
  *   offsets), then sections aligned to 64 bytes: labels, entity
  *   configuration, IDF tables (float32, members x buckets), weights
- *   (float32, one block per member).
+ *   (float32, one block per member) and, from format version 2, the
+ *   WordNet lexicon (wordnet.h; empty when trained without WordNet).
+ * Version 1 files (no lexicon) still load and score as before.
  * Files are written to a temporary name, fsynced and renamed, so readers
  * see the old file or the new one, never a mix.  nlu_model_load() maps the
  * file read-only (MAP_SHARED), so every pre-forked process shares one copy
@@ -33,9 +35,11 @@
 #include "nlu/features.h"
 #include "nlu/mlp.h"
 #include "nlu/text.h"
+#include "nlu/wordnet.h"
 
 #define NLU_MODEL_MAGIC          "GACPNLU"   /* + NUL: 8 bytes */
-#define NLU_MODEL_FORMAT_VERSION 1u
+#define NLU_MODEL_FORMAT_VERSION 2u
+#define NLU_MODEL_FORMAT_OLDEST  1u  /* oldest version still loaded */
 #define NLU_MODEL_HEADER_BYTES   64u
 #define NLU_MODEL_MAX_MEMBERS    16u
 #define NLU_MODEL_MAX_LABELS     4096u
@@ -73,6 +77,11 @@ struct nlu_train_opts {
 	                                        * 0: the balanced rule */
 	uint32_t                  synth_oos;   /* synthetic out-of-scope rows
 	                                        * per in-scope intent */
+	const char               *wordnet_dir; /* WordNet database for concept
+	                                        * features (feat.wn_*), or
+	                                        * NULL for none */
+	uint32_t                  wn_senses;   /* first senses kept per lemma */
+	uint32_t                  wn_build;    /* NLU_WN_BUILD_* */
 };
 
 /* What training measured; also stored in the model. */
@@ -84,6 +93,10 @@ struct nlu_train_report {
 	float    valid_in_scope_acc; /* at the chosen threshold */
 	float    valid_oos_recall;   /* -1 when validation had no oos rows */
 	double   train_seconds;      /* wall clock, not stored in the file */
+	uint32_t wn_concepts;        /* WordNet concepts reachable from the
+	                              * training words (0 without WordNet) */
+	uint32_t wn_entries;         /* lexicon entries kept */
+	size_t   wn_bytes;           /* lexicon section size */
 };
 
 struct nlu_model {
@@ -96,7 +109,9 @@ struct nlu_model {
 	int32_t              oos_label;   /* index of "oos", or -1 */
 	uint32_t             members;
 	uint32_t             hidden;
-	struct nlu_feat_params feat;
+	struct nlu_feat_params feat;      /* feat.wn points at wn or is NULL */
+	struct nlu_wn_lex    wn;          /* view into image */
+	uint32_t             format;      /* file format version */
 	const float         *idf;         /* members x (1 << dim_log2) */
 	struct nlu_mlp      *mlp;         /* members views into image */
 	float                temperature;

@@ -8,6 +8,8 @@
  *                  [--label-smoothing E] [--char-weight W]
  *                  [--char-min N] [--char-max N] [--xword 0|1]
  *                  [--views 0|1] [--oos-recall-target R]
+ *                  [--wordnet DIR|none] [--wn-senses N] [--wn-hypernyms 0|1]
+ *                  [--wn-weight W] [--wn-decay D] [--wn-hyper H]
  *   gacp-nlu eval  --model MODEL --data FILE [--json] [--threshold T]
  *   gacp-nlu parse --model MODEL [--now EPOCH] TEXT
  *   gacp-nlu bench --model MODEL --data FILE [--iterations N] [--json]
@@ -43,6 +45,9 @@
 struct args {
 	const char *data, *out, *model, *valid, *text;
 	const char *lang;
+	const char *wordnet;
+	long        wn_senses, wn_hypernyms;
+	double      wn_weight, wn_decay, wn_hyper;
 	long long   seed;
 	long        members, hidden, epochs, dim_log2, threads, synth_oos;
 	long        iterations, procs;
@@ -83,6 +88,10 @@ usage(void)
 	    "[--char-min N] [--char-max N]\n"
 	    "                      [--xword 0|1] [--views 0|1] "
 	    "[--oos-recall-target R]\n"
+	    "                      [--wordnet DIR|none] [--wn-senses N] "
+	    "[--wn-hypernyms 0|1]\n"
+	    "                      [--wn-weight W] [--wn-decay D] "
+	    "[--wn-hyper H]\n"
 	    "       gacp-nlu eval --model MODEL --data FILE [--json] "
 	    "[--threshold T]\n"
 	    "       gacp-nlu parse --model MODEL [--now EPOCH] TEXT\n"
@@ -108,6 +117,8 @@ parse_args(int argc, char **argv, struct args *a)
 	a->char_weight = -1.0;
 	a->char_min = a->char_max = a->batch = -1;
 	a->xword = a->views = -1;
+	a->wn_senses = a->wn_hypernyms = -1;
+	a->wn_weight = a->wn_decay = a->wn_hyper = -1.0;
 	a->iterations = 20000;
 	a->procs = 8;
 	for (i = 2; i < argc; i++) {
@@ -141,6 +152,12 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_STR("--model", model)
 		OPT_STR("--valid", valid)
 		OPT_STR("--lang", lang)
+		OPT_STR("--wordnet", wordnet)
+		OPT_NUM("--wn-senses", wn_senses, strtol(v, &end, 10))
+		OPT_NUM("--wn-hypernyms", wn_hypernyms, strtol(v, &end, 10))
+		OPT_NUM("--wn-weight", wn_weight, strtod(v, &end))
+		OPT_NUM("--wn-decay", wn_decay, strtod(v, &end))
+		OPT_NUM("--wn-hyper", wn_hyper, strtod(v, &end))
 		OPT_NUM("--seed", seed, strtoll(v, &end, 10))
 		OPT_NUM("--members", members, strtol(v, &end, 10))
 		OPT_NUM("--hidden", hidden, strtol(v, &end, 10))
@@ -263,6 +280,29 @@ cmd_train(const struct args *a)
 	else if (a->views > 0)
 		o.feat.flags |= NLU_FEAT_VIEWS;
 
+	/* WordNet: --wordnet DIR, "none", or the installed database. */
+	if (a->wordnet != NULL && strcmp(a->wordnet, "none") != 0) {
+		o.wordnet_dir = a->wordnet;
+	} else if (a->wordnet == NULL) {
+		o.wordnet_dir = nlu_wn_default_dir();
+		if (o.wordnet_dir == NULL)
+			fprintf(stderr, "gacp-nlu train: no WordNet database in "
+			    "%s (package wordnet-base); training without "
+			    "WordNet features\n", NLU_WN_DEFAULT_DIR);
+	}
+	if (a->wn_senses > 0)
+		o.wn_senses = (uint32_t)a->wn_senses;
+	if (a->wn_hypernyms == 0)
+		o.wn_build &= ~NLU_WN_BUILD_HYPERNYMS;
+	else if (a->wn_hypernyms > 0)
+		o.wn_build |= NLU_WN_BUILD_HYPERNYMS;
+	if (a->wn_weight >= 0.0)
+		o.feat.wn_weight = (float)a->wn_weight;
+	if (a->wn_decay >= 0.0)
+		o.feat.wn_decay = (float)a->wn_decay;
+	if (a->wn_hyper >= 0.0)
+		o.feat.wn_hyper = (float)a->wn_hyper;
+
 	if (nlu_dataset_load_file(&train, a->data, NLU_DATA_AUTO, &err) != 0)
 		goto fail;
 	if (a->valid != NULL) {
@@ -293,6 +333,12 @@ cmd_train(const struct args *a)
 	printf("valid in-scope:  %.4f\n", rep.valid_in_scope_acc);
 	if (rep.valid_oos_recall >= 0.0f)
 		printf("valid oos rec.:  %.4f\n", rep.valid_oos_recall);
+	if (o.wordnet_dir != NULL)
+		printf("wordnet:         %s, %u concepts, %u entries, %zu "
+		    "bytes\n", o.wordnet_dir, rep.wn_concepts, rep.wn_entries,
+		    rep.wn_bytes);
+	else
+		printf("wordnet:         none\n");
 	printf("train seconds:   %.2f\n", rep.train_seconds);
 	printf("model bytes:     %lld\n", (long long)st.st_size);
 	rc = 0;

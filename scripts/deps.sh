@@ -14,10 +14,13 @@ postgresql postgresql-client libpq-dev
 redis-server redis-tools libhiredis-dev
 libjson-c-dev libjwt-dev libssl-dev libcunit1-dev
 libcurl4-openssl-dev libthai-dev libpcre2-dev libyaml-dev libcrypt-dev
+wordnet-base
 curl wrk python3 procps iproute2 openssl ca-certificates valgrind
 systemd groff-base man-db
 chromium chromium-driver
 "
+# wordnet-base: the WordNet database gacp-nlu train reads for its concept
+# features (/usr/share/wordnet; models carry what they need of it).
 # chromium and chromium-driver: tests/dashboard/run drives the operator
 # dashboard in headless Chromium through chromedriver.
 # node and npm for tests/openapi/check (which installs its pinned modules

@@ -21,6 +21,7 @@
 #include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "nlu/entities.h"
+#include "nlu/linear.h"
 
 #define SECTION_ALIGN 64u
 /* Threshold rules (nlu_threshold_pick): the recall floor's confidence
@@ -47,10 +48,14 @@ struct prep {
 struct member_job {
 	const struct nlu_train_opts *o;
 	const struct prep           *data;
+	const struct nlu_feat_params *fp;     /* o->feat, or the linear
+	                                       * member's (its hash space) */
 	uint32_t                     member;
 	uint32_t                     n_labels;
-	float                       *idf;     /* out: 1 << dim_log2 */
-	float                       *params;  /* out: nlu_mlp_floats */
+	int                          linear;  /* the linear member */
+	float                       *idf;     /* out: 1 << fp->dim_log2 */
+	float                       *params;  /* out: nlu_mlp_floats or
+	                                       * nlu_linear_floats */
 };
 
 struct thread_arg {
@@ -77,18 +82,24 @@ static void	 size_from_data(struct nlu_train_opts *, const struct prep *);
 static void	 member_train(struct member_job *);
 static void	*thread_main(void *);
 static void	 train_members(const struct nlu_train_opts *,
-		    const struct prep *, uint32_t, float *, float *);
-static void	 member_logits(const struct nlu_train_opts *, const float *,
-		    const float *, uint32_t, const struct prep *, float *);
-static void	 probs_from_logits(const float *, uint32_t, uint32_t, uint32_t,
-		    float, float *);
-static double	 nll_at(const float *, const struct prep *, uint32_t,
+		    const struct nlu_feat_params *, const struct prep *,
+		    uint32_t, float *, float *, float *, float *);
+static void	 member_logits(const struct nlu_train_opts *,
+		    const struct nlu_feat_params *, const float *,
+		    const float *, const float *, const float *, uint32_t,
+		    const struct prep *, float *);
+static void	 probs_from_logits(const float *, uint32_t, float, uint32_t,
+		    uint32_t, float, float *);
+static double	 nll_at(const float *, const struct prep *, uint32_t, float,
 		    uint32_t, double, float *);
 static float	 fit_temperature(const float *, const struct prep *, uint32_t,
-		    uint32_t);
+		    float, uint32_t);
 static float	 choose_threshold(const float *, const struct prep *, uint32_t,
-		    uint32_t, uint32_t, float, int32_t, float, float, float *,
-		    float *);
+		    float, uint32_t, uint32_t, float, int32_t, float, float,
+		    float *, float *);
+static float	 calibrate_linear(const struct nlu_train_opts *,
+		    const struct nlu_feat_params *, const float *, float *,
+		    uint32_t, const struct prep *);
 static void	 put_u32(struct buf *, uint32_t);
 static void	 put_u64(struct buf *, uint64_t);
 static void	 put_f32(struct buf *, float);
@@ -100,7 +111,9 @@ static float	 get_f32(const unsigned char *);
 static void	 build_image(struct buf *, const struct nlu_train_opts *,
 		    const char **, uint32_t, const float *, const float *,
 		    const struct nlu_dataset *, const struct nlu_train_report *,
-		    const unsigned char *, uint32_t, const struct buf *);
+		    const unsigned char *, uint32_t, const struct buf *,
+		    const struct nlu_feat_params *, const float *,
+		    const float *);
 static int	 wordnet_lexicon(const struct nlu_dataset *,
 		    const struct nlu_train_opts *, struct buf *,
 		    struct nlu_train_report *, struct gacp_err *);
@@ -143,6 +156,10 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	o->wordnet_dir = NULL;
 	o->wn_senses = 3;
 	o->wn_build = NLU_WN_BUILD_HYPERNYMS;
+	o->linear_weight = 0.0f;
+	o->linear_dim_log2 = 14;
+	o->linear_epochs = 10;
+	o->linear_lr = 0.2f;
 }
 
 static int
@@ -400,8 +417,9 @@ static void
 member_train(struct member_job *j)
 {
 	const struct nlu_train_opts *o = j->o;
+	const struct nlu_feat_params *fp = j->fp;
 	const struct prep *p = j->data;
-	uint32_t dim = 1u << o->feat.dim_log2;
+	uint32_t dim = 1u << fp->dim_log2;
 	struct nlu_mlp_train_opts mo = o->mlp;
 	struct nlu_mlp_data d;
 	struct nlu_rawfeat r;
@@ -417,7 +435,7 @@ member_train(struct member_job *j)
 			continue;
 		n_used++;
 		for (k = p->off[i]; k < p->off[i + 1]; k++) {
-			uint32_t b = nlu_features_bucket(&o->feat, j->member,
+			uint32_t b = nlu_features_bucket(fp, j->member,
 			    p->h[k]);
 			if (stamp[b] != (uint32_t)i) {
 				stamp[b] = (uint32_t)i;
@@ -447,7 +465,7 @@ member_train(struct member_job *j)
 		r.h = p->h + p->off[i];
 		r.cnt = p->cnt + p->off[i];
 		r.n = p->off[i + 1] - p->off[i];
-		nlu_features_vector(&o->feat, j->member, j->idf, &r, &v);
+		nlu_features_vector(fp, j->member, j->idf, &r, &v);
 		memcpy(idx + row_off[d.n], v.idx, v.n * sizeof(*idx));
 		memcpy(val + row_off[d.n], v.val, v.n * sizeof(*val));
 		lab[d.n] = p->label[i];
@@ -461,7 +479,16 @@ member_train(struct member_job *j)
 	d.label = lab;
 	d.weight = NULL;
 	mo.seed = o->seed * 1000003u + j->member;
-	nlu_mlp_train(&mo, &d, dim, j->n_labels, j->params);
+	if (j->linear) {
+		struct nlu_linear_train_opts lo;
+
+		lo.epochs = o->linear_epochs;
+		lo.lr = o->linear_lr;
+		lo.seed = mo.seed;
+		nlu_linear_train(&lo, &d, dim, j->n_labels, j->params);
+	} else {
+		nlu_mlp_train(&mo, &d, dim, j->n_labels, j->params);
+	}
 	free(row_off);
 	free(idx);
 	free(val);
@@ -482,28 +509,44 @@ thread_main(void *arg)
 /* Train every member; member m runs on thread m % threads.  Members are
  * independent, so the result does not depend on scheduling. */
 static void
-train_members(const struct nlu_train_opts *o, const struct prep *p,
-    uint32_t n_labels, float *idf, float *params)
+train_members(const struct nlu_train_opts *o,
+    const struct nlu_feat_params *lin_fp, const struct prep *p,
+    uint32_t n_labels, float *idf, float *params, float *lin_idf,
+    float *lin_params)
 {
 	uint32_t dim = 1u << o->feat.dim_log2, m, t;
+	uint32_t n_jobs = o->members + (lin_params != NULL);
 	size_t per = nlu_mlp_floats(dim, o->mlp.hidden, n_labels);
-	struct member_job *jobs = xcalloc(o->members, sizeof(*jobs));
+	struct member_job *jobs = xcalloc(n_jobs, sizeof(*jobs));
 	uint32_t n_threads = o->threads < 1 ? 1 :
-	    (o->threads > o->members ? o->members : o->threads);
+	    (o->threads > n_jobs ? n_jobs : o->threads);
 	pthread_t *tid = xcalloc(n_threads, sizeof(*tid));
 	struct thread_arg *args = xcalloc(n_threads, sizeof(*args));
 
 	for (m = 0; m < o->members; m++) {
 		jobs[m].o = o;
 		jobs[m].data = p;
+		jobs[m].fp = &o->feat;
 		jobs[m].member = m;
 		jobs[m].n_labels = n_labels;
 		jobs[m].idf = idf + (size_t)m * dim;
 		jobs[m].params = params + (size_t)m * per;
 	}
+	if (lin_params != NULL) {
+		/* Its own hash salt (member number NLU_MODEL_LINEAR_MEMBER),
+		 * so its collisions differ from every MLP's. */
+		jobs[m].o = o;
+		jobs[m].data = p;
+		jobs[m].fp = lin_fp;
+		jobs[m].member = NLU_MODEL_LINEAR_MEMBER;
+		jobs[m].n_labels = n_labels;
+		jobs[m].linear = 1;
+		jobs[m].idf = lin_idf;
+		jobs[m].params = lin_params;
+	}
 	for (t = 0; t < n_threads; t++) {
 		args[t].jobs = jobs;
-		args[t].n_jobs = o->members;
+		args[t].n_jobs = n_jobs;
 		args[t].first = t;
 		args[t].step = n_threads;
 	}
@@ -513,7 +556,7 @@ train_members(const struct nlu_train_opts *o, const struct prep *p,
 	thread_main(&args[0]);
 	for (t = 1; t < n_threads; t++) {
 		if (args[t].n_jobs == 0) {
-			args[t].n_jobs = o->members;
+			args[t].n_jobs = n_jobs;
 			thread_main(&args[t]);
 		} else {
 			pthread_join(tid[t], NULL);
@@ -524,14 +567,20 @@ train_members(const struct nlu_train_opts *o, const struct prep *p,
 	free(args);
 }
 
-/* Raw logits of every member for every row of p: rows x members x labels. */
+/* Raw logits of every member for every row of p: rows x slots x labels,
+ * slots = members, plus one for the linear member when lin_params is not
+ * NULL. */
 static void
-member_logits(const struct nlu_train_opts *o, const float *idf,
-    const float *params, uint32_t n_labels, const struct prep *p, float *out)
+member_logits(const struct nlu_train_opts *o,
+    const struct nlu_feat_params *lin_fp, const float *idf,
+    const float *params, const float *lin_idf, const float *lin_params,
+    uint32_t n_labels, const struct prep *p, float *out)
 {
 	uint32_t dim = 1u << o->feat.dim_log2, m;
+	uint32_t slots = o->members + (lin_params != NULL);
 	size_t per = nlu_mlp_floats(dim, o->mlp.hidden, n_labels), i;
 	struct nlu_mlp mlp;
+	struct nlu_linear lin;
 	struct nlu_rawfeat r;
 	struct nlu_sparse v;
 	float *hid = xmalloc(o->mlp.hidden * sizeof(float));
@@ -539,6 +588,20 @@ member_logits(const struct nlu_train_opts *o, const float *idf,
 
 	nlu_sparse_init(&v);
 	memset(&r, 0, sizeof(r));
+	if (lin_params != NULL) {
+		nlu_linear_bind(&lin, 1u << lin_fp->dim_log2, n_labels,
+		    lin_params);
+		for (i = 0; i < p->n; i++) {
+			r.h = p->h + p->off[i];
+			r.cnt = p->cnt + p->off[i];
+			r.n = p->off[i + 1] - p->off[i];
+			nlu_features_vector(lin_fp, NLU_MODEL_LINEAR_MEMBER,
+			    lin_idf, &r, &v);
+			nlu_linear_forward(&lin, &v, lg);
+			memcpy(out + (i * slots + o->members) * n_labels, lg,
+			    n_labels * sizeof(float));
+		}
+	}
 	for (m = 0; m < o->members; m++) {
 		nlu_mlp_bind(&mlp, dim, o->mlp.hidden, n_labels,
 		    params + (size_t)m * per);
@@ -549,7 +612,7 @@ member_logits(const struct nlu_train_opts *o, const float *idf,
 			nlu_features_vector(&o->feat, m, idf + (size_t)m * dim,
 			    &r, &v);
 			nlu_mlp_forward(&mlp, &v, hid, lg);
-			memcpy(out + (i * o->members + m) * n_labels, lg,
+			memcpy(out + (i * slots + m) * n_labels, lg,
 			    n_labels * sizeof(float));
 		}
 	}
@@ -558,26 +621,33 @@ member_logits(const struct nlu_train_opts *o, const float *idf,
 	free(lg);
 }
 
-/* Mean over members of softmax(logits / T). */
+/* Weighted mean over the slots of softmax(logits / T): with lin_weight
+ * > 0 the last slot is the linear member and weighs lin_weight, the MLPs
+ * share the rest equally; else all slots weigh the same. */
 static void
-probs_from_logits(const float *lg, uint32_t members, uint32_t n_labels,
-    uint32_t stride, float temperature, float *probs)
+probs_from_logits(const float *lg, uint32_t slots, float lin_weight,
+    uint32_t n_labels, uint32_t stride, float temperature, float *probs)
 {
 	uint32_t m, c;
 	float inv_t = 1.0f / temperature;
 
 	for (c = 0; c < n_labels; c++)
 		probs[c] = 0.0f;
-	for (m = 0; m < members; m++) {
+	for (m = 0; m < slots; m++) {
 		const float *l = lg + (size_t)m * stride;
-		float mx = l[0], sum = 0.0f, inv;
+		float mx = l[0], sum = 0.0f, inv, share;
 
+		if (lin_weight > 0.0f)
+			share = m + 1 == slots ? lin_weight :
+			    (1.0f - lin_weight) / (float)(slots - 1);
+		else
+			share = 1.0f / (float)slots;
 		for (c = 1; c < n_labels; c++)
 			if (l[c] > mx)
 				mx = l[c];
 		for (c = 0; c < n_labels; c++)
 			sum += expf((l[c] - mx) * inv_t);
-		inv = 1.0f / (sum * (float)members);
+		inv = share / sum;
 		for (c = 0; c < n_labels; c++)
 			probs[c] += expf((l[c] - mx) * inv_t) * inv;
 	}
@@ -586,7 +656,7 @@ probs_from_logits(const float *lg, uint32_t members, uint32_t n_labels,
 /* Negative log-likelihood of the labelled rows at temperature exp(log_t). */
 static double
 nll_at(const float *lg, const struct prep *p, uint32_t members,
-    uint32_t n_labels, double log_t, float *probs)
+    float lin_weight, uint32_t n_labels, double log_t, float *probs)
 {
 	double nll = 0.0;
 	size_t i;
@@ -595,7 +665,7 @@ nll_at(const float *lg, const struct prep *p, uint32_t members,
 		if (p->label[i] == UINT32_MAX)
 			continue;
 		probs_from_logits(lg + i * members * n_labels, members,
-		    n_labels, n_labels, (float)exp(log_t), probs);
+		    lin_weight, n_labels, n_labels, (float)exp(log_t), probs);
 		nll -= log((double)probs[p->label[i]] + 1e-12);
 	}
 	return nll;
@@ -606,7 +676,7 @@ nll_at(const float *lg, const struct prep *p, uint32_t members,
  * T for a fixed ensemble in practice); 1 without such rows. */
 static float
 fit_temperature(const float *lg, const struct prep *p, uint32_t members,
-    uint32_t n_labels)
+    float lin_weight, uint32_t n_labels)
 {
 	const double g = (sqrt(5.0) - 1.0) / 2.0;
 	double lo = log(0.125), hi = log(16.0), x1, x2, f1, f2;
@@ -622,21 +692,25 @@ fit_temperature(const float *lg, const struct prep *p, uint32_t members,
 	}
 	x1 = hi - g * (hi - lo);
 	x2 = lo + g * (hi - lo);
-	f1 = nll_at(lg, p, members, n_labels, x1, probs);
-	f2 = nll_at(lg, p, members, n_labels, x2, probs);
+	f1 = nll_at(lg, p, members, lin_weight, n_labels, x1,
+			    probs);
+	f2 = nll_at(lg, p, members, lin_weight, n_labels, x2,
+			    probs);
 	while (hi - lo > 0.01) {
 		if (f1 < f2) {
 			hi = x2;
 			x2 = x1;
 			f2 = f1;
 			x1 = hi - g * (hi - lo);
-			f1 = nll_at(lg, p, members, n_labels, x1, probs);
+			f1 = nll_at(lg, p, members, lin_weight, n_labels, x1,
+			    probs);
 		} else {
 			lo = x1;
 			x1 = x2;
 			f1 = f2;
 			x2 = lo + g * (hi - lo);
-			f2 = nll_at(lg, p, members, n_labels, x2, probs);
+			f2 = nll_at(lg, p, members, lin_weight, n_labels, x2,
+			    probs);
 		}
 	}
 	free(probs);
@@ -755,7 +829,8 @@ nlu_threshold_pick(const float *conf, const int *ok, const int *is_oos,
  * them (nlu_threshold_pick). */
 static float
 choose_threshold(const float *lg, const struct prep *p, uint32_t members,
-    uint32_t n_labels, uint32_t n_steps, float temperature, int32_t oos_label,
+    float lin_weight, uint32_t n_labels, uint32_t n_steps, float temperature,
+    int32_t oos_label,
     float ambiguity, float recall_target, float *in_acc_out,
     float *oos_rec_out)
 {
@@ -772,8 +847,8 @@ choose_threshold(const float *lg, const struct prep *p, uint32_t members,
 	for (i = 0; i < p->n; i++) {
 		struct nlu_decision d;
 
-		probs_from_logits(lg + i * members * n_labels, members, n_labels,
-		    n_labels, temperature, probs);
+		probs_from_logits(lg + i * members * n_labels, members,
+		    lin_weight, n_labels, n_labels, temperature, probs);
 		nlu_model_decide(&fake, probs, 0.0f, ambiguity, &d);
 		conf[i] = d.label < 0 ? -1.0f : d.confidence;
 		ok[i] = !p->is_oos[i] && d.label >= 0 &&
@@ -785,6 +860,30 @@ choose_threshold(const float *lg, const struct prep *p, uint32_t members,
 	free(conf);
 	free(ok);
 	return chosen;
+}
+
+/* Bring the linear member's logits to the MLPs' scale: the temperature
+ * that fits it alone on the calibration rows is folded into its weights
+ * (an unregularised linear model is over- or under-confident in its own
+ * way, and one shared temperature could not fix both kinds of member).
+ * Returns the factor applied. */
+static float
+calibrate_linear(const struct nlu_train_opts *o,
+    const struct nlu_feat_params *lin_fp, const float *lin_idf,
+    float *lin_params, uint32_t n_labels, const struct prep *pcal)
+{
+	struct nlu_train_opts none = *o;
+	float *lg = xmalloc((pcal->n + 1) * n_labels * sizeof(float));
+	float t, f;
+
+	none.members = 0;
+	member_logits(&none, lin_fp, NULL, NULL, lin_idf, lin_params,
+	    n_labels, pcal, lg);
+	t = fit_temperature(lg, pcal, 1, 0.0f, n_labels);
+	f = 1.0f / t;
+	nlu_linear_scale(lin_params, 1u << lin_fp->dim_log2, n_labels, f);
+	free(lg);
+	return f;
 }
 
 int
@@ -803,6 +902,9 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	int32_t oos_label = -1;
 	size_t per, n_params;
 	float *idf = NULL, *params = NULL, *lg = NULL;
+	float *lin_idf = NULL, *lin_params = NULL, lin_scale = 1.0f;
+	struct nlu_feat_params lin_fp;
+	uint32_t slots;
 	unsigned char digest[32];
 	struct buf image, wn_img;
 	struct nlu_wn_lex wn_lex;
@@ -831,7 +933,12 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	    o->mlp.epochs == 0 || !(o->mlp.lr > 0.0f) ||
 	    !(o->mlp.dropout_in >= 0.0f && o->mlp.dropout_in < 1.0f) ||
 	    !(o->mlp.dropout_hidden >= 0.0f && o->mlp.dropout_hidden < 1.0f) ||
-	    !(o->oos_recall_target >= 0.0f && o->oos_recall_target < 1.0f)) {
+	    !(o->oos_recall_target >= 0.0f && o->oos_recall_target < 1.0f) ||
+	    !(o->linear_weight >= 0.0f && o->linear_weight < 1.0f) ||
+	    (o->linear_weight > 0.0f && (o->linear_epochs == 0 ||
+	    !(o->linear_lr > 0.0f) ||
+	    o->linear_dim_log2 < NLU_FEAT_DIM_LOG2_MIN ||
+	    o->linear_dim_log2 > NLU_FEAT_DIM_LOG2_MAX))) {
 		rc = gacp_err_set(err, GACP_EINVAL, "nlu_bad_options",
 		    "training options out of range");
 		goto out;
@@ -897,14 +1004,30 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	rc = prep_build(&pcal, cal_ds, labels, n_labels, &o->feat, err);
 	if (rc != 0)
 		goto out;
-	train_members(o, &pfit, n_labels, idf, params);
+	lin_fp = o->feat;
+	slots = o->members;
+	if (o->linear_weight > 0.0f) {
+		lin_fp.dim_log2 = o->linear_dim_log2;
+		lin_idf = xmalloc(((size_t)1 << lin_fp.dim_log2) *
+		    sizeof(float));
+		lin_params = xmalloc(nlu_linear_floats(1u << lin_fp.dim_log2,
+		    n_labels) * sizeof(float));
+		slots++;
+	}
+	train_members(o, &lin_fp, &pfit, n_labels, idf, params, lin_idf,
+	    lin_params);
+	if (lin_params != NULL)
+		lin_scale = calibrate_linear(o, &lin_fp, lin_idf, lin_params,
+		    n_labels, &pcal);
 
-	lg = xmalloc((pcal.n + 1) * o->members * n_labels * sizeof(float));
-	member_logits(o, idf, params, n_labels, &pcal, lg);
-	r.temperature = fit_temperature(lg, &pcal, o->members, n_labels);
-	r.threshold = choose_threshold(lg, &pcal, o->members, n_labels, 400,
-	    r.temperature, oos_label, o->ambiguity, o->oos_recall_target,
-	    &r.valid_in_scope_acc,
+	lg = xmalloc((pcal.n + 1) * slots * n_labels * sizeof(float));
+	member_logits(o, &lin_fp, idf, params, lin_idf, lin_params, n_labels,
+	    &pcal, lg);
+	r.temperature = fit_temperature(lg, &pcal, slots, o->linear_weight,
+	    n_labels);
+	r.threshold = choose_threshold(lg, &pcal, slots, o->linear_weight,
+	    n_labels, 400, r.temperature, oos_label, o->ambiguity,
+	    o->oos_recall_target, &r.valid_in_scope_acc,
 	    &r.valid_oos_recall);
 	if (o->threshold >= 0.0f)
 		r.threshold = o->threshold;
@@ -922,7 +1045,13 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 			prep_add_synthetic(&pfit, (uint32_t)oos_label,
 			    o->synth_oos * n_in_scope_labels, o->seed,
 			    n_in_scope_labels);
-		train_members(o, &pfit, n_labels, idf, params);
+		train_members(o, &lin_fp, &pfit, n_labels, idf, params,
+		    lin_idf, lin_params);
+		/* The holdout's scale for the linear member, as for the
+		 * temperature. */
+		if (lin_params != NULL)
+			nlu_linear_scale(lin_params, 1u << lin_fp.dim_log2,
+			    n_labels, lin_scale);
 		r.n_train = (uint32_t)pfit.n;
 	}
 
@@ -969,7 +1098,7 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 
 	nlu_dataset_digest(train, digest);
 	build_image(&image, o, labels, n_labels, idf, params, &spec, &r, digest,
-	    (uint32_t)train->n_ex, &wn_img);
+	    (uint32_t)train->n_ex, &wn_img, &lin_fp, lin_idf, lin_params);
 	rc = nlu_model_from_image(image.data, image.len, out, err);
 	r.train_seconds = now_s() - t0;
 	if (rep != NULL)
@@ -978,6 +1107,8 @@ out:
 	free(labels);
 	free(idf);
 	free(params);
+	free(lin_idf);
+	free(lin_params);
 	free(lg);
 	prep_cleanup(&pfit);
 	prep_cleanup(&pcal);
@@ -1071,9 +1202,11 @@ enum {
 	M_LANG = 72, M_DATA_SHA = 80, M_EPOCHS = 112, M_LR = 116,
 	M_DROP_IN = 120, M_DROP_H = 124, M_SYNTH = 128, M_FEAT_FLAGS = 132,
 	M_WN_WEIGHT = 136, M_WN_DECAY = 140, M_WN_HYPER = 144,
+	M_LIN_WEIGHT = 148, M_LIN_DIM_LOG2 = 152,
 	M_LABELS_OFF = 192, M_LABELS_LEN = 200, M_ENT_OFF = 208,
 	M_ENT_LEN = 216, M_IDF_OFF = 224, M_W_OFF = 232, M_W_LEN = 240,
-	M_WN_OFF = 248, M_WN_LEN = 256,
+	M_WN_OFF = 248, M_WN_LEN = 256, M_LIN_IDF_OFF = 264, M_LIN_OFF = 272,
+	M_LIN_LEN = 280,
 };
 
 static void
@@ -1081,11 +1214,14 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
     const char **labels, uint32_t n_labels, const float *idf,
     const float *params, const struct nlu_dataset *spec,
     const struct nlu_train_report *r, const unsigned char *data_sha,
-    uint32_t n_examples, const struct buf *wn)
+    uint32_t n_examples, const struct buf *wn,
+    const struct nlu_feat_params *lin_fp, const float *lin_idf,
+    const float *lin_params)
 {
 	struct buf p;
 	uint32_t dim = 1u << o->feat.dim_log2, i, k;
 	size_t labels_off, ent_off, idf_off, w_off, n_w, wn_off;
+	size_t lin_idf_off = 0, lin_off = 0, lin_len = 0;
 	unsigned char meta[META_BYTES];
 	unsigned char sha[32];
 	unsigned int sha_len = 32;
@@ -1134,6 +1270,18 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 		pad_to(&p, SECTION_ALIGN);
 		wn_off = p.len;
 		buf_append(&p, wn->data, wn->len);
+		if (lin_params != NULL) {
+			uint32_t ld = 1u << lin_fp->dim_log2;
+
+			pad_to(&p, SECTION_ALIGN);
+			lin_idf_off = p.len;
+			buf_append(&p, lin_idf, (size_t)ld * sizeof(float));
+			pad_to(&p, SECTION_ALIGN);
+			lin_off = p.len;
+			lin_len = nlu_linear_floats(ld, n_labels) *
+			    sizeof(float);
+			buf_append(&p, lin_params, lin_len);
+		}
 
 		/* Metadata, now that the offsets are known. */
 		{
@@ -1171,6 +1319,9 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			    0.0f);
 			put_f32(&m, o->feat.wn != NULL ? o->feat.wn_hyper :
 			    0.0f);
+			put_f32(&m, lin_params != NULL ? o->linear_weight :
+			    0.0f);
+			put_u32(&m, lin_params != NULL ? lin_fp->dim_log2 : 0);
 			memcpy(p.data, m.data, m.len);
 			buf_reset(&m);
 			put_u64(&m, labels_off);
@@ -1182,6 +1333,9 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			put_u64(&m, n_w * sizeof(float));
 			put_u64(&m, wn_off);
 			put_u64(&m, wn->len);
+			put_u64(&m, lin_idf_off);
+			put_u64(&m, lin_off);
+			put_u64(&m, lin_len);
 			memcpy(p.data + M_LABELS_OFF, m.data, m.len);
 			buf_cleanup(&m);
 		}
@@ -1237,6 +1391,8 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	unsigned int sha_len = 32;
 	uint64_t payload_len, lab_off, lab_len, ent_off, ent_len, idf_off;
 	uint64_t w_off, w_len, dim, per, wn_off = 0, wn_len = 0;
+	uint64_t lin_idf_off = 0, lin_off = 0, lin_len = 0, lin_dim = 0;
+	uint32_t lin_dim_log2 = 0;
 	size_t pos, end, i, k;
 	uint32_t n, version;
 	EVP_MD_CTX *ctx;
@@ -1312,6 +1468,11 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 		m->feat.wn_hyper = get_f32(meta + M_WN_HYPER);
 		wn_off = get_u64(meta + M_WN_OFF);
 		wn_len = get_u64(meta + M_WN_LEN);
+		m->lin_weight = get_f32(meta + M_LIN_WEIGHT);
+		lin_dim_log2 = get_u32(meta + M_LIN_DIM_LOG2);
+		lin_idf_off = get_u64(meta + M_LIN_IDF_OFF);
+		lin_off = get_u64(meta + M_LIN_OFF);
+		lin_len = get_u64(meta + M_LIN_LEN);
 	}
 
 	if (nlu_feat_params_check(&m->feat) != 0 || m->members == 0 ||
@@ -1341,6 +1502,32 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 		if (rc != 0)
 			return rc;
 		m->feat.wn = &m->wn;
+	}
+	/* The linear member: all of weight, hash space and sections, or
+	 * none of them. */
+	if (!(m->lin_weight >= 0.0f && m->lin_weight < 1.0f) ||
+	    (m->lin_weight > 0.0f) != (lin_len > 0))
+		return CORRUPT("model linear member parameters out of range");
+	if (lin_len > 0) {
+		if (lin_dim_log2 < NLU_FEAT_DIM_LOG2_MIN ||
+		    lin_dim_log2 > NLU_FEAT_DIM_LOG2_MAX)
+			return CORRUPT("model linear member parameters out of "
+			    "range");
+		lin_dim = 1ull << lin_dim_log2;
+		if (lin_idf_off % SECTION_ALIGN != 0 ||
+		    lin_off % SECTION_ALIGN != 0 ||
+		    lin_idf_off > payload_len ||
+		    lin_dim * sizeof(float) > payload_len - lin_idf_off ||
+		    lin_off > payload_len || lin_len > payload_len - lin_off ||
+		    lin_len != nlu_linear_floats((uint32_t)lin_dim,
+		    m->n_labels) * sizeof(float))
+			return CORRUPT("model linear member section is out of "
+			    "bounds");
+		m->lin_feat = m->feat;
+		m->lin_feat.dim_log2 = lin_dim_log2;
+		m->lin_idf = (const float *)(const void *)(pl + lin_idf_off);
+		nlu_linear_bind(&m->lin, (uint32_t)lin_dim, m->n_labels,
+		    (const float *)(const void *)(pl + lin_off));
 	}
 
 	m->labels = xcalloc(m->n_labels, sizeof(*m->labels));
@@ -1602,8 +1789,8 @@ nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
 		s->cap_hid = m->hidden;
 		s->hid = xrealloc(s->hid, s->cap_hid * sizeof(float));
 	}
-	if (s->cap_logits < (size_t)stride * m->members) {
-		s->cap_logits = (size_t)stride * m->members;
+	if (s->cap_logits < (size_t)stride * (m->members + 1)) {
+		s->cap_logits = (size_t)stride * (m->members + 1);
 		s->logits = xrealloc(s->logits, s->cap_logits * sizeof(float));
 	}
 	if (s->cap_probs < m->n_labels) {
@@ -1620,8 +1807,14 @@ nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
 		nlu_mlp_forward(&m->mlp[i], &s->vec, s->hid,
 		    s->logits + (size_t)i * stride);
 	}
-	probs_from_logits(s->logits, m->members, m->n_labels, stride,
-	    m->temperature, s->probs);
+	if (m->lin_weight > 0.0f) {
+		nlu_features_vector(&m->lin_feat, NLU_MODEL_LINEAR_MEMBER,
+		    m->lin_idf, &s->raw, &s->vec);
+		nlu_linear_forward(&m->lin, &s->vec,
+		    s->logits + (size_t)m->members * stride);
+	}
+	probs_from_logits(s->logits, m->members + (m->lin_weight > 0.0f),
+	    m->lin_weight, m->n_labels, stride, m->temperature, s->probs);
 	return 0;
 }
 

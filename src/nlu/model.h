@@ -13,7 +13,8 @@
  *   offsets), then sections aligned to 64 bytes: labels, entity
  *   configuration, IDF tables (float32, members x buckets), weights
  *   (float32, one block per member) and, from format version 2, the
- *   WordNet lexicon (wordnet.h; empty when trained without WordNet).
+ *   WordNet lexicon (wordnet.h; empty when trained without WordNet) and
+ *   the optional linear member (its IDF table and weights, linear.h).
  * Version 1 files (no lexicon) still load and score as before.
  * Files are written to a temporary name, fsynced and renamed, so readers
  * see the old file or the new one, never a mix.  nlu_model_load() maps the
@@ -33,6 +34,7 @@
 #include "common/err.h"
 #include "nlu/data.h"
 #include "nlu/features.h"
+#include "nlu/linear.h"
 #include "nlu/mlp.h"
 #include "nlu/text.h"
 #include "nlu/wordnet.h"
@@ -42,6 +44,8 @@
 #define NLU_MODEL_FORMAT_OLDEST  1u  /* oldest version still loaded */
 #define NLU_MODEL_HEADER_BYTES   64u
 #define NLU_MODEL_MAX_MEMBERS    16u
+/* Hash salt (member number) of the linear member's features. */
+#define NLU_MODEL_LINEAR_MEMBER  NLU_MODEL_MAX_MEMBERS
 #define NLU_MODEL_MAX_LABELS     4096u
 /* Range of the hash space chosen from the data (feat.dim_log2 = 0). */
 #define NLU_MODEL_AUTO_DIM_LOG2_MIN 12u
@@ -82,6 +86,12 @@ struct nlu_train_opts {
 	                                        * NULL for none */
 	uint32_t                  wn_senses;   /* first senses kept per lemma */
 	uint32_t                  wn_build;    /* NLU_WN_BUILD_* */
+	float                     linear_weight; /* share of a linear softmax
+	                                        * member in the ensemble
+	                                        * average, [0, 1); 0: none */
+	uint32_t                  linear_dim_log2; /* its hash space */
+	uint32_t                  linear_epochs;
+	float                     linear_lr;
 };
 
 /* What training measured; also stored in the model. */
@@ -114,6 +124,10 @@ struct nlu_model {
 	uint32_t             format;      /* file format version */
 	const float         *idf;         /* members x (1 << dim_log2) */
 	struct nlu_mlp      *mlp;         /* members views into image */
+	float                lin_weight;  /* linear member's share, 0: none */
+	struct nlu_feat_params lin_feat;  /* its hash space (else as feat) */
+	const float         *lin_idf;     /* 1 << lin_feat.dim_log2 */
+	struct nlu_linear    lin;         /* view into image */
 	float                temperature;
 	float                threshold;   /* fallback below this confidence */
 	float                ambiguity;   /* fallback when top1 - top2 < this */

@@ -10,6 +10,8 @@
  *                  [--views 0|1] [--oos-recall-target R]
  *                  [--wordnet DIR|none] [--wn-senses N] [--wn-hypernyms 0|1]
  *                  [--wn-weight W] [--wn-decay D] [--wn-hyper H]
+ *                  [--linear-weight W] [--linear-dim-log2 N]
+ *                  [--linear-epochs N] [--linear-lr R]
  *   gacp-nlu eval  --model MODEL --data FILE [--json] [--threshold T]
  *   gacp-nlu parse --model MODEL [--now EPOCH] TEXT
  *   gacp-nlu bench --model MODEL --data FILE [--iterations N] [--json]
@@ -48,6 +50,8 @@ struct args {
 	const char *wordnet;
 	long        wn_senses, wn_hypernyms;
 	double      wn_weight, wn_decay, wn_hyper;
+	double      linear_weight, linear_lr;
+	long        linear_dim_log2, linear_epochs;
 	long long   seed;
 	long        members, hidden, epochs, dim_log2, threads, synth_oos;
 	long        iterations, procs;
@@ -92,6 +96,9 @@ usage(void)
 	    "[--wn-hypernyms 0|1]\n"
 	    "                      [--wn-weight W] [--wn-decay D] "
 	    "[--wn-hyper H]\n"
+	    "                      [--linear-weight W] [--linear-dim-log2 N] "
+	    "[--linear-epochs N]\n"
+	    "                      [--linear-lr R]\n"
 	    "       gacp-nlu eval --model MODEL --data FILE [--json] "
 	    "[--threshold T]\n"
 	    "       gacp-nlu parse --model MODEL [--now EPOCH] TEXT\n"
@@ -119,6 +126,8 @@ parse_args(int argc, char **argv, struct args *a)
 	a->xword = a->views = -1;
 	a->wn_senses = a->wn_hypernyms = -1;
 	a->wn_weight = a->wn_decay = a->wn_hyper = -1.0;
+	a->linear_weight = a->linear_lr = -1.0;
+	a->linear_dim_log2 = a->linear_epochs = -1;
 	a->iterations = 20000;
 	a->procs = 8;
 	for (i = 2; i < argc; i++) {
@@ -158,6 +167,11 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--wn-weight", wn_weight, strtod(v, &end))
 		OPT_NUM("--wn-decay", wn_decay, strtod(v, &end))
 		OPT_NUM("--wn-hyper", wn_hyper, strtod(v, &end))
+		OPT_NUM("--linear-weight", linear_weight, strtod(v, &end))
+		OPT_NUM("--linear-lr", linear_lr, strtod(v, &end))
+		OPT_NUM("--linear-dim-log2", linear_dim_log2,
+		    strtol(v, &end, 10))
+		OPT_NUM("--linear-epochs", linear_epochs, strtol(v, &end, 10))
 		OPT_NUM("--seed", seed, strtoll(v, &end, 10))
 		OPT_NUM("--members", members, strtol(v, &end, 10))
 		OPT_NUM("--hidden", hidden, strtol(v, &end, 10))
@@ -302,6 +316,14 @@ cmd_train(const struct args *a)
 		o.feat.wn_decay = (float)a->wn_decay;
 	if (a->wn_hyper >= 0.0)
 		o.feat.wn_hyper = (float)a->wn_hyper;
+	if (a->linear_weight >= 0.0)
+		o.linear_weight = (float)a->linear_weight;
+	if (a->linear_lr > 0.0)
+		o.linear_lr = (float)a->linear_lr;
+	if (a->linear_dim_log2 > 0)
+		o.linear_dim_log2 = (uint32_t)a->linear_dim_log2;
+	if (a->linear_epochs > 0)
+		o.linear_epochs = (uint32_t)a->linear_epochs;
 
 	if (nlu_dataset_load_file(&train, a->data, NLU_DATA_AUTO, &err) != 0)
 		goto fail;
@@ -328,6 +350,9 @@ cmd_train(const struct args *a)
 	    m->oos_label >= 0 ? " (incl. oos)" : "");
 	printf("members:         %u x %u hidden, 2^%u buckets\n", m->members,
 	    m->hidden, m->feat.dim_log2);
+	if (m->lin_weight > 0.0f)
+		printf("linear member:   weight %.2f, 2^%u buckets\n",
+		    m->lin_weight, m->lin_feat.dim_log2);
 	printf("temperature:     %.4f\n", rep.temperature);
 	printf("threshold:       %.4f\n", rep.threshold);
 	printf("valid in-scope:  %.4f\n", rep.valid_in_scope_acc);

@@ -370,6 +370,74 @@ test_demo_bot(void)
 	free(tsv);
 }
 
+/* A linear softmax member averaged into the ensemble: deterministic,
+ * stored, loaded and scored the same, refused when its section lies. */
+static void
+test_linear_member(void)
+{
+	struct nlu_dataset ds;
+	struct nlu_train_opts o;
+	struct nlu_model *m = NULL, *again = NULL, *l = NULL;
+	struct nlu_scratch s1, s2;
+	struct gacp_err err;
+	char *path = tmp_path("lin.model");
+	unsigned char *img;
+	uint32_t c;
+	float w;
+
+	small_data(&ds);
+	small_opts(&o, 21, 2);
+	o.linear_weight = 0.3f;
+	o.linear_dim_log2 = 11;
+	gacp_err_clear(&err);
+	CU_ASSERT_FATAL(nlu_model_train(&ds, NULL, &o, &m, NULL, &err) == 0);
+	o.threads = 1;
+	CU_ASSERT_FATAL(nlu_model_train(&ds, NULL, &o, &again, NULL, &err) ==
+	    0);
+	CU_ASSERT_EQUAL(m->image_bytes, again->image_bytes);
+	CU_ASSERT(memcmp(m->image, again->image, m->image_bytes) == 0);
+	CU_ASSERT_DOUBLE_EQUAL(m->lin_weight, 0.3, 1e-6);
+	CU_ASSERT_EQUAL(m->lin_feat.dim_log2, 11);
+
+	CU_ASSERT_FATAL(nlu_model_save(m, path, &err) == 0);
+	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s1, &err) == 0);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s2, &err) == 0);
+	CU_ASSERT(nlu_model_score(m, &s1, "how much is the fee", 19, &err) ==
+	    0);
+	CU_ASSERT(nlu_model_score(l, &s2, "how much is the fee", 19, &err) ==
+	    0);
+	for (c = 0; c < m->n_labels; c++)
+		CU_ASSERT_DOUBLE_EQUAL(s1.probs[c], s2.probs[c], 0.0);
+	CU_ASSERT_EQUAL(nlu_model_label_index(m, "fee"),
+	    (int)(s1.probs[0] > s1.probs[1] ? (s1.probs[0] > s1.probs[2] ?
+	    0 : 2) : (s1.probs[1] > s1.probs[2] ? 1 : 2)));
+	nlu_scratch_cleanup(&s1);
+	nlu_scratch_cleanup(&s2);
+
+	/* A weight of 1 (no MLP share left) with a matching checksum. */
+	img = malloc(m->image_bytes);
+	memcpy(img, m->image, m->image_bytes);
+	w = 1.0f;
+	memcpy(img + NLU_MODEL_HEADER_BYTES + 148, &w, 4);
+	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+	expect_refused(path, img, m->image_bytes, "nlu_model_corrupt");
+	/* A hash space that does not match the section size. */
+	memcpy(img, m->image, m->image_bytes);
+	img[NLU_MODEL_HEADER_BYTES + 152] = 12;
+	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+	expect_refused(path, img, m->image_bytes, "nlu_model_corrupt");
+	free(img);
+	unlink(path);
+	free(path);
+	nlu_model_free(l);
+	nlu_model_free(m);
+	nlu_model_free(again);
+	nlu_dataset_cleanup(&ds);
+}
+
 /* The threshold rule on synthetic calibration rows: 100 in scope with
  * confidences 0.50..0.99 (all right), out of scope with confidences
  * spread below them. */
@@ -463,6 +531,7 @@ test_nlu_model_register(void)
 		{ "parse json shape and fallback", test_parse_json },
 		{ "demo bot held-out and paraphrases", test_demo_bot },
 		{ "threshold rule", test_threshold_pick },
+		{ "linear member", test_linear_member },
 		{ NULL, NULL },
 	};
 

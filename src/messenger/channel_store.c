@@ -3,6 +3,7 @@
 #include "common/arena.h"
 #include "store/db.h"
 #include "store/pgrow.h"
+#include "store/store_util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,8 +14,10 @@
 	"gacp_iso(updated_at), version, gacp_epoch_us(created_at)"
 
 static void
-read_row(struct arena *a, const PGresult *res, int r, struct channel_row *c)
+read_row(struct arena *a, const PGresult *res, int r, void *row)
 {
+	struct channel_row *c = row;
+
 	c->tenant_id = pgrow_str(a, res, r, 0);
 	c->id = pgrow_str(a, res, r, 1);
 	c->type = pgrow_str(a, res, r, 2);
@@ -29,16 +32,17 @@ read_row(struct arena *a, const PGresult *res, int r, struct channel_row *c)
 	c->created_us = pgrow_int64(res, r, 11);
 }
 
+static const struct store_kind channel_kind = {
+	.table = "channels", .noun = "channel", .stale_noun = "channel",
+	.row_size = sizeof(struct channel_row), .read = read_row,
+};
+
 static int
 one_row(struct arena *a, PGresult *res, struct channel_row **out,
     struct gacp_err *err)
 {
-	if (PQntuples(res) != 1)
-		return gacp_err_set(err, GACP_ENOTFOUND, "not_found",
-		    "no such channel");
-	*out = arena_calloc(a, 1, sizeof(**out));
-	read_row(a, res, 0, *out);
-	return GACP_OK;
+	*out = store_one_row(a, res, &channel_kind, err);
+	return *out != NULL ? GACP_OK : GACP_ENOTFOUND;
 }
 
 int
@@ -85,16 +89,15 @@ channel_store_list(struct db *db, struct arena *a, const char *status,
     int64_t after_us, const char *after_id, int limit,
     struct channel_row **rows, size_t *n, struct gacp_err *err)
 {
-	char us[24], lim[16];
+	struct store_page pg;
 	const char *p[4];
 	PGresult *res;
-	int rc, i;
+	int rc;
 
-	snprintf(us, sizeof(us), "%lld", (long long)after_us);
-	snprintf(lim, sizeof(lim), "%d", limit);
-	p[0] = us;
-	p[1] = after_id ? after_id : "00000000-0000-0000-0000-000000000000";
-	p[2] = lim;
+	store_page_params(&pg, after_us, after_id, limit);
+	p[0] = pg.after_us;
+	p[1] = pg.after_id;
+	p[2] = pg.limit;
 	p[3] = status;
 	rc = db_exec(db, a, "SELECT " CHANNEL_COLS " FROM channels"
 	    " WHERE NOT is_deleted AND ($4::text IS NULL OR status = $4)"
@@ -103,31 +106,8 @@ channel_store_list(struct db *db, struct arena *a, const char *status,
 	    " ORDER BY created_at, id LIMIT $3::int", 4, p, &res, err);
 	if (rc != GACP_OK)
 		return rc;
-	*n = (size_t)PQntuples(res);
-	*rows = arena_calloc(a, *n + 1, sizeof(**rows));
-	for (i = 0; i < PQntuples(res); i++)
-		read_row(a, res, i, &(*rows)[i]);
+	*rows = store_read_rows(a, res, &channel_kind, n);
 	return GACP_OK;
-}
-
-/* After an UPDATE that matched nothing: gone, or someone else's edit. */
-static int
-missing_or_stale(struct db *db, struct arena *a, const char *id,
-    struct gacp_err *err)
-{
-	const char *p[1] = { id };
-	PGresult *res;
-	int rc;
-
-	rc = db_exec(db, a, "SELECT 1 FROM channels WHERE id = $1::uuid"
-	    " AND NOT is_deleted", 1, p, &res, err);
-	if (rc != GACP_OK)
-		return rc;
-	if (PQntuples(res) == 1)
-		return gacp_err_set(err, GACP_ECONFLICT, "version_conflict",
-		    "the channel was changed by someone else; reload it");
-	return gacp_err_set(err, GACP_ENOTFOUND, "not_found",
-	    "no such channel");
 }
 
 int
@@ -168,7 +148,7 @@ channel_store_update(struct db *db, struct arena *a, const char *id,
 	if (rc != GACP_OK)
 		return rc;
 	if (PQntuples(res) == 0)
-		return missing_or_stale(db, a, id, err);
+		return store_missing_or_stale(db, a, &channel_kind, id, err);
 	return one_row(a, res, out, err);
 }
 
@@ -193,7 +173,7 @@ channel_store_delete(struct db *db, struct arena *a, const char *id,
 	if (rc != GACP_OK)
 		return rc;
 	if (PQntuples(res) == 0)
-		return missing_or_stale(db, a, id, err);
+		return store_missing_or_stale(db, a, &channel_kind, id, err);
 	return GACP_OK;
 }
 

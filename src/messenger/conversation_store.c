@@ -3,6 +3,7 @@
 #include "common/arena.h"
 #include "store/db.h"
 #include "store/pgrow.h"
+#include "store/store_util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,9 +35,10 @@
 	" gacp_iso(m.created_at), gacp_epoch_us(m.created_at)"
 
 static void
-read_conv(struct arena *a, const PGresult *res, int r,
-    struct conversation_row *c)
+read_conv(struct arena *a, const PGresult *res, int r, void *row)
 {
+	struct conversation_row *c = row;
+
 	c->id = pgrow_str(a, res, r, 0);
 	c->channel_id = pgrow_str(a, res, r, 1);
 	c->channel_type = pgrow_str(a, res, r, 2);
@@ -60,8 +62,10 @@ read_conv(struct arena *a, const PGresult *res, int r,
 }
 
 static void
-read_msg(struct arena *a, const PGresult *res, int r, struct message_row *m)
+read_msg(struct arena *a, const PGresult *res, int r, void *row)
 {
+	struct message_row *m = row;
+
 	m->id = pgrow_str(a, res, r, 0);
 	m->conversation_id = pgrow_str(a, res, r, 1);
 	m->direction = pgrow_str(a, res, r, 2);
@@ -85,16 +89,23 @@ read_msg(struct arena *a, const PGresult *res, int r, struct message_row *m)
 	m->created_us = pgrow_int64(res, r, 20);
 }
 
+static const struct store_kind conv_kind = {
+	.table = "conversations", .noun = "conversation",
+	.stale_noun = "conversation",
+	.row_size = sizeof(struct conversation_row), .read = read_conv,
+};
+
+static const struct store_kind msg_kind = {
+	.table = "messages", .noun = "message", .stale_noun = "message",
+	.row_size = sizeof(struct message_row), .read = read_msg,
+};
+
 static int
 one_conv(struct arena *a, PGresult *res, struct conversation_row **out,
     struct gacp_err *err)
 {
-	if (PQntuples(res) != 1)
-		return gacp_err_set(err, GACP_ENOTFOUND, "not_found",
-		    "no such conversation");
-	*out = arena_calloc(a, 1, sizeof(**out));
-	read_conv(a, res, 0, *out);
-	return GACP_OK;
+	*out = store_one_row(a, res, &conv_kind, err);
+	return *out != NULL ? GACP_OK : GACP_ENOTFOUND;
 }
 
 int
@@ -102,18 +113,17 @@ conversation_store_list(struct db *db, struct arena *a, const char *status,
     const char *since, int64_t after_us, const char *after_id, int limit,
     struct conversation_row **rows, size_t *n, struct gacp_err *err)
 {
-	char us[24], lim[16];
+	struct store_page pg;
 	const char *p[5];
 	PGresult *res;
-	int rc, i;
+	int rc;
 
-	snprintf(us, sizeof(us), "%lld", (long long)after_us);
-	snprintf(lim, sizeof(lim), "%d", limit);
+	store_page_params(&pg, after_us, after_id, limit);
 	p[0] = status;
 	p[1] = since;
-	p[2] = us;
-	p[3] = after_id ? after_id : "00000000-0000-0000-0000-000000000000";
-	p[4] = lim;
+	p[2] = pg.after_us;
+	p[3] = pg.after_id;
+	p[4] = pg.limit;
 	/* Newest activity first, on conversations_recent_idx.  A
 	 * conversation gets its first message in the transaction that
 	 * creates it, so last_message_at is never NULL once visible. */
@@ -127,10 +137,7 @@ conversation_store_list(struct db *db, struct arena *a, const char *status,
 	    5, p, &res, err);
 	if (rc != GACP_OK)
 		return rc;
-	*n = (size_t)PQntuples(res);
-	*rows = arena_calloc(a, *n + 1, sizeof(**rows));
-	for (i = 0; i < PQntuples(res); i++)
-		read_conv(a, res, i, &(*rows)[i]);
+	*rows = store_read_rows(a, res, &conv_kind, n);
 	return GACP_OK;
 }
 
@@ -191,17 +198,16 @@ conversation_store_messages(struct db *db, struct arena *a,
     const char *after_id, int limit, struct message_row **rows, size_t *n,
     struct gacp_err *err)
 {
-	char us[24], lim[16];
+	struct store_page pg;
 	const char *p[4];
 	PGresult *res;
-	int rc, i;
+	int rc;
 
-	snprintf(us, sizeof(us), "%lld", (long long)after_us);
-	snprintf(lim, sizeof(lim), "%d", limit);
+	store_page_params(&pg, after_us, after_id, limit);
 	p[0] = conversation_id;
-	p[1] = us;
-	p[2] = after_id ? after_id : "00000000-0000-0000-0000-000000000000";
-	p[3] = lim;
+	p[1] = pg.after_us;
+	p[2] = pg.after_id;
+	p[3] = pg.limit;
 	/* A reply is stored in the transaction of the message it answers,
 	 * so both carry that transaction's now(): direction ('in' < 'out')
 	 * breaks the tie the right way.  The cursor names the last row
@@ -223,10 +229,7 @@ conversation_store_messages(struct db *db, struct arena *a,
 	    &res, err);
 	if (rc != GACP_OK)
 		return rc;
-	*n = (size_t)PQntuples(res);
-	*rows = arena_calloc(a, *n + 1, sizeof(**rows));
-	for (i = 0; i < PQntuples(res); i++)
-		read_msg(a, res, i, &(*rows)[i]);
+	*rows = store_read_rows(a, res, &msg_kind, n);
 	return GACP_OK;
 }
 

@@ -3,6 +3,7 @@
 #include "common/arena.h"
 #include "store/db.h"
 #include "store/pgrow.h"
+#include "store/store_util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,8 +16,10 @@
 	"gacp_epoch_us(created_at)"
 
 static void
-read_row(struct arena *a, const PGresult *res, int r, struct apikey_row *k)
+read_row(struct arena *a, const PGresult *res, int r, void *row)
 {
+	struct apikey_row *k = row;
+
 	k->tenant_id = pgrow_str(a, res, r, 0);
 	k->id = pgrow_str(a, res, r, 1);
 	k->name = pgrow_str(a, res, r, 2);
@@ -32,16 +35,17 @@ read_row(struct arena *a, const PGresult *res, int r, struct apikey_row *k)
 	k->created_us = pgrow_int64(res, r, 12);
 }
 
+static const struct store_kind apikey_kind = {
+	.table = "api_keys", .noun = "API key", .stale_noun = "API key",
+	.row_size = sizeof(struct apikey_row), .read = read_row,
+};
+
 static int
 one_row(struct arena *a, PGresult *res, struct apikey_row **out,
     struct gacp_err *err)
 {
-	if (PQntuples(res) != 1)
-		return gacp_err_set(err, GACP_ENOTFOUND, "not_found",
-		    "no such API key");
-	*out = arena_calloc(a, 1, sizeof(**out));
-	read_row(a, res, 0, *out);
-	return GACP_OK;
+	*out = store_one_row(a, res, &apikey_kind, err);
+	return *out != NULL ? GACP_OK : GACP_ENOTFOUND;
 }
 
 int
@@ -86,26 +90,22 @@ apikey_store_list(struct db *db, struct arena *a, int64_t after_us,
     const char *after_id, int limit, struct apikey_row **rows, size_t *n,
     struct gacp_err *err)
 {
-	char us[24], lim[16];
+	struct store_page pg;
 	const char *p[3];
 	PGresult *res;
-	int rc, i;
+	int rc;
 
-	snprintf(us, sizeof(us), "%lld", (long long)after_us);
-	snprintf(lim, sizeof(lim), "%d", limit);
-	p[0] = us;
-	p[1] = after_id ? after_id : "00000000-0000-0000-0000-000000000000";
-	p[2] = lim;
+	store_page_params(&pg, after_us, after_id, limit);
+	p[0] = pg.after_us;
+	p[1] = pg.after_id;
+	p[2] = pg.limit;
 	rc = db_exec(db, a, "SELECT " APIKEY_COLS " FROM api_keys"
 	    " WHERE NOT is_deleted AND ($1::bigint < 0 OR"
 	    "  (created_at, id) > (gacp_from_epoch_us($1::bigint), $2::uuid))"
 	    " ORDER BY created_at, id LIMIT $3::int", 3, p, &res, err);
 	if (rc != GACP_OK)
 		return rc;
-	*n = (size_t)PQntuples(res);
-	*rows = arena_calloc(a, *n + 1, sizeof(**rows));
-	for (i = 0; i < PQntuples(res); i++)
-		read_row(a, res, i, &(*rows)[i]);
+	*rows = store_read_rows(a, res, &apikey_kind, n);
 	return GACP_OK;
 }
 

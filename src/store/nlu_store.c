@@ -3,6 +3,7 @@
 #include "common/arena.h"
 #include "store/db.h"
 #include "store/pgrow.h"
+#include "store/store_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,20 +29,33 @@
 	"reason, gacp_iso(activated_at), gacp_iso(created_at), " \
 	"gacp_epoch_us(created_at)"
 
-#define NIL_UUID "00000000-0000-0000-0000-000000000000"
-
-static void	read_example(struct arena *, const PGresult *, int,
-		    struct nlu_example_row *);
-static void	read_entity(struct arena *, const PGresult *, int,
-		    struct nlu_entity_row *);
-static void	read_model(struct arena *, const PGresult *, int,
-		    struct nlu_model_row *);
+static void	read_example(struct arena *, const PGresult *, int, void *);
+static void	read_entity(struct arena *, const PGresult *, int, void *);
+static void	read_model(struct arena *, const PGresult *, int, void *);
 static void	read_counts(const PGresult *, struct nlu_sync_counts *);
 
+static const struct store_kind example_kind = {
+	.table = "nlu_examples", .noun = "example", .stale_noun = "example",
+	.row_size = sizeof(struct nlu_example_row), .read = read_example,
+};
+
+static const struct store_kind entity_kind = {
+	.table = "nlu_entities", .noun = "entity definition",
+	.stale_noun = "entity definition",
+	.row_size = sizeof(struct nlu_entity_row), .read = read_entity,
+};
+
+static const struct store_kind model_kind = {
+	.table = "nlu_models", .noun = "model version",
+	.stale_noun = "model version",
+	.row_size = sizeof(struct nlu_model_row), .read = read_model,
+};
+
 static void
-read_example(struct arena *a, const PGresult *res, int r,
-    struct nlu_example_row *e)
+read_example(struct arena *a, const PGresult *res, int r, void *row)
 {
+	struct nlu_example_row *e = row;
+
 	e->id = pgrow_str(a, res, r, 0);
 	e->text = pgrow_str(a, res, r, 1);
 	e->intent = pgrow_str(a, res, r, 2);
@@ -55,9 +69,10 @@ read_example(struct arena *a, const PGresult *res, int r,
 }
 
 static void
-read_entity(struct arena *a, const PGresult *res, int r,
-    struct nlu_entity_row *e)
+read_entity(struct arena *a, const PGresult *res, int r, void *row)
 {
+	struct nlu_entity_row *e = row;
+
 	e->id = pgrow_str(a, res, r, 0);
 	e->kind = pgrow_str(a, res, r, 1);
 	e->name = pgrow_str(a, res, r, 2);
@@ -69,9 +84,10 @@ read_entity(struct arena *a, const PGresult *res, int r,
 }
 
 static void
-read_model(struct arena *a, const PGresult *res, int r,
-    struct nlu_model_row *m)
+read_model(struct arena *a, const PGresult *res, int r, void *row)
 {
+	struct nlu_model_row *m = row;
+
 	m->id = pgrow_str(a, res, r, 0);
 	m->version = pgrow_int64(res, r, 1);
 	m->language = pgrow_str(a, res, r, 2);
@@ -109,7 +125,7 @@ nlu_store_examples_insert(struct db *db, struct arena *a,
 {
 	const char *p[3] = { tenant_id, items_json, actor };
 	PGresult *res;
-	int rc, i;
+	int rc;
 
 	/* RETURNING has no order; the ordinality of the input restores it. */
 	rc = db_exec(db, a,
@@ -127,10 +143,7 @@ nlu_store_examples_insert(struct db *db, struct arena *a,
 	    3, p, &res, err);
 	if (rc != GACP_OK)
 		return rc;
-	*n = (size_t)PQntuples(res);
-	*rows = arena_calloc(a, *n + 1, sizeof(**rows));
-	for (i = 0; i < PQntuples(res); i++)
-		read_example(a, res, i, &(*rows)[i]);
+	*rows = store_read_rows(a, res, &example_kind, n);
 	return GACP_OK;
 }
 
@@ -161,18 +174,17 @@ nlu_store_examples_list(struct db *db, struct arena *a, const char *intent,
     const char *language, int64_t after_us, const char *after_id, int limit,
     struct nlu_example_row **rows, size_t *n, struct gacp_err *err)
 {
-	char us[24], lim[16];
+	struct store_page pg;
 	const char *p[5];
 	PGresult *res;
-	int rc, i;
+	int rc;
 
-	snprintf(us, sizeof(us), "%lld", (long long)after_us);
-	snprintf(lim, sizeof(lim), "%d", limit);
+	store_page_params(&pg, after_us, after_id, limit);
 	p[0] = intent;
 	p[1] = language;
-	p[2] = us;
-	p[3] = after_id ? after_id : NIL_UUID;
-	p[4] = lim;
+	p[2] = pg.after_us;
+	p[3] = pg.after_id;
+	p[4] = pg.limit;
 	rc = db_exec(db, a, "SELECT " EXAMPLE_COLS " FROM nlu_examples"
 	    " WHERE NOT is_deleted AND ($1::text IS NULL OR intent = $1)"
 	    " AND ($2::text IS NULL OR language = $2)"
@@ -181,10 +193,7 @@ nlu_store_examples_list(struct db *db, struct arena *a, const char *intent,
 	    " ORDER BY created_at, id LIMIT $5::int", 5, p, &res, err);
 	if (rc != GACP_OK)
 		return rc;
-	*n = (size_t)PQntuples(res);
-	*rows = arena_calloc(a, *n + 1, sizeof(**rows));
-	for (i = 0; i < PQntuples(res); i++)
-		read_example(a, res, i, &(*rows)[i]);
+	*rows = store_read_rows(a, res, &example_kind, n);
 	return GACP_OK;
 }
 
@@ -200,12 +209,8 @@ nlu_store_example_get(struct db *db, struct arena *a, const char *id,
 	    " WHERE id = $1::uuid AND NOT is_deleted", 1, p, &res, err);
 	if (rc != GACP_OK)
 		return rc;
-	if (PQntuples(res) != 1)
-		return gacp_err_set(err, GACP_ENOTFOUND, "not_found",
-		    "no such example");
-	*out = arena_calloc(a, 1, sizeof(**out));
-	read_example(a, res, 0, *out);
-	return GACP_OK;
+	*out = store_one_row(a, res, &example_kind, err);
+	return *out != NULL ? GACP_OK : GACP_ENOTFOUND;
 }
 
 int
@@ -253,7 +258,7 @@ nlu_store_examples_all(struct db *db, struct arena *a,
     struct nlu_example_row **rows, size_t *n, struct gacp_err *err)
 {
 	PGresult *res;
-	int rc, i;
+	int rc;
 
 	/* Byte order (COLLATE "C"): the same data gives the same sequence,
 	 * and so the same training data hash, whatever the locale. */
@@ -262,10 +267,7 @@ nlu_store_examples_all(struct db *db, struct arena *a,
 	    " text COLLATE \"C\"", 0, NULL, &res, err);
 	if (rc != GACP_OK)
 		return rc;
-	*n = (size_t)PQntuples(res);
-	*rows = arena_calloc(a, *n + 1, sizeof(**rows));
-	for (i = 0; i < PQntuples(res); i++)
-		read_example(a, res, i, &(*rows)[i]);
+	*rows = store_read_rows(a, res, &example_kind, n);
 	return GACP_OK;
 }
 
@@ -316,12 +318,8 @@ static int
 one_entity(struct arena *a, PGresult *res, struct nlu_entity_row **out,
     struct gacp_err *err)
 {
-	if (PQntuples(res) != 1)
-		return gacp_err_set(err, GACP_ENOTFOUND, "not_found",
-		    "no such entity definition");
-	*out = arena_calloc(a, 1, sizeof(**out));
-	read_entity(a, res, 0, *out);
-	return GACP_OK;
+	*out = store_one_row(a, res, &entity_kind, err);
+	return *out != NULL ? GACP_OK : GACP_ENOTFOUND;
 }
 
 int
@@ -362,17 +360,16 @@ nlu_store_entities_list(struct db *db, struct arena *a, const char *kind,
     int64_t after_us, const char *after_id, int limit,
     struct nlu_entity_row **rows, size_t *n, struct gacp_err *err)
 {
-	char us[24], lim[16];
+	struct store_page pg;
 	const char *p[4];
 	PGresult *res;
-	int rc, i;
+	int rc;
 
-	snprintf(us, sizeof(us), "%lld", (long long)after_us);
-	snprintf(lim, sizeof(lim), "%d", limit);
+	store_page_params(&pg, after_us, after_id, limit);
 	p[0] = kind;
-	p[1] = us;
-	p[2] = after_id ? after_id : NIL_UUID;
-	p[3] = lim;
+	p[1] = pg.after_us;
+	p[2] = pg.after_id;
+	p[3] = pg.limit;
 	rc = db_exec(db, a, "SELECT " ENTITY_COLS " FROM nlu_entities"
 	    " WHERE NOT is_deleted AND ($1::text IS NULL OR kind = $1)"
 	    " AND ($2::bigint < 0 OR"
@@ -380,10 +377,7 @@ nlu_store_entities_list(struct db *db, struct arena *a, const char *kind,
 	    " ORDER BY created_at, id LIMIT $4::int", 4, p, &res, err);
 	if (rc != GACP_OK)
 		return rc;
-	*n = (size_t)PQntuples(res);
-	*rows = arena_calloc(a, *n + 1, sizeof(**rows));
-	for (i = 0; i < PQntuples(res); i++)
-		read_entity(a, res, i, &(*rows)[i]);
+	*rows = store_read_rows(a, res, &entity_kind, n);
 	return GACP_OK;
 }
 
@@ -465,17 +459,14 @@ nlu_store_entities_all(struct db *db, struct arena *a,
     struct nlu_entity_row **rows, size_t *n, struct gacp_err *err)
 {
 	PGresult *res;
-	int rc, i;
+	int rc;
 
 	rc = db_exec(db, a, "SELECT " ENTITY_COLS " FROM nlu_entities"
 	    " WHERE NOT is_deleted ORDER BY kind, name COLLATE \"C\"", 0, NULL,
 	    &res, err);
 	if (rc != GACP_OK)
 		return rc;
-	*n = (size_t)PQntuples(res);
-	*rows = arena_calloc(a, *n + 1, sizeof(**rows));
-	for (i = 0; i < PQntuples(res); i++)
-		read_entity(a, res, i, &(*rows)[i]);
+	*rows = store_read_rows(a, res, &entity_kind, n);
 	return GACP_OK;
 }
 
@@ -521,12 +512,7 @@ static int
 model_rows(struct arena *a, PGresult *res, struct nlu_model_row **rows,
     size_t *n)
 {
-	int i;
-
-	*n = (size_t)PQntuples(res);
-	*rows = arena_calloc(a, *n + 1, sizeof(**rows));
-	for (i = 0; i < PQntuples(res); i++)
-		read_model(a, res, i, &(*rows)[i]);
+	*rows = store_read_rows(a, res, &model_kind, n);
 	return GACP_OK;
 }
 
@@ -558,16 +544,15 @@ nlu_store_models_list(struct db *db, struct arena *a, int64_t before_us,
     const char *before_id, int limit, struct nlu_model_row **rows,
     size_t *n, struct gacp_err *err)
 {
-	char us[24], lim[16];
+	struct store_page pg;
 	const char *p[3];
 	PGresult *res;
 	int rc;
 
-	snprintf(us, sizeof(us), "%lld", (long long)before_us);
-	snprintf(lim, sizeof(lim), "%d", limit);
-	p[0] = us;
-	p[1] = before_id ? before_id : NIL_UUID;
-	p[2] = lim;
+	store_page_params(&pg, before_us, before_id, limit);
+	p[0] = pg.after_us;
+	p[1] = pg.after_id;
+	p[2] = pg.limit;
 	rc = db_exec(db, a, "SELECT " MODEL_COLS " FROM nlu_models"
 	    " WHERE NOT is_deleted AND ($1::bigint < 0 OR"
 	    "  (created_at, id) < (gacp_from_epoch_us($1::bigint), $2::uuid))"

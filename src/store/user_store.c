@@ -3,6 +3,7 @@
 #include "common/arena.h"
 #include "store/db.h"
 #include "store/pgrow.h"
+#include "store/store_util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,8 +19,10 @@
 #define ROLES_FROM_JSON(n) "ARRAY(SELECT jsonb_array_elements_text($" #n "::jsonb))"
 
 static void
-read_row(struct arena *a, const PGresult *res, int r, struct user_row *u)
+read_row(struct arena *a, const PGresult *res, int r, void *row)
 {
+	struct user_row *u = row;
+
 	u->tenant_id = pgrow_str(a, res, r, 0);
 	u->id = pgrow_str(a, res, r, 1);
 	u->username = pgrow_str(a, res, r, 2);
@@ -39,16 +42,17 @@ read_row(struct arena *a, const PGresult *res, int r, struct user_row *u)
 	u->created_us = pgrow_int64(res, r, 16);
 }
 
+static const struct store_kind user_kind = {
+	.table = "users", .noun = "user", .stale_noun = "user",
+	.row_size = sizeof(struct user_row), .read = read_row,
+};
+
 static int
 one_row(struct arena *a, PGresult *res, struct user_row **out,
     struct gacp_err *err)
 {
-	if (PQntuples(res) != 1)
-		return gacp_err_set(err, GACP_ENOTFOUND, "not_found",
-		    "no such user");
-	*out = arena_calloc(a, 1, sizeof(**out));
-	read_row(a, res, 0, *out);
-	return GACP_OK;
+	*out = store_one_row(a, res, &user_kind, err);
+	return *out != NULL ? GACP_OK : GACP_ENOTFOUND;
 }
 
 int
@@ -113,45 +117,23 @@ user_store_list(struct db *db, struct arena *a, int64_t after_us,
     const char *after_id, int limit, struct user_row **rows, size_t *n,
     struct gacp_err *err)
 {
-	char us[24], lim[16];
+	struct store_page pg;
 	const char *p[3];
 	PGresult *res;
-	int rc, i;
+	int rc;
 
-	snprintf(us, sizeof(us), "%lld", (long long)after_us);
-	snprintf(lim, sizeof(lim), "%d", limit);
-	p[0] = us;
-	p[1] = after_id ? after_id : "00000000-0000-0000-0000-000000000000";
-	p[2] = lim;
+	store_page_params(&pg, after_us, after_id, limit);
+	p[0] = pg.after_us;
+	p[1] = pg.after_id;
+	p[2] = pg.limit;
 	rc = db_exec(db, a, "SELECT " USER_COLS " FROM users"
 	    " WHERE NOT is_deleted AND ($1::bigint < 0 OR"
 	    "  (created_at, id) > (gacp_from_epoch_us($1::bigint), $2::uuid))"
 	    " ORDER BY created_at, id LIMIT $3::int", 3, p, &res, err);
 	if (rc != GACP_OK)
 		return rc;
-	*n = (size_t)PQntuples(res);
-	*rows = arena_calloc(a, *n + 1, sizeof(**rows));
-	for (i = 0; i < PQntuples(res); i++)
-		read_row(a, res, i, &(*rows)[i]);
+	*rows = store_read_rows(a, res, &user_kind, n);
 	return GACP_OK;
-}
-
-static int
-missing_or_stale(struct db *db, struct arena *a, const char *id,
-    struct gacp_err *err)
-{
-	const char *p[1] = { id };
-	PGresult *res;
-	int rc;
-
-	rc = db_exec(db, a, "SELECT 1 FROM users WHERE id = $1::uuid"
-	    " AND NOT is_deleted", 1, p, &res, err);
-	if (rc != GACP_OK)
-		return rc;
-	if (PQntuples(res) == 1)
-		return gacp_err_set(err, GACP_ECONFLICT, "version_conflict",
-		    "the user was changed by someone else; reload it");
-	return gacp_err_set(err, GACP_ENOTFOUND, "not_found", "no such user");
 }
 
 int
@@ -188,7 +170,7 @@ user_store_update(struct db *db, struct arena *a, const char *id,
 	if (rc != GACP_OK)
 		return rc;
 	if (PQntuples(res) == 0)
-		return missing_or_stale(db, a, id, err);
+		return store_missing_or_stale(db, a, &user_kind, id, err);
 	return one_row(a, res, out, err);
 }
 
@@ -213,7 +195,7 @@ user_store_delete(struct db *db, struct arena *a, const char *id,
 	if (rc != GACP_OK)
 		return rc;
 	if (PQntuples(res) == 0)
-		return missing_or_stale(db, a, id, err);
+		return store_missing_or_stale(db, a, &user_kind, id, err);
 	return GACP_OK;
 }
 

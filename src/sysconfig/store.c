@@ -7,6 +7,7 @@
 #include "common/arena.h"
 #include "store/db.h"
 #include "store/pgrow.h"
+#include "store/store_util.h"
 
 #define COLS \
 	"tenant_id::text, id::text, environment, config_key, config_value, " \
@@ -15,8 +16,10 @@
 	"version"
 
 static void
-read_row(struct arena *a, const PGresult *res, int r, struct syscfg_row *c)
+read_row(struct arena *a, const PGresult *res, int r, void *row)
 {
+	struct syscfg_row *c = row;
+
 	c->tenant_id = pgrow_str(a, res, r, 0);
 	c->id = pgrow_str(a, res, r, 1);
 	c->environment = pgrow_str(a, res, r, 2);
@@ -33,16 +36,17 @@ read_row(struct arena *a, const PGresult *res, int r, struct syscfg_row *c)
 	c->version = pgrow_int64(res, r, 13);
 }
 
+static const struct store_kind syscfg_kind = {
+	.table = "system_config", .noun = "configuration key", .stale_noun = "key",
+	.row_size = sizeof(struct syscfg_row), .read = read_row,
+};
+
 static int
 one_row(struct arena *a, const PGresult *res, struct syscfg_row **out,
     struct gacp_err *err)
 {
-	if (PQntuples(res) != 1)
-		return gacp_err_set(err, GACP_ENOTFOUND, "not_found",
-		    "no such configuration key");
-	*out = arena_calloc(a, 1, sizeof(**out));
-	read_row(a, res, 0, *out);
-	return GACP_OK;
+	*out = store_one_row(a, res, &syscfg_kind, err);
+	return *out != NULL ? GACP_OK : GACP_ENOTFOUND;
 }
 
 int
@@ -52,7 +56,7 @@ syscfg_store_list(struct db *db, struct arena *a, const char *environment,
 {
 	const char *p[2] = { environment, category };
 	PGresult *res;
-	int rc, i;
+	int rc;
 
 	*rows = NULL;
 	*n = 0;
@@ -64,10 +68,7 @@ syscfg_store_list(struct db *db, struct arena *a, const char *environment,
 	    " ORDER BY config_key, environment LIMIT 3000", 2, p, &res, err);
 	if (rc != GACP_OK)
 		return rc;
-	*n = (size_t)PQntuples(res);
-	*rows = arena_calloc(a, *n + 1, sizeof(**rows));
-	for (i = 0; i < PQntuples(res); i++)
-		read_row(a, res, i, &(*rows)[i]);
+	*rows = store_read_rows(a, res, &syscfg_kind, n);
 	return GACP_OK;
 }
 
@@ -128,25 +129,6 @@ syscfg_store_insert(struct db *db, struct arena *a, const char *tenant_id,
 	return one_row(a, res, out, err);
 }
 
-static int
-missing_or_stale(struct db *db, struct arena *a, const char *id,
-    struct gacp_err *err)
-{
-	const char *p[1] = { id };
-	PGresult *res;
-	int rc;
-
-	rc = db_exec(db, a, "SELECT 1 FROM system_config WHERE id = $1::uuid"
-	    " AND NOT is_deleted", 1, p, &res, err);
-	if (rc != GACP_OK)
-		return rc;
-	if (PQntuples(res) == 1)
-		return gacp_err_set(err, GACP_ECONFLICT, "version_conflict",
-		    "the key was changed by someone else; reload it");
-	return gacp_err_set(err, GACP_ENOTFOUND, "not_found",
-	    "no such configuration key");
-}
-
 int
 syscfg_store_update(struct db *db, struct arena *a, const char *id,
     int64_t version, const struct syscfg_write *w, const char *actor,
@@ -172,7 +154,7 @@ syscfg_store_update(struct db *db, struct arena *a, const char *id,
 	if (rc != GACP_OK)
 		return rc;
 	if (PQntuples(res) == 0)
-		return missing_or_stale(db, a, id, err);
+		return store_missing_or_stale(db, a, &syscfg_kind, id, err);
 	return one_row(a, res, out, err);
 }
 
@@ -197,6 +179,6 @@ syscfg_store_delete(struct db *db, struct arena *a, const char *id,
 	if (rc != GACP_OK)
 		return rc;
 	if (PQntuples(res) == 0)
-		return missing_or_stale(db, a, id, err);
+		return store_missing_or_stale(db, a, &syscfg_kind, id, err);
 	return GACP_OK;
 }

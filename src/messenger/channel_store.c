@@ -34,6 +34,7 @@ read_row(struct arena *a, const PGresult *res, int r, void *row)
 
 static const struct store_kind channel_kind = {
 	.table = "channels", .noun = "channel", .stale_noun = "channel",
+	.cols = CHANNEL_COLS,
 	.row_size = sizeof(struct channel_row), .read = read_row,
 };
 
@@ -156,25 +157,8 @@ int
 channel_store_delete(struct db *db, struct arena *a, const char *id,
     int64_t version, const char *deleted_by, struct gacp_err *err)
 {
-	char ver[24];
-	const char *p[3];
-	PGresult *res;
-	int rc;
-
-	snprintf(ver, sizeof(ver), "%lld", (long long)version);
-	p[0] = id;
-	p[1] = ver;
-	p[2] = deleted_by;
-	rc = db_exec(db, a, "UPDATE channels SET is_deleted = true,"
-	    " deleted_at = now(), deleted_by = $3::uuid, updated_by = $3::uuid"
-	    " WHERE id = $1::uuid AND NOT is_deleted"
-	    " AND ($2::bigint < 0 OR version = $2::bigint) RETURNING id",
-	    3, p, &res, err);
-	if (rc != GACP_OK)
-		return rc;
-	if (PQntuples(res) == 0)
-		return store_missing_or_stale(db, a, &channel_kind, id, err);
-	return GACP_OK;
+	return store_soft_delete(db, a, &channel_kind, id, version, deleted_by,
+	    err);
 }
 
 int

@@ -37,6 +37,7 @@ read_row(struct arena *a, const PGresult *res, int r, void *row)
 
 static const struct store_kind apikey_kind = {
 	.table = "api_keys", .noun = "API key", .stale_noun = "API key",
+	.cols = APIKEY_COLS,
 	.row_size = sizeof(struct apikey_row), .read = read_row,
 };
 
@@ -90,19 +91,11 @@ apikey_store_list(struct db *db, struct arena *a, int64_t after_us,
     const char *after_id, int limit, struct apikey_row **rows, size_t *n,
     struct gacp_err *err)
 {
-	struct store_page pg;
-	const char *p[3];
 	PGresult *res;
 	int rc;
 
-	store_page_params(&pg, after_us, after_id, limit);
-	p[0] = pg.after_us;
-	p[1] = pg.after_id;
-	p[2] = pg.limit;
-	rc = db_exec(db, a, "SELECT " APIKEY_COLS " FROM api_keys"
-	    " WHERE NOT is_deleted AND ($1::bigint < 0 OR"
-	    "  (created_at, id) > (gacp_from_epoch_us($1::bigint), $2::uuid))"
-	    " ORDER BY created_at, id LIMIT $3::int", 3, p, &res, err);
+	rc = store_select_page(db, a, &apikey_kind, after_us, after_id, limit,
+	    &res, err);
 	if (rc != GACP_OK)
 		return rc;
 	*rows = store_read_rows(a, res, &apikey_kind, n);

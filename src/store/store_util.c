@@ -68,3 +68,55 @@ store_missing_or_stale(struct db *db, struct arena *a,
 	return gacp_err_set(err, GACP_ENOTFOUND, "not_found", "no such %s",
 	    k->noun);
 }
+
+int
+store_select_page(struct db *db, struct arena *a, const struct store_kind *k,
+    int64_t after_us, const char *after_id, int limit, PGresult **res,
+    struct gacp_err *err)
+{
+	struct store_page pg;
+	const char *p[3];
+	const char *sql;
+
+	store_page_params(&pg, after_us, after_id, limit);
+	p[0] = pg.after_us;
+	p[1] = pg.after_id;
+	p[2] = pg.limit;
+	/* k->cols and k->table are our constants (see store_util.h). */
+	sql = arena_sprintf(a, "SELECT %s FROM %s"
+	    " WHERE NOT is_deleted AND ($1::bigint < 0 OR"
+	    "  (created_at, id) > (gacp_from_epoch_us($1::bigint), $2::uuid))"
+	    " ORDER BY created_at, id LIMIT $3::int", k->cols, k->table);
+	return db_exec(db, a, sql, 3, p, res, err);
+}
+
+int
+store_soft_delete(struct db *db, struct arena *a, const struct store_kind *k,
+    const char *id, int64_t version, const char *deleted_by,
+    struct gacp_err *err)
+{
+	char ver[24];
+	const char *p[3];
+	const char *sql;
+	PGresult *res;
+	int rc;
+
+	snprintf(ver, sizeof(ver), "%lld", (long long)version);
+	p[0] = id;
+	p[1] = ver;
+	p[2] = deleted_by;
+	/* k->table and k->delete_also are our constants (see store_util.h). */
+	sql = arena_sprintf(a, "UPDATE %s SET is_deleted = true,"
+	    " deleted_at = now(), deleted_by = $3::uuid,"
+	    " updated_by = $3::uuid%s%s"
+	    " WHERE id = $1::uuid AND NOT is_deleted"
+	    " AND ($2::bigint < 0 OR version = $2::bigint) RETURNING id",
+	    k->table, k->delete_also ? ", " : "",
+	    k->delete_also ? k->delete_also : "");
+	rc = db_exec(db, a, sql, 3, p, &res, err);
+	if (rc != GACP_OK)
+		return rc;
+	if (PQntuples(res) == 0)
+		return store_missing_or_stale(db, a, k, id, err);
+	return GACP_OK;
+}

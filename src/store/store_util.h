@@ -27,9 +27,13 @@ typedef void (*store_read_fn)(struct arena *a, const PGresult *res, int r,
     void *row);
 
 struct store_kind {
-	/* SQL identifier interpolated into a query: it must be a
-	 * compile-time constant of our code, never anything from input. */
+	/* SQL interpolated into queries (table, cols, delete_also): each
+	 * must be a compile-time constant of our code, never anything from
+	 * input.  Values always travel as parameters. */
 	const char    *table;
+	const char    *cols;        /* select list that read() understands */
+	/* Extra SET clause of a soft delete ("is_active = false"), or NULL. */
+	const char    *delete_also;
 	const char    *noun;        /* "no such <noun>" */
 	const char    *stale_noun;  /* "the <stale_noun> was changed by ..." */
 	size_t         row_size;    /* sizeof the row struct */
@@ -59,5 +63,16 @@ void *store_one_row(struct arena *a, const PGresult *res,
  * none means GACP_ENOTFOUND "not_found".  Never returns GACP_OK. */
 int   store_missing_or_stale(struct db *db, struct arena *a,
           const struct store_kind *k, const char *id, struct gacp_err *err);
+/* One keyset page of the live rows of k->table, oldest first:
+ * (created_at, id) after (after_us, after_id); after_us < 0: first page.
+ * *res holds k->cols; read it with store_read_rows(). */
+int   store_select_page(struct db *db, struct arena *a,
+          const struct store_kind *k, int64_t after_us, const char *after_id,
+          int limit, PGresult **res, struct gacp_err *err);
+/* Soft-delete the live row id, if version matches (version < 0: any),
+ * recording who deleted it; otherwise store_missing_or_stale(). */
+int   store_soft_delete(struct db *db, struct arena *a,
+          const struct store_kind *k, const char *id, int64_t version,
+          const char *deleted_by, struct gacp_err *err);
 
 #endif

@@ -33,6 +33,7 @@ read_row(struct arena *a, const PGresult *res, int r, void *row)
 
 static const struct store_kind tenant_kind = {
 	.table = "tenants", .noun = "tenant", .stale_noun = "tenant",
+	.cols = TENANT_COLS,
 	.row_size = sizeof(struct tenant_row), .read = read_row,
 };
 
@@ -88,19 +89,11 @@ tenant_store_list(struct db *db, struct arena *a, int64_t after_us,
     const char *after_id, int limit, struct tenant_row **rows, size_t *n,
     struct gacp_err *err)
 {
-	struct store_page pg;
-	const char *p[3];
 	PGresult *res;
 	int rc;
 
-	store_page_params(&pg, after_us, after_id, limit);
-	p[0] = pg.after_us;
-	p[1] = pg.after_id;
-	p[2] = pg.limit;
-	rc = db_exec(db, a, "SELECT " TENANT_COLS " FROM tenants"
-	    " WHERE NOT is_deleted AND ($1::bigint < 0 OR"
-	    "  (created_at, id) > (gacp_from_epoch_us($1::bigint), $2::uuid))"
-	    " ORDER BY created_at, id LIMIT $3::int", 3, p, &res, err);
+	rc = store_select_page(db, a, &tenant_kind, after_us, after_id, limit,
+	    &res, err);
 	if (rc != GACP_OK)
 		return rc;
 	*rows = store_read_rows(a, res, &tenant_kind, n);
@@ -143,25 +136,8 @@ int
 tenant_store_delete(struct db *db, struct arena *a, const char *id,
     int64_t version, const char *deleted_by, struct gacp_err *err)
 {
-	char ver[24];
-	const char *p[3];
-	PGresult *res;
-	int rc;
-
-	snprintf(ver, sizeof(ver), "%lld", (long long)version);
-	p[0] = id;
-	p[1] = ver;
-	p[2] = deleted_by;
-	rc = db_exec(db, a, "UPDATE tenants SET is_deleted = true,"
-	    " deleted_at = now(), deleted_by = $3::uuid, updated_by = $3::uuid"
-	    " WHERE id = $1::uuid AND NOT is_deleted"
-	    " AND ($2::bigint < 0 OR version = $2::bigint) RETURNING id",
-	    3, p, &res, err);
-	if (rc != GACP_OK)
-		return rc;
-	if (PQntuples(res) == 0)
-		return store_missing_or_stale(db, a, &tenant_kind, id, err);
-	return GACP_OK;
+	return store_soft_delete(db, a, &tenant_kind, id, version, deleted_by,
+	    err);
 }
 
 int

@@ -44,6 +44,8 @@ read_row(struct arena *a, const PGresult *res, int r, void *row)
 
 static const struct store_kind user_kind = {
 	.table = "users", .noun = "user", .stale_noun = "user",
+	.cols = USER_COLS,
+	.delete_also = "is_active = false",
 	.row_size = sizeof(struct user_row), .read = read_row,
 };
 
@@ -117,19 +119,11 @@ user_store_list(struct db *db, struct arena *a, int64_t after_us,
     const char *after_id, int limit, struct user_row **rows, size_t *n,
     struct gacp_err *err)
 {
-	struct store_page pg;
-	const char *p[3];
 	PGresult *res;
 	int rc;
 
-	store_page_params(&pg, after_us, after_id, limit);
-	p[0] = pg.after_us;
-	p[1] = pg.after_id;
-	p[2] = pg.limit;
-	rc = db_exec(db, a, "SELECT " USER_COLS " FROM users"
-	    " WHERE NOT is_deleted AND ($1::bigint < 0 OR"
-	    "  (created_at, id) > (gacp_from_epoch_us($1::bigint), $2::uuid))"
-	    " ORDER BY created_at, id LIMIT $3::int", 3, p, &res, err);
+	rc = store_select_page(db, a, &user_kind, after_us, after_id, limit,
+	    &res, err);
 	if (rc != GACP_OK)
 		return rc;
 	*rows = store_read_rows(a, res, &user_kind, n);
@@ -178,25 +172,8 @@ int
 user_store_delete(struct db *db, struct arena *a, const char *id,
     int64_t version, const char *deleted_by, struct gacp_err *err)
 {
-	char ver[24];
-	const char *p[3];
-	PGresult *res;
-	int rc;
-
-	snprintf(ver, sizeof(ver), "%lld", (long long)version);
-	p[0] = id;
-	p[1] = ver;
-	p[2] = deleted_by;
-	rc = db_exec(db, a, "UPDATE users SET is_deleted = true,"
-	    " deleted_at = now(), deleted_by = $3::uuid, updated_by = $3::uuid,"
-	    " is_active = false WHERE id = $1::uuid AND NOT is_deleted"
-	    " AND ($2::bigint < 0 OR version = $2::bigint) RETURNING id",
-	    3, p, &res, err);
-	if (rc != GACP_OK)
-		return rc;
-	if (PQntuples(res) == 0)
-		return store_missing_or_stale(db, a, &user_kind, id, err);
-	return GACP_OK;
+	return store_soft_delete(db, a, &user_kind, id, version, deleted_by,
+	    err);
 }
 
 int

@@ -37,7 +37,9 @@ read_row(struct arena *a, const PGresult *res, int r, void *row)
 }
 
 static const struct store_kind syscfg_kind = {
-	.table = "system_config", .noun = "configuration key", .stale_noun = "key",
+	.table = "system_config", .noun = "configuration key",
+	.stale_noun = "key",
+	.cols = COLS,
 	.row_size = sizeof(struct syscfg_row), .read = read_row,
 };
 
@@ -162,23 +164,6 @@ int
 syscfg_store_delete(struct db *db, struct arena *a, const char *id,
     int64_t version, const char *actor, struct gacp_err *err)
 {
-	const char *p[3];
-	char ver[24];
-	PGresult *res;
-	int rc;
-
-	snprintf(ver, sizeof(ver), "%lld", (long long)version);
-	p[0] = id;
-	p[1] = ver;
-	p[2] = actor;
-	rc = db_exec(db, a, "UPDATE system_config SET is_deleted = true,"
-	    " deleted_at = now(), deleted_by = $3::uuid, updated_by = $3::uuid"
-	    " WHERE id = $1::uuid AND NOT is_deleted"
-	    " AND ($2::bigint < 0 OR version = $2::bigint) RETURNING id",
-	    3, p, &res, err);
-	if (rc != GACP_OK)
-		return rc;
-	if (PQntuples(res) == 0)
-		return store_missing_or_stale(db, a, &syscfg_kind, id, err);
-	return GACP_OK;
+	return store_soft_delete(db, a, &syscfg_kind, id, version, actor,
+	    err);
 }

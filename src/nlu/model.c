@@ -97,6 +97,9 @@ static float	 fit_temperature(const float *, const struct prep *, uint32_t,
 static float	 choose_threshold(const float *, const struct prep *, uint32_t,
 		    float, uint32_t, uint32_t, float, int32_t, float, float,
 		    float *, float *);
+static int	 augment_synonyms(const struct nlu_dataset *,
+		    const struct nlu_train_opts *, const struct nlu_wn_lex *,
+		    struct nlu_dataset *, struct gacp_err *);
 static float	 calibrate_linear(const struct nlu_train_opts *,
 		    const struct nlu_feat_params *, const float *, float *,
 		    uint32_t, const struct prep *);
@@ -156,6 +159,8 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	o->wordnet_dir = NULL;
 	o->wn_senses = 3;
 	o->wn_build = NLU_WN_BUILD_HYPERNYMS;
+	o->wn_augment = 0;
+	o->wn_augment_p = 0.3f;
 	o->linear_weight = 0.0f;
 	o->linear_dim_log2 = 14;
 	o->linear_epochs = 10;
@@ -862,6 +867,145 @@ choose_threshold(const float *lg, const struct prep *p, uint32_t members,
 	return chosen;
 }
 
+/* Latin words found in at least min_df examples of ds, sorted. */
+static int
+frequent_words(const struct nlu_dataset *ds, struct nlu_text *t,
+    size_t min_df, char ***out, size_t *n_out, struct gacp_err *err)
+{
+	char **w = NULL, tok[4 * NLU_WN_MAX_WORD + 8];
+	size_t n = 0, cap = 0, i, k, run;
+	int rc = 0;
+
+	for (i = 0; i < ds->n_ex; i++) {
+		size_t first = n;
+
+		rc = nlu_text_process(t, ds->ex[i].text, strlen(ds->ex[i].text),
+		    err);
+		if (rc != 0)
+			break;
+		for (k = 0; k < t->n_tok; k++) {
+			size_t j;
+			int seen = 0;
+
+			if (t->tok[k].kind != NLU_TOK_LATIN)
+				continue;
+			nlu_text_tok_utf8(t, k, tok, sizeof(tok));
+			/* Once per example: document frequency. */
+			for (j = first; j < n && !seen; j++)
+				seen = strcmp(w[j], tok) == 0;
+			if (seen)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 4096;
+				w = xrealloc(w, cap * sizeof(*w));
+			}
+			w[n++] = xstrdup(tok);
+		}
+	}
+	if (n > 0)
+		qsort(w, n, sizeof(*w), cmp_cstr);
+	*n_out = 0;
+	*out = xcalloc(n + 1, sizeof(**out));
+	for (i = 0; i < n; i += run) {
+		for (run = 1; i + run < n && strcmp(w[i], w[i + run]) == 0;
+		    run++)
+			;
+		if (rc == 0 && run >= min_df)
+			(*out)[(*n_out)++] = xstrdup(w[i]);
+	}
+	for (i = 0; i < n; i++)
+		free(w[i]);
+	free(w);
+	return rc;
+}
+
+/* Training examples plus o->wn_augment copies of each in which every
+ * English word with a WordNet synonym (nlu_wn_synonym) is replaced by it
+ * with probability o->wn_augment_p (copies that change nothing are not
+ * added).  The model then learns the synonyms' own words and character
+ * n-grams as well as the shared concepts, so a paraphrase with a word
+ * never seen in training meets trained weights.  Words found in at least
+ * 5 + 1/500 of the examples are left alone: those are the function words
+ * and the core words of the domain ("please", "account"), whose most
+ * frequent WordNet sense is rarely the one meant, while the rarer content
+ * words ("morning", "subway") are where paraphrases differ.  Text is
+ * rebuilt from the normalised code points, which normalise to themselves
+ * again;
+ * entity annotations are not carried (they do not shape the features). */
+static int
+augment_synonyms(const struct nlu_dataset *in, const struct nlu_train_opts *o,
+    const struct nlu_wn_lex *lx, struct nlu_dataset *out,
+    struct gacp_err *err)
+{
+	struct nlu_wn_syn syn;
+	struct nlu_text t;
+	struct buf b;
+	uint64_t rng = o->seed ^ 0xbb67ae8584caa73bull;
+	char word[NLU_WN_MAX_WORD + 1], u8[8], tok[4 * NLU_WN_MAX_WORD + 8];
+	char **frequent = NULL;
+	size_t i, k, c, at, n_frequent = 0;
+	uint32_t copy;
+	int rc;
+
+	rc = nlu_text_init(&t, err);
+	if (rc != 0)
+		return rc;
+	nlu_wn_syn_init(&syn, lx);
+	buf_init(&b);
+	rc = frequent_words(in, &t, in->n_ex / 500 + 5, &frequent,
+	    &n_frequent, err);
+	for (i = 0; i < in->n_ex && rc == 0; i++)
+		rc = nlu_dataset_add(out, in->ex[i].text, in->ex[i].intent,
+		    NULL, 0, err);
+	for (copy = 0; copy < o->wn_augment && rc == 0; copy++) {
+		for (i = 0; i < in->n_ex && rc == 0; i++) {
+			int changed = 0;
+
+			rc = nlu_text_process(&t, in->ex[i].text,
+			    strlen(in->ex[i].text), err);
+			if (rc != 0)
+				break;
+			buf_reset(&b);
+			at = 0;
+			for (k = 0; k < t.n_tok; k++) {
+				const struct nlu_tok *tk = &t.tok[k];
+				size_t sl;
+
+				if (tk->kind != NLU_TOK_LATIN ||
+				    nlu_rng_float(&rng) >= o->wn_augment_p)
+					continue;
+				nlu_text_tok_utf8(&t, k, tok, sizeof(tok));
+				if (bsearch(&(const char *){ tok }, frequent,
+				    n_frequent, sizeof(*frequent), cmp_cstr))
+					continue;
+				sl = nlu_wn_synonym(lx, &syn, t.cp + tk->off,
+				    tk->len, nlu_rng_next(&rng), word);
+				if (sl == 0)
+					continue;
+				for (c = at; c < tk->off; c++)
+					buf_append(&b, u8,
+					    utf8_encode(t.cp[c], u8));
+				buf_append(&b, word, sl);
+				at = tk->off + tk->len;
+				changed = 1;
+			}
+			if (!changed)
+				continue;
+			for (c = at; c < t.n_cp; c++)
+				buf_append(&b, u8, utf8_encode(t.cp[c], u8));
+			rc = nlu_dataset_add(out, b.data, in->ex[i].intent,
+			    NULL, 0, err);
+		}
+	}
+	for (i = 0; i < n_frequent; i++)
+		free(frequent[i]);
+	free(frequent);
+	buf_cleanup(&b);
+	nlu_wn_syn_cleanup(&syn);
+	nlu_text_cleanup(&t);
+	return rc;
+}
+
 /* Bring the linear member's logits to the MLPs' scale: the temperature
  * that fits it alone on the calibration rows is folded into its weights
  * (an unregularised linear model is over- or under-confident in its own
@@ -893,7 +1037,7 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 {
 	struct nlu_train_opts sized = *opts, checked = *opts;
 	const struct nlu_train_opts *o = &sized;
-	struct nlu_dataset kept, held, spec;
+	struct nlu_dataset kept, held, spec, aug;
 	const struct nlu_dataset *fit_ds = train, *cal_ds = valid;
 	struct prep pfit, pcal;
 	struct nlu_train_report r;
@@ -918,6 +1062,7 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	nlu_dataset_init(&kept);
 	nlu_dataset_init(&held);
 	nlu_dataset_init(&spec);
+	nlu_dataset_init(&aug);
 	buf_init(&image);
 	buf_init(&wn_img);
 	/* 0 for the hash space or the hidden size means "from the data";
@@ -935,6 +1080,10 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	    !(o->mlp.dropout_hidden >= 0.0f && o->mlp.dropout_hidden < 1.0f) ||
 	    !(o->oos_recall_target >= 0.0f && o->oos_recall_target < 1.0f) ||
 	    !(o->linear_weight >= 0.0f && o->linear_weight < 1.0f) ||
+	    !(o->wn_augment_p >= 0.0f && o->wn_augment_p <= 1.0f) ||
+	    o->wn_augment > 8 ||
+	    (o->wordnet_dir != NULL && (o->wn_senses < 1 ||
+	    o->wn_senses > NLU_WN_MAX_SENSES)) ||
 	    (o->linear_weight > 0.0f && (o->linear_epochs == 0 ||
 	    !(o->linear_lr > 0.0f) ||
 	    o->linear_dim_log2 < NLU_FEAT_DIM_LOG2_MIN ||
@@ -988,6 +1137,12 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		fit_ds = &kept;
 		cal_ds = &held;
 	}
+	if (o->feat.wn != NULL && o->wn_augment > 0) {
+		rc = augment_synonyms(fit_ds, o, o->feat.wn, &aug, err);
+		if (rc != 0)
+			goto out;
+		fit_ds = &aug;
+	}
 	rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat, err);
 	if (rc != 0)
 		goto out;
@@ -1038,7 +1193,17 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		/* Calibrated on the holdout; now fit on everything, keeping
 		 * the temperature and threshold. */
 		prep_cleanup(&pfit);
-		rc = prep_build(&pfit, train, labels, n_labels, &o->feat, err);
+		fit_ds = train;
+		if (o->feat.wn != NULL && o->wn_augment > 0) {
+			nlu_dataset_cleanup(&aug);
+			nlu_dataset_init(&aug);
+			rc = augment_synonyms(train, o, o->feat.wn, &aug, err);
+			if (rc != 0)
+				goto out;
+			fit_ds = &aug;
+		}
+		rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat,
+		    err);
 		if (rc != 0)
 			goto out;
 		if (o->synth_oos > 0 && oos_label >= 0)
@@ -1115,6 +1280,7 @@ out:
 	nlu_dataset_cleanup(&kept);
 	nlu_dataset_cleanup(&held);
 	nlu_dataset_cleanup(&spec);
+	nlu_dataset_cleanup(&aug);
 	buf_cleanup(&image);
 	buf_cleanup(&wn_img);
 	return rc;

@@ -86,6 +86,10 @@ struct nlu_train_opts {
 	                                        * NULL for none */
 	uint32_t                  wn_senses;   /* first senses kept per lemma */
 	uint32_t                  wn_build;    /* NLU_WN_BUILD_* */
+	uint32_t                  wn_augment;  /* synonym-substituted copies
+	                                        * of each training example */
+	float                     wn_augment_p; /* per-word substitution
+	                                        * probability in a copy */
 	float                     linear_weight; /* share of a linear softmax
 	                                        * member in the ensemble
 	                                        * average, [0, 1); 0: none */

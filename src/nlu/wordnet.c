@@ -995,3 +995,162 @@ nlu_wn_lexicon_build(const struct nlu_wn_db *db, const char *const *words,
 	entries_cleanup(&es);
 	free(cs.k);
 }
+
+/* ---- synonyms for augmentation ------------------------------------------ */
+
+struct syn_pair {
+	uint32_t    concept;
+	uint32_t    order;      /* slot order: keeps the sort deterministic */
+	const char *lemma;
+	uint8_t     len;
+};
+
+static int
+cmp_pair(const void *a, const void *b)
+{
+	const struct syn_pair *x = a, *y = b;
+
+	if (x->concept != y->concept)
+		return x->concept < y->concept ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+void
+nlu_wn_syn_init(struct nlu_wn_syn *s, const struct nlu_wn_lex *lx)
+{
+	struct syn_pair *pr = NULL;
+	size_t n = 0, cap = 0, i, k;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; lx != NULL && i < lx->n_slots; i++) {
+		uint32_t v = get_u32(lx->slots + 4u * i);
+		const unsigned char *e, *it;
+
+		if (v == 0)
+			continue;
+		e = lx->pool + (v - 1);
+		if (e[0] != KIND_LEMMA)
+			continue;
+		it = e + ((4u + e[2] + 3u) & ~3u);
+		for (k = 0; k < e[3]; k++) {
+			uint32_t x = get_u32(it + 4 * k);
+
+			if ((x & NLU_WN_ITEM_HYPER) ||
+			    ((x >> NLU_WN_ITEM_RANK_SHIFT) &
+			    NLU_WN_ITEM_RANK_MASK) > 1)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 4096;
+				pr = xrealloc(pr, cap * sizeof(*pr));
+			}
+			pr[n].concept = x & NLU_WN_ITEM_CONCEPT_MASK;
+			pr[n].order = (uint32_t)n;
+			pr[n].lemma = (const char *)e + 4;
+			pr[n].len = e[2];
+			n++;
+		}
+	}
+	if (n > 0)
+		qsort(pr, n, sizeof(*pr), cmp_pair);
+	s->concept = xmalloc((n + 1) * sizeof(*s->concept));
+	s->lemma = xmalloc((n + 1) * sizeof(*s->lemma));
+	s->len = xmalloc(n + 1);
+	for (i = 0; i < n; i++) {
+		s->concept[i] = pr[i].concept;
+		s->lemma[i] = pr[i].lemma;
+		s->len[i] = pr[i].len;
+	}
+	s->n = n;
+	free(pr);
+}
+
+void
+nlu_wn_syn_cleanup(struct nlu_wn_syn *s)
+{
+	if (s == NULL)
+		return;
+	free(s->concept);
+	free(s->lemma);
+	free(s->len);
+	memset(s, 0, sizeof(*s));
+}
+
+size_t
+nlu_wn_synonym(const struct nlu_wn_lex *lx, const struct nlu_wn_syn *s,
+    const uint32_t *cp, size_t n, uint64_t pick, char *out)
+{
+	char w[NLU_WN_MAX_WORD + 1];
+	char c[MAX_CANDIDATES][NLU_WN_MAX_WORD + 1];
+	size_t clen[MAX_CANDIDATES], nc, i, k, lo, hi, mid, n_other = 0;
+	uint32_t concept = UINT32_MAX;
+	unsigned pos;
+
+	if (lx == NULL || s->n == 0 || n < 3 || n > NLU_WN_MAX_WORD)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (cp[i] < 'a' || cp[i] > 'z')
+			return 0;
+		w[i] = (char)cp[i];
+	}
+	w[n] = '\0';
+	/* The word's most frequent sense and its own lemmas (which are not
+	 * synonyms of it). */
+	nc = 0;
+	for (pos = 0; pos < NLU_WN_N_POS && concept == UINT32_MAX; pos++) {
+		nc = candidates(lx, (enum nlu_wn_pos)pos, w, n, c, clen);
+		for (i = 0; i < nc && concept == UINT32_MAX; i++) {
+			uint32_t ni;
+			const unsigned char *it = nlu_wn_lex_entry(lx,
+			    (enum nlu_wn_pos)pos, c[i], clen[i], &ni);
+
+			for (k = 0; it != NULL && k < ni; k++) {
+				uint32_t x = get_u32(it + 4 * k);
+
+				if (!(x & NLU_WN_ITEM_HYPER) &&
+				    ((x >> NLU_WN_ITEM_RANK_SHIFT) &
+				    NLU_WN_ITEM_RANK_MASK) == 0) {
+					concept = x & NLU_WN_ITEM_CONCEPT_MASK;
+					break;
+				}
+			}
+		}
+	}
+	if (concept == UINT32_MAX)
+		return 0;
+	lo = 0;
+	hi = s->n;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (s->concept[mid] < concept)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Pairs of this concept whose lemma is none of the word's own. */
+	for (i = lo; i < s->n && s->concept[i] == concept; i++) {
+		int own = s->len[i] == n && memcmp(s->lemma[i], w, n) == 0;
+
+		for (k = 0; k < nc && !own; k++)
+			own = s->len[i] == clen[k] &&
+			    memcmp(s->lemma[i], c[k], clen[k]) == 0;
+		n_other += !own;
+	}
+	if (n_other == 0)
+		return 0;
+	pick %= n_other;
+	for (i = lo; i < s->n && s->concept[i] == concept; i++) {
+		int own = s->len[i] == n && memcmp(s->lemma[i], w, n) == 0;
+
+		for (k = 0; k < nc && !own; k++)
+			own = s->len[i] == clen[k] &&
+			    memcmp(s->lemma[i], c[k], clen[k]) == 0;
+		if (own)
+			continue;
+		if (pick-- == 0) {
+			memcpy(out, s->lemma[i], s->len[i]);
+			out[s->len[i]] = '\0';
+			return s->len[i];
+		}
+	}
+	return 0;
+}

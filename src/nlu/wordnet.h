@@ -113,6 +113,27 @@ int  nlu_wn_lex_open(struct nlu_wn_lex *lx, const void *p, size_t len,
 size_t nlu_wn_lookup(const struct nlu_wn_lex *lx, const uint32_t *cp,
          size_t n, uint32_t *items, size_t cap);
 
+/* Synonym substitution for training-time augmentation.  A table of
+ * (concept, lemma) pairs for the concepts lemmas have among their first
+ * two senses (not through a hypernym), sorted by concept. */
+struct nlu_wn_syn {
+	uint32_t    *concept;
+	const char **lemma;     /* into the lexicon's bytes (not owned) */
+	uint8_t     *len;
+	size_t       n;
+};
+
+void nlu_wn_syn_init(struct nlu_wn_syn *s, const struct nlu_wn_lex *lx);
+void nlu_wn_syn_cleanup(struct nlu_wn_syn *s);
+/* A synonym for a word (lowercase code points): a lemma other than the
+ * word's own that shares the word's most frequent sense (rank 0, the
+ * first part of speech that has one), picked with pick (any number; the
+ * same value gives the same choice).  Writes it NUL-terminated into out
+ * (NLU_WN_MAX_WORD + 1 bytes) and returns its length, or 0 when the word
+ * has none. */
+size_t nlu_wn_synonym(const struct nlu_wn_lex *lx, const struct nlu_wn_syn *s,
+         const uint32_t *cp, size_t n, uint64_t pick, char *out);
+
 /* Lemmas of word for pos as Morphy finds them in lx, written as
  * NUL-separated strings into out (cap bytes); returns how many.  For
  * tests and diagnostics. */

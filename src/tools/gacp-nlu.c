@@ -10,6 +10,7 @@
  *                  [--views 0|1] [--oos-recall-target R]
  *                  [--wordnet DIR|none] [--wn-senses N] [--wn-hypernyms 0|1]
  *                  [--wn-weight W] [--wn-decay D] [--wn-hyper H]
+ *                  [--wn-augment N] [--wn-augment-p P]
  *                  [--linear-weight W] [--linear-dim-log2 N]
  *                  [--linear-epochs N] [--linear-lr R]
  *   gacp-nlu eval  --model MODEL --data FILE [--json] [--threshold T]
@@ -49,7 +50,8 @@ struct args {
 	const char *lang;
 	const char *wordnet;
 	long        wn_senses, wn_hypernyms;
-	double      wn_weight, wn_decay, wn_hyper;
+	double      wn_weight, wn_decay, wn_hyper, wn_augment_p;
+	long        wn_augment;
 	double      linear_weight, linear_lr;
 	long        linear_dim_log2, linear_epochs;
 	long long   seed;
@@ -96,6 +98,7 @@ usage(void)
 	    "[--wn-hypernyms 0|1]\n"
 	    "                      [--wn-weight W] [--wn-decay D] "
 	    "[--wn-hyper H]\n"
+	    "                      [--wn-augment N] [--wn-augment-p P]\n"
 	    "                      [--linear-weight W] [--linear-dim-log2 N] "
 	    "[--linear-epochs N]\n"
 	    "                      [--linear-lr R]\n"
@@ -125,7 +128,8 @@ parse_args(int argc, char **argv, struct args *a)
 	a->char_min = a->char_max = a->batch = -1;
 	a->xword = a->views = -1;
 	a->wn_senses = a->wn_hypernyms = -1;
-	a->wn_weight = a->wn_decay = a->wn_hyper = -1.0;
+	a->wn_weight = a->wn_decay = a->wn_hyper = a->wn_augment_p = -1.0;
+	a->wn_augment = -1;
 	a->linear_weight = a->linear_lr = -1.0;
 	a->linear_dim_log2 = a->linear_epochs = -1;
 	a->iterations = 20000;
@@ -167,6 +171,8 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--wn-weight", wn_weight, strtod(v, &end))
 		OPT_NUM("--wn-decay", wn_decay, strtod(v, &end))
 		OPT_NUM("--wn-hyper", wn_hyper, strtod(v, &end))
+		OPT_NUM("--wn-augment-p", wn_augment_p, strtod(v, &end))
+		OPT_NUM("--wn-augment", wn_augment, strtol(v, &end, 10))
 		OPT_NUM("--linear-weight", linear_weight, strtod(v, &end))
 		OPT_NUM("--linear-lr", linear_lr, strtod(v, &end))
 		OPT_NUM("--linear-dim-log2", linear_dim_log2,
@@ -316,6 +322,10 @@ cmd_train(const struct args *a)
 		o.feat.wn_decay = (float)a->wn_decay;
 	if (a->wn_hyper >= 0.0)
 		o.feat.wn_hyper = (float)a->wn_hyper;
+	if (a->wn_augment >= 0)
+		o.wn_augment = (uint32_t)a->wn_augment;
+	if (a->wn_augment_p >= 0.0)
+		o.wn_augment_p = (float)a->wn_augment_p;
 	if (a->linear_weight >= 0.0)
 		o.linear_weight = (float)a->linear_weight;
 	if (a->linear_lr > 0.0)

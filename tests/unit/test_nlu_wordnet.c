@@ -416,6 +416,85 @@ test_old_format(void)
 	nlu_dataset_cleanup(&ds);
 }
 
+/* Synonyms for augmentation: another lemma of the word's first sense,
+ * never the word's own lemma; nothing for words without one. */
+static void
+test_synonym(void)
+{
+	static const char *const vocab[] = { "buy", "price", "goose" };
+	struct nlu_wn_lex lx;
+	struct nlu_wn_syn syn;
+	struct buf b;
+	char out[NLU_WN_MAX_WORD + 1];
+	uint32_t cp[16];
+	uint64_t pick;
+	size_t i;
+
+	buf_init(&b);
+	build(vocab, 3, NLU_WN_BUILD_HYPERNYMS, &b, &lx);
+	nlu_wn_syn_init(&syn, &lx);
+	for (pick = 0; pick < 4; pick++) {
+		const char *w = "bought";
+
+		for (i = 0; w[i]; i++)
+			cp[i] = (unsigned char)w[i];
+		CU_ASSERT_EQUAL(nlu_wn_synonym(&lx, &syn, cp, i, pick, out), 8);
+		CU_ASSERT_STRING_EQUAL(out, "purchase");
+	}
+	/* "price" (first sense shared with "cost" as its second sense). */
+	for (i = 0; i < 5; i++)
+		cp[i] = (unsigned char)"price"[i];
+	CU_ASSERT_EQUAL(nlu_wn_synonym(&lx, &syn, cp, 5, 7, out), 4);
+	CU_ASSERT_STRING_EQUAL(out, "cost");
+	/* "goose" has no other lemma in its synset. */
+	for (i = 0; i < 5; i++)
+		cp[i] = (unsigned char)"goose"[i];
+	CU_ASSERT_EQUAL(nlu_wn_synonym(&lx, &syn, cp, 5, 0, out), 0);
+	nlu_wn_syn_cleanup(&syn);
+	buf_cleanup(&b);
+}
+
+/* Augmented training stays deterministic and learns the synonym's own
+ * words: "purchase" is classified as "buy" with the copies. */
+static void
+test_augment(void)
+{
+	char *dir = fixture_dir();
+	struct nlu_dataset ds;
+	struct nlu_train_opts o;
+	struct nlu_model *a = NULL, *b = NULL;
+	struct nlu_train_report ra, rb;
+	struct gacp_err err;
+	size_t i;
+
+	nlu_dataset_init(&ds);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		CU_ASSERT_FATAL(nlu_dataset_add(&ds, rows[i][0], rows[i][1],
+		    NULL, 0, NULL) == 0);
+	nlu_train_opts_default(&o);
+	o.seed = 5;
+	o.members = 2;
+	o.mlp.hidden = 16;
+	o.feat.dim_log2 = 12;
+	o.holdout = 0.25;
+	o.refit = 0;
+	o.wordnet_dir = dir;
+	o.wn_augment = 2;
+	o.wn_augment_p = 1.0f;
+	gacp_err_clear(&err);
+	CU_ASSERT_FATAL(nlu_model_train(&ds, NULL, &o, &a, &ra, &err) == 0);
+	o.threads = 1;
+	CU_ASSERT_FATAL(nlu_model_train(&ds, NULL, &o, &b, &rb, &err) == 0);
+	CU_ASSERT(memcmp(a->image, b->image, a->image_bytes) == 0);
+	/* The copies are in the training rows: more than the plain 75 %. */
+	CU_ASSERT_TRUE(ra.n_train > (uint32_t)(sizeof(rows) /
+	    sizeof(rows[0])));
+	nlu_model_free(a);
+	nlu_model_free(b);
+	nlu_dataset_cleanup(&ds);
+	free(dir);
+}
+
 static void
 test_missing_database(void)
 {
@@ -441,6 +520,8 @@ test_nlu_wordnet_register(void)
 		{ "model round trip with the lexicon", test_model_round_trip },
 		{ "corrupted lexicon section refused", test_corrupt_lexicon },
 		{ "format 1 loads, a newer one is refused", test_old_format },
+		{ "synonyms for augmentation", test_synonym },
+		{ "synonym augmentation", test_augment },
 		{ "missing database", test_missing_database },
 		{ NULL, NULL },
 	};

@@ -88,7 +88,7 @@ static int	 load_exc(const char *, enum nlu_wn_pos, struct entries *,
 		    struct gacp_err *);
 static size_t	 candidates(const struct nlu_wn_lex *, enum nlu_wn_pos,
 		    const char *, size_t, char (*)[NLU_WN_MAX_WORD + 1],
-		    size_t *);
+		    size_t *, const unsigned char **);
 
 static uint32_t
 get_u32(const unsigned char *p)
@@ -264,11 +264,13 @@ nlu_wn_lex_open(struct nlu_wn_lex *lx, const void *p, size_t len,
 }
 
 /* Lemmas Morphy would try for word in pos, deduplicated, kept only when
- * lx has them as lemmas.  The exception list wins over the rules (as in
- * Morphy: "went" is "go", never "wen"); the word itself is always tried. */
+ * lx has them as lemmas (their entries into ent, so callers need not look
+ * them up again).  The exception list wins over the rules (as in Morphy:
+ * "went" is "go", never "wen"); the word itself is always tried. */
 static size_t
 candidates(const struct nlu_wn_lex *lx, enum nlu_wn_pos pos, const char *w,
-    size_t n, char (*out)[NLU_WN_MAX_WORD + 1], size_t *out_len)
+    size_t n, char (*out)[NLU_WN_MAX_WORD + 1], size_t *out_len,
+    const unsigned char **ent)
 {
 	char tmp[MAX_CANDIDATES][NLU_WN_MAX_WORD + 1];
 	size_t tlen[MAX_CANDIDATES], nt = 0, i, k, nout = 0;
@@ -305,15 +307,18 @@ candidates(const struct nlu_wn_lex *lx, enum nlu_wn_pos pos, const char *w,
 		}
 	}
 	for (i = 0; i < nt; i++) {
+		const unsigned char *e;
 		int dup = 0;
 
 		for (k = 0; k < nout && !dup; k++)
 			dup = out_len[k] == tlen[i] &&
 			    memcmp(out[k], tmp[i], tlen[i]) == 0;
-		if (dup || find(lx, KIND_LEMMA, pos, tmp[i], tlen[i]) == NULL)
+		if (dup || (e = find(lx, KIND_LEMMA, pos, tmp[i], tlen[i])) ==
+		    NULL)
 			continue;
 		memcpy(out[nout], tmp[i], tlen[i]);
 		out[nout][tlen[i]] = '\0';
+		ent[nout] = e;
 		out_len[nout++] = tlen[i];
 	}
 	return nout;
@@ -324,11 +329,12 @@ nlu_wn_lemmas(const struct nlu_wn_lex *lx, enum nlu_wn_pos pos,
     const char *word, char *out, size_t cap)
 {
 	char c[MAX_CANDIDATES][NLU_WN_MAX_WORD + 1];
+	const unsigned char *ent[MAX_CANDIDATES];
 	size_t clen[MAX_CANDIDATES], n = strlen(word), nc, i, at = 0, kept = 0;
 
 	if (!plain_word(word, n) || (unsigned)pos >= NLU_WN_N_POS)
 		return 0;
-	nc = candidates(lx, pos, word, n, c, clen);
+	nc = candidates(lx, pos, word, n, c, clen, ent);
 	for (i = 0; i < nc; i++) {
 		if (at + clen[i] + 1 > cap)
 			break;
@@ -345,6 +351,7 @@ nlu_wn_lookup(const struct nlu_wn_lex *lx, const uint32_t *cp, size_t n,
 {
 	char w[NLU_WN_MAX_WORD + 1];
 	char c[MAX_CANDIDATES][NLU_WN_MAX_WORD + 1];
+	const unsigned char *ent[MAX_CANDIDATES];
 	size_t clen[MAX_CANDIDATES], nc, i, k, out = 0;
 	unsigned pos;
 
@@ -356,13 +363,12 @@ nlu_wn_lookup(const struct nlu_wn_lex *lx, const uint32_t *cp, size_t n,
 		w[i] = (char)cp[i];
 	}
 	for (pos = 0; pos < NLU_WN_N_POS; pos++) {
-		nc = candidates(lx, (enum nlu_wn_pos)pos, w, n, c, clen);
+		nc = candidates(lx, (enum nlu_wn_pos)pos, w, n, c, clen, ent);
 		for (i = 0; i < nc; i++) {
-			uint32_t ni;
-			const unsigned char *it = nlu_wn_lex_entry(lx,
-			    (enum nlu_wn_pos)pos, c[i], clen[i], &ni);
+			const unsigned char *it = ent[i] +
+			    ((4u + ent[i][2] + 3u) & ~3u);
 
-			for (k = 0; it != NULL && k < ni && out < cap; k++)
+			for (k = 0; k < ent[i][3] && out < cap; k++)
 				items[out++] = get_u32(it + 4 * k);
 		}
 	}
@@ -1081,6 +1087,7 @@ nlu_wn_synonym(const struct nlu_wn_lex *lx, const struct nlu_wn_syn *s,
 {
 	char w[NLU_WN_MAX_WORD + 1];
 	char c[MAX_CANDIDATES][NLU_WN_MAX_WORD + 1];
+	const unsigned char *ent[MAX_CANDIDATES];
 	size_t clen[MAX_CANDIDATES], nc, i, k, lo, hi, mid, n_other = 0;
 	uint32_t concept = UINT32_MAX;
 	unsigned pos;
@@ -1097,13 +1104,13 @@ nlu_wn_synonym(const struct nlu_wn_lex *lx, const struct nlu_wn_syn *s,
 	 * synonyms of it). */
 	nc = 0;
 	for (pos = 0; pos < NLU_WN_N_POS && concept == UINT32_MAX; pos++) {
-		nc = candidates(lx, (enum nlu_wn_pos)pos, w, n, c, clen);
+		nc = candidates(lx, (enum nlu_wn_pos)pos, w, n, c, clen, ent);
 		for (i = 0; i < nc && concept == UINT32_MAX; i++) {
-			uint32_t ni;
-			const unsigned char *it = nlu_wn_lex_entry(lx,
-			    (enum nlu_wn_pos)pos, c[i], clen[i], &ni);
+			uint32_t ni = ent[i][3];
+			const unsigned char *it = ent[i] +
+			    ((4u + ent[i][2] + 3u) & ~3u);
 
-			for (k = 0; it != NULL && k < ni; k++) {
+			for (k = 0; k < ni; k++) {
 				uint32_t x = get_u32(it + 4 * k);
 
 				if (!(x & NLU_WN_ITEM_HYPER) &&

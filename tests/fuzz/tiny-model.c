@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const rows[][2] = {
 	{ "hello", "greet" }, { "hi there", "greet" }, { "good morning", "greet" },
@@ -20,6 +21,27 @@ static const char *const rows[][2] = {
 	{ "book an inspection", "inspect" }, { "schedule a farm visit", "inspect" },
 	{ "นัดตรวจฟาร์ม", "inspect" }, { "ขอนัดตรวจประเมิน", "inspect" },
 };
+
+/* The tiny WordNet database of the unit tests, so the model carries a
+ * lexicon section for the loader fuzzer to mutate: beside this source
+ * file (__FILE__ is the path the build used), else under the working
+ * directory; NULL (no lexicon) when neither has it. */
+static const char *
+fixture_wordnet(void)
+{
+	static char path[1024];
+	const char *slash = strrchr(__FILE__, '/');
+
+	if (slash != NULL) {
+		snprintf(path, sizeof(path), "%.*s/../data/wordnet",
+		    (int)(slash - __FILE__), __FILE__);
+		if (access(path, R_OK) == 0)
+			return path;
+	}
+	if (access("tests/data/wordnet", R_OK) == 0)
+		return "tests/data/wordnet";
+	return NULL;
+}
 
 struct nlu_model *
 tiny_model_train(void)
@@ -50,6 +72,7 @@ tiny_model_train(void)
 	o.mlp.min_steps = 200;
 	o.feat.dim_log2 = 10;
 	o.holdout = 0.25;
+	o.wordnet_dir = fixture_wordnet();
 	if (nlu_model_train(&ds, NULL, &o, &m, NULL, &err) != 0)
 		goto fail;
 	nlu_dataset_cleanup(&ds);

@@ -5,6 +5,7 @@
  * database call would crash the test, which is the point).
  */
 #include "tests.h"
+#include "fixture.h"
 #include "common/arena.h"
 #include "common/config.h"
 #include "common/json.h"
@@ -15,53 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct fixture {
-	struct arena     a;
-	struct principal who;
-	struct svc       s;
-};
-
-static void
-fixture_init(struct fixture *f)
-{
-	struct config cfg;
-
-	memset(f, 0, sizeof(*f));
-	arena_init(&f->a, 4096);
-	f->s.a = &f->a;
-	f->s.who = &f->who;
-	config_init(&cfg);
-	tenancy_policy_load(&cfg, &f->s.policy);
-	config_cleanup(&cfg);
-}
-
-static void
-fixture_cleanup(struct fixture *f)
-{
-	arena_cleanup(&f->a);
-}
-
-static size_t
-nerrors(const struct svc *s)
-{
-	return s->field_errors ? json_object_array_length(s->field_errors) : 0;
-}
-
-/* Whether the recorded errors name field with code. */
-static bool
-has_error(const struct svc *s, const char *field, const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < nerrors(s); i++) {
-		struct json_object *e = json_object_array_get_idx(s->field_errors, i);
-		if (strcmp(json_get_str(e, "field"), field) == 0 &&
-		    strcmp(json_get_str(e, "code"), code) == 0)
-			return true;
-	}
-	return false;
-}
 
 static struct json_object *
 parse(struct fixture *f, const char *text)
@@ -86,23 +40,23 @@ test_text(void)
 
 	fixture_init(&f);
 	CU_ASSERT_PTR_NULL(mx_field_text(&f.s, NULL, "text", 10));
-	CU_ASSERT_TRUE(has_error(&f.s, "text", "required"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "text", "required"));
 	v = parse(&f, "42");
 	CU_ASSERT_PTR_NULL(mx_field_text(&f.s, v, "n", 10));
-	CU_ASSERT_TRUE(has_error(&f.s, "n", "invalid_type"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "n", "invalid_type"));
 	v = parse(&f, "\"\"");
 	CU_ASSERT_PTR_NULL(mx_field_text(&f.s, v, "empty", 10));
-	CU_ASSERT_TRUE(has_error(&f.s, "empty", "required"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "empty", "required"));
 	v = parse(&f, "\"a\\u0000b\"");
 	CU_ASSERT_PTR_NULL(mx_field_text(&f.s, v, "nul", 10));
-	CU_ASSERT_TRUE(has_error(&f.s, "nul", "invalid_characters"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "nul", "invalid_characters"));
 	v = parse(&f, "\"bell\\u0007\"");
 	CU_ASSERT_PTR_NULL(mx_field_text(&f.s, v, "bell", 10));
-	CU_ASSERT_TRUE(has_error(&f.s, "bell", "invalid_characters"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "bell", "invalid_characters"));
 	v = parse(&f, "\"del\\u007f\"");
 	CU_ASSERT_PTR_NULL(mx_field_text(&f.s, v, "del", 10));
-	CU_ASSERT_TRUE(has_error(&f.s, "del", "invalid_characters"));
-	CU_ASSERT_EQUAL(nerrors(&f.s), 6);
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "del", "invalid_characters"));
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), 6);
 
 	/* Line breaks and tabs belong in messages. */
 	v = parse(&f, "\"line 1\\r\\nline\\t2\"");
@@ -112,7 +66,7 @@ test_text(void)
 	v = parse(&f, "\"สวัสดี\"");
 	CU_ASSERT_PTR_NOT_NULL(mx_field_text(&f.s, v, "thai", 6));
 	CU_ASSERT_PTR_NULL(mx_field_text(&f.s, v, "thai5", 5));
-	CU_ASSERT_TRUE(has_error(&f.s, "thai5", "too_long"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "thai5", "too_long"));
 	thai = malloc(3 * MX_TEXT_MAX_CHARS + 3);
 	thai[0] = '"';
 	for (i = 0; i < MX_TEXT_MAX_CHARS; i++)
@@ -122,11 +76,11 @@ test_text(void)
 	CU_ASSERT_PTR_NOT_NULL(mx_field_text(&f.s, v, "max", MX_TEXT_MAX_CHARS));
 	CU_ASSERT_PTR_NULL(mx_field_text(&f.s, v, "over", MX_TEXT_MAX_CHARS - 1));
 	free(thai);
-	CU_ASSERT_EQUAL(nerrors(&f.s), 8);
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), 8);
 	/* Invalid UTF-8 (json-c makes such strings from raw bytes). */
 	v = json_object_new_string_len("caf\xc3", 4);
 	CU_ASSERT_PTR_NULL(mx_field_text(&f.s, v, "utf8", 10));
-	CU_ASSERT_TRUE(has_error(&f.s, "utf8", "invalid_characters"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "utf8", "invalid_characters"));
 	json_object_put(v);
 	fixture_cleanup(&f);
 }
@@ -146,11 +100,11 @@ test_datetime(void)
 	CU_ASSERT_TRUE(mx_field_datetime(&f.s, "since", NULL));
 	for (i = 0; good[i] != NULL; i++)
 		CU_ASSERT_TRUE(mx_field_datetime(&f.s, "since", good[i]));
-	CU_ASSERT_EQUAL(nerrors(&f.s), 0);
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), 0);
 	for (i = 0; bad[i] != NULL; i++)
 		CU_ASSERT_FALSE(mx_field_datetime(&f.s, "since", bad[i]));
-	CU_ASSERT_EQUAL(nerrors(&f.s), i);
-	CU_ASSERT_TRUE(has_error(&f.s, "since", "invalid_format"));
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), i);
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "since", "invalid_format"));
 	fixture_cleanup(&f);
 }
 
@@ -166,7 +120,7 @@ test_one_of_and_metadata(void)
 	CU_ASSERT_TRUE(mx_field_one_of(&f.s, "status", NULL, statuses));
 	CU_ASSERT_TRUE(mx_field_one_of(&f.s, "status", "handoff", statuses));
 	CU_ASSERT_FALSE(mx_field_one_of(&f.s, "status", "Bot", statuses));
-	CU_ASSERT_EQUAL_FATAL(nerrors(&f.s), 1);
+	CU_ASSERT_EQUAL_FATAL(fixture_nerrors(&f.s), 1);
 	e = json_object_array_get_idx(f.s.field_errors, 0);
 	CU_ASSERT_STRING_EQUAL(json_get_str(e, "message"),
 	    "must be one of: bot, handoff");
@@ -178,12 +132,12 @@ test_one_of_and_metadata(void)
 	CU_ASSERT_PTR_NULL(mx_field_metadata(&f.s, body, "metadata"));
 	body = parse(&f, "{\"metadata\":\"x\"}");
 	CU_ASSERT_PTR_NULL(mx_field_metadata(&f.s, body, "metadata"));
-	CU_ASSERT_TRUE(has_error(&f.s, "metadata", "invalid_type"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "metadata", "invalid_type"));
 	snprintf(big, sizeof(big), "{\"metadata\":{\"k\":\"%08200d\"}}", 0);
 	body = parse(&f, big);
 	CU_ASSERT_PTR_NULL(mx_field_metadata(&f.s, body, "metadata"));
-	CU_ASSERT_TRUE(has_error(&f.s, "metadata", "too_long"));
-	CU_ASSERT_EQUAL(nerrors(&f.s), 3);
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "metadata", "too_long"));
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), 3);
 	fixture_cleanup(&f);
 }
 
@@ -213,15 +167,15 @@ test_responses_limits(void)
 
 	fixture_init(&f);
 	expect_rejected_json(&f, "{\"responses\":{}}");
-	CU_ASSERT_TRUE(has_error(&f.s, "responses", "invalid_type"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "responses", "invalid_type"));
 	fixture_cleanup(&f);
 
 	fixture_init(&f);
 	expect_rejected_json(&f, "{\"responses\":[7,{\"intent\":\"%0101d\"}]}");
-	CU_ASSERT_TRUE(has_error(&f.s, "responses[0]", "invalid_type"));
-	CU_ASSERT_TRUE(has_error(&f.s, "responses[1].intent", "invalid_format"));
-	CU_ASSERT_TRUE(has_error(&f.s, "responses[1].language", "required"));
-	CU_ASSERT_TRUE(has_error(&f.s, "responses[1].templates", "required"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "responses[0]", "invalid_type"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "responses[1].intent", "invalid_format"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "responses[1].language", "required"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "responses[1].templates", "required"));
 	fixture_cleanup(&f);
 
 	/* 51 templates, 14 quick replies, 11 slots: one past each limit. */
@@ -244,12 +198,12 @@ test_responses_limits(void)
 	sprintf(text + len, "]}]}");
 	expect_rejected_json(&f, text);
 	free(text);
-	CU_ASSERT_TRUE(has_error(&f.s, "responses[0].templates", "invalid_type"));
-	CU_ASSERT_TRUE(has_error(&f.s, "responses[1].quick_replies",
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "responses[0].templates", "invalid_type"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "responses[1].quick_replies",
 	    "invalid_type"));
-	CU_ASSERT_TRUE(has_error(&f.s, "responses[2].required_slots",
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "responses[2].required_slots",
 	    "invalid_type"));
-	CU_ASSERT_EQUAL(nerrors(&f.s), 3);
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), 3);
 	fixture_cleanup(&f);
 
 	/* Slot and entity names, quick-reply members. */
@@ -259,17 +213,17 @@ test_responses_limits(void)
 	    "[{\"slot\":\"the date\",\"entity\":\"d-t\",\"prompt\":\"?\"},"
 	    "\"date\"],\"quick_replies\":[{\"title\":\"t\",\"payload\":\"p\","
 	    "\"image_url\":\"x\"},{\"title\":\"t\"}],\"max_turns\":2.5}]}");
-	CU_ASSERT_TRUE(has_error(&f.s, "responses[0].required_slots[0].slot",
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "responses[0].required_slots[0].slot",
 	    "invalid_format"));
-	CU_ASSERT_TRUE(has_error(&f.s, "responses[0].required_slots[0].entity",
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "responses[0].required_slots[0].entity",
 	    "invalid_format"));
-	CU_ASSERT_TRUE(has_error(&f.s, "responses[0].required_slots[1]",
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "responses[0].required_slots[1]",
 	    "invalid_type"));
-	CU_ASSERT_TRUE(has_error(&f.s,
+	CU_ASSERT_TRUE(fixture_has_error(&f.s,
 	    "responses[0].quick_replies[0].image_url", "unknown_field"));
-	CU_ASSERT_TRUE(has_error(&f.s,
+	CU_ASSERT_TRUE(fixture_has_error(&f.s,
 	    "responses[0].quick_replies[1].payload", "required"));
-	CU_ASSERT_TRUE(has_error(&f.s, "responses[0].max_turns",
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "responses[0].max_turns",
 	    "out_of_range"));
 	fixture_cleanup(&f);
 }
@@ -289,8 +243,8 @@ test_responses_error_cap(void)
 		len += (size_t)sprintf(text + len, "%s{}", i ? "," : "");
 	sprintf(text + len, "]}");
 	expect_rejected_json(&f, text);
-	CU_ASSERT_TRUE(nerrors(&f.s) >= 100);
-	CU_ASSERT_TRUE(nerrors(&f.s) < 110);
+	CU_ASSERT_TRUE(fixture_nerrors(&f.s) >= 100);
+	CU_ASSERT_TRUE(fixture_nerrors(&f.s) < 110);
 	fixture_cleanup(&f);
 
 	/* One row more than a set may hold. */
@@ -300,8 +254,8 @@ test_responses_error_cap(void)
 		len += (size_t)sprintf(text + len, "%s{}", i ? "," : "");
 	sprintf(text + len, "]}");
 	expect_rejected_json(&f, text);
-	CU_ASSERT_TRUE(has_error(&f.s, "responses", "invalid_type"));
-	CU_ASSERT_EQUAL(nerrors(&f.s), 1);
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "responses", "invalid_type"));
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), 1);
 	fixture_cleanup(&f);
 	free(text);
 }
@@ -332,25 +286,25 @@ test_responses_yaml_rejected(void)
 	fixture_init(&f);
 	CU_ASSERT_EQUAL(responses_replace_yaml(&f.s, "responses: [\xff]", 14,
 	    &rows, &n, &err), GACP_EINVAL);
-	CU_ASSERT_TRUE(has_error(&f.s, "body", "invalid_characters"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "body", "invalid_characters"));
 	fixture_cleanup(&f);
 
 	fixture_init(&f);
 	CU_ASSERT_EQUAL(responses_replace_yaml(&f.s, "intents: [greet]\n", 17,
 	    &rows, &n, &err), GACP_EINVAL);
-	CU_ASSERT_TRUE(has_error(&f.s, "body", "invalid_domain"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "body", "invalid_domain"));
 	fixture_cleanup(&f);
 
 	fixture_init(&f);
 	CU_ASSERT_EQUAL(responses_replace_yaml(&f.s, no_prompt,
 	    sizeof(no_prompt) - 1, &rows, &n, &err), GACP_EINVAL);
-	CU_ASSERT_TRUE(has_error(&f.s, "body", "invalid_domain"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "body", "invalid_domain"));
 	fixture_cleanup(&f);
 
 	fixture_init(&f);
 	CU_ASSERT_EQUAL(responses_replace_yaml(&f.s, bad_button,
 	    sizeof(bad_button) - 1, &rows, &n, &err), GACP_EINVAL);
-	CU_ASSERT_TRUE(has_error(&f.s,
+	CU_ASSERT_TRUE(fixture_has_error(&f.s,
 	    "responses.utter_greet[en].quick_replies[0].title", "too_long"));
 	CU_ASSERT_PTR_NULL(rows);
 	fixture_cleanup(&f);

@@ -1,59 +1,12 @@
 /* test_tenancy.c - unit tests of the tenancy services' pure parts: input formats, body fields, cursors, policy, principals (tenancy/svc.c). */
 #include "tests.h"
+#include "fixture.h"
 #include "common/arena.h"
 #include "common/config.h"
 #include "common/json.h"
 #include "tenancy/tenancy.h"
 
 #include <string.h>
-
-/* A service context with an arena and no process behind it: enough for
- * everything that does no I/O. */
-struct fixture {
-	struct arena     a;
-	struct principal who;
-	struct svc       s;
-};
-
-static void
-fixture_init(struct fixture *f)
-{
-	struct config cfg;
-
-	memset(f, 0, sizeof(*f));
-	arena_init(&f->a, 4096);
-	f->s.a = &f->a;
-	f->s.who = &f->who;
-	config_init(&cfg);
-	tenancy_policy_load(&cfg, &f->s.policy);
-	config_cleanup(&cfg);
-}
-
-static void
-fixture_cleanup(struct fixture *f)
-{
-	arena_cleanup(&f->a);
-}
-
-static size_t
-nerrors(const struct svc *s)
-{
-	return s->field_errors ? json_object_array_length(s->field_errors) : 0;
-}
-
-static bool
-has_error(const struct svc *s, const char *field, const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < nerrors(s); i++) {
-		struct json_object *e = json_object_array_get_idx(s->field_errors, i);
-		if (strcmp(json_get_str(e, "field"), field) == 0 &&
-		    strcmp(json_get_str(e, "code"), code) == 0)
-			return true;
-	}
-	return false;
-}
 
 static void
 test_rfc3339(void)
@@ -122,28 +75,28 @@ test_body_fields(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
 	CU_ASSERT_STRING_EQUAL(svc_body_str(&f.s, body, "name", 10, SVC_REQUIRED),
 	    "ok");
-	CU_ASSERT_EQUAL(nerrors(&f.s), 0);
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), 0);
 	CU_ASSERT_EQUAL(svc_check_fields(&f.s, &err), GACP_OK);
 	CU_ASSERT_PTR_NULL(svc_body_str(&f.s, body, "nul", 10, 0));
-	CU_ASSERT_TRUE(has_error(&f.s, "nul", "invalid_characters"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "nul", "invalid_characters"));
 	CU_ASSERT_PTR_NULL(svc_body_str(&f.s, body, "num", 10, 0));
-	CU_ASSERT_TRUE(has_error(&f.s, "num", "invalid_type"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "num", "invalid_type"));
 	CU_ASSERT_PTR_NULL(svc_body_str(&f.s, body, "long", 5, 0));
-	CU_ASSERT_TRUE(has_error(&f.s, "long", "too_long"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "long", "too_long"));
 	CU_ASSERT_PTR_NULL(svc_body_str(&f.s, body, "ctl", 5, 0));
-	CU_ASSERT_TRUE(has_error(&f.s, "ctl", "invalid_characters"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "ctl", "invalid_characters"));
 	/* Raw (passwords): control characters are the policy's business. */
 	CU_ASSERT_STRING_EQUAL(svc_body_str(&f.s, body, "pw", 5, SVC_RAW), "a\tb");
 	CU_ASSERT_PTR_NULL(svc_body_str(&f.s, body, "nothing", 5, SVC_REQUIRED));
-	CU_ASSERT_TRUE(has_error(&f.s, "nothing", "required"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "nothing", "required"));
 	CU_ASSERT_PTR_NULL(svc_body_str(&f.s, body, "absent", 5, 0));
-	CU_ASSERT_FALSE(has_error(&f.s, "absent", "required"));
+	CU_ASSERT_FALSE(fixture_has_error(&f.s, "absent", "required"));
 	CU_ASSERT_FALSE(svc_body_version(&f.s, body, &version));
-	CU_ASSERT_TRUE(has_error(&f.s, "version", "invalid_type"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "version", "invalid_type"));
 	{
 		static const char *const allowed[] = { "name", NULL };
 		CU_ASSERT_FALSE(svc_body_only(&f.s, body, allowed));
-		CU_ASSERT_TRUE(has_error(&f.s, "num", "unknown_field"));
+		CU_ASSERT_TRUE(fixture_has_error(&f.s, "num", "unknown_field"));
 	}
 	CU_ASSERT_EQUAL(svc_check_fields(&f.s, &err), GACP_EINVAL);
 	CU_ASSERT_STRING_EQUAL(err.code, "validation_failed");
@@ -167,34 +120,34 @@ test_cursors(void)
 	c = svc_cursor_key(&f.s, 1795738265123456LL,
 	    "d9fa4394-2d08-4c3d-8180-e50ce7ccadf0");
 	svc_page_parse(&f.s, "200", c, false, &p);
-	CU_ASSERT_EQUAL(nerrors(&f.s), 0);
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), 0);
 	CU_ASSERT_EQUAL(p.limit, 200);
 	CU_ASSERT_EQUAL(p.after_us, 1795738265123456LL);
 	CU_ASSERT_STRING_EQUAL(p.after_id, "d9fa4394-2d08-4c3d-8180-e50ce7ccadf0");
 	/* A key cursor is not a sequence cursor and the other way round. */
 	svc_page_parse(&f.s, NULL, c, true, &p);
-	CU_ASSERT_TRUE(has_error(&f.s, "cursor", "invalid_cursor"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "cursor", "invalid_cursor"));
 	fixture_cleanup(&f);
 
 	fixture_init(&f);
 	c = svc_cursor_seq(&f.s, 42);
 	svc_page_parse(&f.s, "1", c, true, &p);
-	CU_ASSERT_EQUAL(nerrors(&f.s), 0);
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), 0);
 	CU_ASSERT_EQUAL(p.before_seq, 42);
 	svc_page_parse(&f.s, "0", NULL, true, &p);
-	CU_ASSERT_TRUE(has_error(&f.s, "limit", "out_of_range"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "limit", "out_of_range"));
 	fixture_cleanup(&f);
 
 	fixture_init(&f);
 	svc_page_parse(&f.s, "201", NULL, false, &p);
 	svc_page_parse(&f.s, "-1", NULL, false, &p);
 	svc_page_parse(&f.s, "10abc", NULL, false, &p);
-	CU_ASSERT_EQUAL(nerrors(&f.s), 3);
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), 3);
 	svc_page_parse(&f.s, NULL, "' OR 1=1 --", false, &p);
 	svc_page_parse(&f.s, NULL, "azo", false, &p);            /* "k:" */
 	svc_page_parse(&f.s, NULL, "czow", true, &p);            /* "s:0" */
 	svc_page_parse(&f.s, NULL, "azoxOnh4eA", false, &p);     /* "k:1:xxx" */
-	CU_ASSERT_EQUAL(nerrors(&f.s), 7);
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), 7);
 	fixture_cleanup(&f);
 }
 
@@ -257,18 +210,18 @@ test_settings_validation(void)
 	o = json_tokener_parse("{\"rate_limits\":{\"requests_per_minute\":10},"
 	    "\"password_policy\":{\"min_length\":14,\"max_age_days\":60}}");
 	tenancy_settings_validate(&f.s, o);
-	CU_ASSERT_EQUAL(nerrors(&f.s), 0);
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), 0);
 	json_object_put(o);
 	o = json_tokener_parse("{\"rate_limits\":{\"requests_per_minute\":0,"
 	    "\"burst\":3},\"password_policy\":{\"min_length\":6},\"theme\":\"dark\"}");
 	tenancy_settings_validate(&f.s, o);
-	CU_ASSERT_TRUE(has_error(&f.s, "settings.rate_limits.requests_per_minute",
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "settings.rate_limits.requests_per_minute",
 	    "out_of_range"));
-	CU_ASSERT_TRUE(has_error(&f.s, "settings.rate_limits.burst",
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "settings.rate_limits.burst",
 	    "unknown_setting"));
-	CU_ASSERT_TRUE(has_error(&f.s, "settings.password_policy.min_length",
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "settings.password_policy.min_length",
 	    "out_of_range"));
-	CU_ASSERT_TRUE(has_error(&f.s, "settings.theme", "unknown_setting"));
+	CU_ASSERT_TRUE(fixture_has_error(&f.s, "settings.theme", "unknown_setting"));
 	json_object_put(o);
 	fixture_cleanup(&f);
 }

@@ -181,14 +181,13 @@ tu_make_key(const char *owner_token, const char *scopes_json,
 	return ok;
 }
 
-static struct json_object *
-at_path(const struct itest_response *r, const char *path)
+struct json_object *
+tu_jget(struct json_object *o, const char *path)
 {
-	struct json_object *cur = r->json;
 	char part[64];
 	const char *p = path, *dot;
 
-	while (cur != NULL && *p != '\0') {
+	while (o != NULL && *p != '\0') {
 		size_t n;
 		dot = strchr(p, '.');
 		n = dot ? (size_t)(dot - p) : strlen(p);
@@ -196,26 +195,32 @@ at_path(const struct itest_response *r, const char *path)
 			return NULL;
 		memcpy(part, p, n);
 		part[n] = '\0';
-		if (!json_object_object_get_ex(cur, part, &cur))
+		if (!json_object_object_get_ex(o, part, &o))
 			return NULL;
 		p = dot ? dot + 1 : p + n;
 	}
-	return cur;
+	return o;
 }
 
 const char *
-tu_json_str(const struct itest_response *r, const char *path)
+tu_jstr(struct json_object *o, const char *path)
 {
-	struct json_object *v = at_path(r, path);
+	struct json_object *v = tu_jget(o, path);
 
 	return v && json_object_is_type(v, json_type_string) ?
 	    json_object_get_string(v) : NULL;
 }
 
+const char *
+tu_json_str(const struct itest_response *r, const char *path)
+{
+	return tu_jstr(r->json, path);
+}
+
 int64_t
 tu_json_int(const struct itest_response *r, const char *path)
 {
-	struct json_object *v = at_path(r, path);
+	struct json_object *v = tu_jget(r->json, path);
 
 	return v && json_object_is_type(v, json_type_int) ?
 	    json_object_get_int64(v) : -1;

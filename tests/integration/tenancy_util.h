@@ -64,6 +64,10 @@ bool  tu_make_key(const char *owner_token, const char *scopes_json,
  * (borrowed from the response). */
 const char *tu_json_str(const struct itest_response *r, const char *path);
 int64_t     tu_json_int(const struct itest_response *r, const char *path);
+/* The same on any JSON object: the member at the dotted path, or NULL;
+ * its string value, or NULL when it is missing or no string. */
+struct json_object *tu_jget(struct json_object *o, const char *path);
+const char *tu_jstr(struct json_object *o, const char *path);
 
 /* Reset the authentication rate limit of 127.0.0.1 (Redis), so tests do
  * not depend on how many logins ran before them. */

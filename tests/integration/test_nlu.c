@@ -152,37 +152,10 @@ parse_json(const char *text)
 	return text ? json_tokener_parse(text) : NULL;
 }
 
-/* Member by dotted path ("error.code"), or NULL. */
-static struct json_object *
-jget(struct json_object *o, const char *path)
-{
-	char key[64];
-
-	while (o != NULL && *path) {
-		size_t n = strcspn(path, ".");
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, path, n);
-		key[n] = '\0';
-		if (!json_object_object_get_ex(o, key, &o))
-			return NULL;
-		path += n + (path[n] == '.');
-	}
-	return o;
-}
-
-static const char *
-jstr(struct json_object *o, const char *path)
-{
-	struct json_object *v = jget(o, path);
-	return v && json_object_is_type(v, json_type_string) ?
-	    json_object_get_string(v) : NULL;
-}
-
 static int64_t
 jint(struct json_object *o, const char *path)
 {
-	struct json_object *v = jget(o, path);
+	struct json_object *v = tu_jget(o, path);
 	return v ? json_object_get_int64(v) : -1;
 }
 
@@ -190,7 +163,7 @@ jint(struct json_object *o, const char *path)
 static size_t
 jlen(struct json_object *o, const char *path)
 {
-	struct json_object *v = jget(o, path);
+	struct json_object *v = tu_jget(o, path);
 	return v && json_object_is_type(v, json_type_array) ?
 	    json_object_array_length(v) : 0;
 }
@@ -231,12 +204,12 @@ static bool
 has_detail(const struct itest_response *r, const char *field,
     const char *code)
 {
-	struct json_object *d = jget(r->json, "error.details");
+	struct json_object *d = tu_jget(r->json, "error.details");
 	size_t i;
 
 	for (i = 0; d && i < json_object_array_length(d); i++) {
 		struct json_object *e = json_object_array_get_idx(d, i);
-		if (streq(jstr(e, "field"), field) && streq(jstr(e, "code"), code))
+		if (streq(tu_jstr(e, "field"), field) && streq(tu_jstr(e, "code"), code))
 			return true;
 	}
 	return false;
@@ -268,7 +241,7 @@ setup(void)
 		free(out);
 		return false;
 	}
-	snprintf(nt.tenant_id, sizeof(nt.tenant_id), "%s", jstr(o, "id"));
+	snprintf(nt.tenant_id, sizeof(nt.tenant_id), "%s", tu_jstr(o, "id"));
 	json_object_put(o);
 	free(out);
 	snprintf(cmd, sizeof(cmd), "%s/src/tools/gacpctl --json apikey create "
@@ -278,7 +251,7 @@ setup(void)
 		free(out);
 		return false;
 	}
-	snprintf(nt.key, sizeof(nt.key), "%s", jstr(o, "key"));
+	snprintf(nt.key, sizeof(nt.key), "%s", tu_jstr(o, "key"));
 	json_object_put(o);
 	free(out);
 	snprintf(cmd, sizeof(cmd), "%s/src/tools/gacpctl --json apikey create "
@@ -288,7 +261,7 @@ setup(void)
 		free(out);
 		return false;
 	}
-	snprintf(nt.read_key, sizeof(nt.read_key), "%s", jstr(o, "key"));
+	snprintf(nt.read_key, sizeof(nt.read_key), "%s", tu_jstr(o, "key"));
 	json_object_put(o);
 	free(out);
 	nt.ready = nt.tenant_id[0] && nt.key[0] && nt.read_key[0];
@@ -333,7 +306,7 @@ reload(const char *extra, bool as_service_user, struct json_object **t)
 	    itest_env("GACP_VAR_DIR", "var/test"));
 	rc = run(cmd, &out);
 	o = parse_json(out);
-	if (o != NULL && (arr = jget(o, "tenants")) != NULL &&
+	if (o != NULL && (arr = tu_jget(o, "tenants")) != NULL &&
 	    json_object_array_length(arr) == 1)
 		*t = json_object_get(json_object_array_get_idx(arr, 0));
 	if (o != NULL)
@@ -354,14 +327,14 @@ parse_knows_weather(const char *key)
 
 	if (call_as(key, "POST", "/v1/nlu/parse", "application/json",
 	    PARSE_WEATHER, strlen(PARSE_WEATHER), &r) != 0 || r.status != 200 ||
-	    (rank = jget(r.json, "intent_ranking")) == NULL ||
+	    (rank = tu_jget(r.json, "intent_ranking")) == NULL ||
 	    !json_object_is_type(rank, json_type_array) ||
-	    jstr(r.json, "intent.name") == NULL) {
+	    tu_jstr(r.json, "intent.name") == NULL) {
 		itest_response_free(&r);
 		return -1;
 	}
 	for (i = 0; i < json_object_array_length(rank); i++)
-		if (streq(jstr(json_object_array_get_idx(rank, i), "name"),
+		if (streq(tu_jstr(json_object_array_get_idx(rank, i), "name"),
 		    "ask_weather"))
 			seen = 1;
 	itest_response_free(&r);
@@ -379,11 +352,11 @@ version_id(int64_t version, char out[37])
 
 	out[0] = '\0';
 	jcall("GET", "/v1/nlu/models?limit=200", NULL, &r);
-	items = jget(r.json, "items");
+	items = tu_jget(r.json, "items");
 	for (i = 0; items && i < json_object_array_length(items); i++) {
 		struct json_object *m = json_object_array_get_idx(items, i);
 		if (jint(m, "version") == version) {
-			snprintf(out, 37, "%s", jstr(m, "id"));
+			snprintf(out, 37, "%s", tu_jstr(m, "id"));
 			found = true;
 		}
 	}
@@ -499,11 +472,11 @@ test_examples_crud(void)
 	    "\"intent\":\"order_food\",\"entities\":[{\"start\":9,\"end\":14,"
 	    "\"entity\":\"food\"}]}", &r);
 	CU_ASSERT_EQUAL(r.status, 201);
-	CU_ASSERT_STRING_EQUAL(jstr(r.json, "language"), "en");
-	CU_ASSERT_STRING_EQUAL(jstr(json_object_array_get_idx(jget(r.json,
+	CU_ASSERT_STRING_EQUAL(tu_jstr(r.json, "language"), "en");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(json_object_array_get_idx(tu_jget(r.json,
 	    "entities"), 0), "value"), "pizza");
 	CU_ASSERT_EQUAL(jint(r.json, "version"), 1);
-	snprintf(id, sizeof(id), "%s", jstr(r.json, "id") ? jstr(r.json, "id") :
+	snprintf(id, sizeof(id), "%s", tu_jstr(r.json, "id") ? tu_jstr(r.json, "id") :
 	    "");
 	itest_response_free(&r);
 
@@ -514,9 +487,9 @@ test_examples_crud(void)
 	    "{\"text\":\"bye\",\"intent\":\"goodbye\"}]}", &r);
 	CU_ASSERT_EQUAL(r.status, 201);
 	CU_ASSERT_EQUAL(jlen(r.json, "items"), 3);
-	CU_ASSERT_STRING_EQUAL(jstr(json_object_array_get_idx(jget(r.json,
+	CU_ASSERT_STRING_EQUAL(tu_jstr(json_object_array_get_idx(tu_jget(r.json,
 	    "items"), 0), "language"), "th");
-	CU_ASSERT_STRING_EQUAL(jstr(json_object_array_get_idx(jget(r.json,
+	CU_ASSERT_STRING_EQUAL(tu_jstr(json_object_array_get_idx(tu_jget(r.json,
 	    "items"), 2), "text"), "bye");
 	itest_response_free(&r);
 
@@ -598,7 +571,7 @@ test_examples_crud(void)
 	    &r);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_EQUAL(jlen(r.json, "items"), 2);
-	next = jstr(r.json, "next_cursor");
+	next = tu_jstr(r.json, "next_cursor");
 	CU_ASSERT_PTR_NOT_NULL(next);
 	if (next != NULL) {
 		struct itest_response r2;
@@ -623,7 +596,7 @@ test_examples_crud(void)
 	snprintf(path, sizeof(path), "/v1/nlu/examples/%s", id);
 	jcall("GET", path, NULL, &r);
 	CU_ASSERT_EQUAL(r.status, 200);
-	CU_ASSERT_STRING_EQUAL(jstr(r.json, "text"), "I want a pizza");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(r.json, "text"), "I want a pizza");
 	itest_response_free(&r);
 	jcall("DELETE", path, NULL, &r);
 	CU_ASSERT_EQUAL(r.status, 204);
@@ -669,8 +642,8 @@ test_entities_crud(void)
 	jcall("POST", "/v1/nlu/entities", "{\"kind\":\"regex\",\"name\":\"zip\","
 	    "\"elements\":[\"\\\\d{5}\"]}", &r);
 	CU_ASSERT_EQUAL(r.status, 201);
-	CU_ASSERT_STRING_EQUAL(jstr(r.json, "kind"), "regex");
-	snprintf(id, sizeof(id), "%s", jstr(r.json, "id") ? jstr(r.json, "id") :
+	CU_ASSERT_STRING_EQUAL(tu_jstr(r.json, "kind"), "regex");
+	snprintf(id, sizeof(id), "%s", tu_jstr(r.json, "id") ? tu_jstr(r.json, "id") :
 	    "");
 	version = jint(r.json, "version");
 	itest_response_free(&r);
@@ -780,7 +753,7 @@ test_import_export(void)
 	call_as(nt.key, "POST", "/v1/nlu/import", "application/x-yaml", yaml_a,
 	    strlen(yaml_a), &r);
 	CU_ASSERT_EQUAL(r.status, 200);
-	CU_ASSERT_STRING_EQUAL(jstr(r.json, "mode"), "replace");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(r.json, "mode"), "replace");
 	CU_ASSERT_EQUAL(jint(r.json, "examples.total"), 24);
 	/* "bye" of the CRUD test stays (same text and intent). */
 	CU_ASSERT_EQUAL(jint(r.json, "examples.unchanged"), 1);
@@ -828,7 +801,7 @@ test_import_export(void)
 	call_as(nt.key, "POST", "/v1/nlu/import?mode=merge", "application/json",
 	    rasa_json, strlen(rasa_json), &r);
 	CU_ASSERT_EQUAL(r.status, 200);
-	CU_ASSERT_STRING_EQUAL(jstr(r.json, "mode"), "merge");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(r.json, "mode"), "merge");
 	CU_ASSERT_EQUAL(jint(r.json, "examples.inserted"), 3);
 	CU_ASSERT_EQUAL(jint(r.json, "examples.deleted"), 0);
 	/* food gains noodles, credit gains a form, amount is new. */
@@ -881,7 +854,7 @@ test_import_export(void)
 		    broken, strlen(broken), &r);
 	}
 	CU_ASSERT_EQUAL(r.status, 422);
-	CU_ASSERT_STRING_EQUAL(jstr(json_object_array_get_idx(jget(r.json,
+	CU_ASSERT_STRING_EQUAL(tu_jstr(json_object_array_get_idx(tu_jget(r.json,
 	    "error.details"), 0), "field"), "body");
 	itest_response_free(&r);
 	call_as(nt.key, "POST", "/v1/nlu/import", "text/csv", "a,b", 3, &r);
@@ -927,27 +900,27 @@ test_reload_trains_and_activates(void)
 	rc = reload(NULL, false, &t);
 	CU_ASSERT_EQUAL(rc, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	CU_ASSERT_STRING_EQUAL(jstr(t, "outcome"), "activated");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(t, "outcome"), "activated");
 	CU_ASSERT_EQUAL(jint(t, "version"), 1);
-	CU_ASSERT_TRUE(jget(t, "metrics.accuracy") != NULL);
+	CU_ASSERT_TRUE(tu_jget(t, "metrics.accuracy") != NULL);
 	json_object_put(t);
 
 	jcall("GET", "/v1/nlu/models", NULL, &r);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_EQUAL(jint(r.json, "active_version"), 1);
-	items = jget(r.json, "items");
+	items = tu_jget(r.json, "items");
 	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 1);
 	m = json_object_array_get_idx(items, 0);
-	CU_ASSERT_STRING_EQUAL(jstr(m, "status"), "active");
-	CU_ASSERT_EQUAL(strlen(jstr(m, "checksum")), 64);
-	CU_ASSERT_EQUAL(strlen(jstr(m, "training_data_hash")), 64);
-	CU_ASSERT_TRUE(json_object_get_double(jget(m, "metrics.accuracy")) >= 0 &&
-	    json_object_get_double(jget(m, "metrics.accuracy")) <= 1);
-	CU_ASSERT_TRUE(jget(m, "metrics.macro_f1") != NULL);
-	CU_ASSERT_TRUE(jget(m, "metrics.in_scope_accuracy") != NULL);
-	CU_ASSERT_TRUE(jget(m, "metrics.oos_recall") != NULL);
+	CU_ASSERT_STRING_EQUAL(tu_jstr(m, "status"), "active");
+	CU_ASSERT_EQUAL(strlen(tu_jstr(m, "checksum")), 64);
+	CU_ASSERT_EQUAL(strlen(tu_jstr(m, "training_data_hash")), 64);
+	CU_ASSERT_TRUE(json_object_get_double(tu_jget(m, "metrics.accuracy")) >= 0 &&
+	    json_object_get_double(tu_jget(m, "metrics.accuracy")) <= 1);
+	CU_ASSERT_TRUE(tu_jget(m, "metrics.macro_f1") != NULL);
+	CU_ASSERT_TRUE(tu_jget(m, "metrics.in_scope_accuracy") != NULL);
+	CU_ASSERT_TRUE(tu_jget(m, "metrics.oos_recall") != NULL);
 	CU_ASSERT_TRUE(jint(m, "metrics.examples") > 0);
-	snprintf(nt.version_a_id, sizeof(nt.version_a_id), "%s", jstr(m, "id"));
+	snprintf(nt.version_a_id, sizeof(nt.version_a_id), "%s", tu_jstr(m, "id"));
 	itest_response_free(&r);
 
 	/* The file of the version and the published one. */
@@ -961,13 +934,13 @@ test_reload_trains_and_activates(void)
 	/* Same data: nothing to do. */
 	rc = reload(NULL, false, &t);
 	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_TRUE(t != NULL && streq(jstr(t, "outcome"), "unchanged"));
+	CU_ASSERT_TRUE(t != NULL && streq(tu_jstr(t, "outcome"), "unchanged"));
 	if (t)
 		json_object_put(t);
 
 	jcall("GET", "/v1/audit-log?action=nlu_model.activate", NULL, &r);
 	CU_ASSERT_EQUAL(jlen(r.json, "items"), 1);
-	CU_ASSERT_STRING_EQUAL(jstr(json_object_array_get_idx(jget(r.json,
+	CU_ASSERT_STRING_EQUAL(tu_jstr(json_object_array_get_idx(tu_jget(r.json,
 	    "items"), 0), "actor_type"), "system");
 	itest_response_free(&r);
 }
@@ -983,22 +956,22 @@ test_parse_endpoints(void)
 	CU_ASSERT_TRUE_FATAL(setup());
 	jcall("POST", "/model/parse", "{\"text\":\"I want a pizza\"}", &r);
 	CU_ASSERT_EQUAL(r.status, 200);
-	CU_ASSERT_STRING_EQUAL(jstr(r.json, "text"), "I want a pizza");
-	CU_ASSERT_PTR_NOT_NULL(jstr(r.json, "intent.name"));
-	CU_ASSERT_TRUE(jget(r.json, "intent.confidence") != NULL);
-	CU_ASSERT_TRUE(json_object_is_type(jget(r.json, "intent_ranking"),
+	CU_ASSERT_STRING_EQUAL(tu_jstr(r.json, "text"), "I want a pizza");
+	CU_ASSERT_PTR_NOT_NULL(tu_jstr(r.json, "intent.name"));
+	CU_ASSERT_TRUE(tu_jget(r.json, "intent.confidence") != NULL);
+	CU_ASSERT_TRUE(json_object_is_type(tu_jget(r.json, "intent_ranking"),
 	    json_type_array));
 	CU_ASSERT_TRUE(jlen(r.json, "intent_ranking")
 	    <= 10);
-	CU_ASSERT_STRING_EQUAL(jstr(r.json, "language"), "en");
-	e0 = json_object_array_get_idx(jget(r.json, "entities"), 0);
+	CU_ASSERT_STRING_EQUAL(tu_jstr(r.json, "language"), "en");
+	e0 = json_object_array_get_idx(tu_jget(r.json, "entities"), 0);
 	CU_ASSERT_PTR_NOT_NULL(e0);
-	CU_ASSERT_STRING_EQUAL(jstr(e0, "entity"), "food");
-	CU_ASSERT_STRING_EQUAL(jstr(e0, "value"), "pizza");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(e0, "entity"), "food");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(e0, "value"), "pizza");
 	CU_ASSERT_EQUAL(jint(e0, "start"), 9);
 	CU_ASSERT_EQUAL(jint(e0, "end"), 14);
-	CU_ASSERT_PTR_NOT_NULL(jstr(e0, "extractor"));
-	CU_ASSERT_TRUE(jget(e0, "confidence_entity") != NULL);
+	CU_ASSERT_PTR_NOT_NULL(tu_jstr(e0, "extractor"));
+	CU_ASSERT_TRUE(tu_jget(e0, "confidence_entity") != NULL);
 	itest_response_free(&r);
 
 	/* Our endpoint answers the same shape; the regex from the data. */
@@ -1045,8 +1018,8 @@ test_parse_endpoints(void)
 	call_as(nt.read_key, "GET", "/status", NULL, NULL, 0, &r);
 	CU_ASSERT_EQUAL(r.status, 200);
 	snprintf(path_end, sizeof(path_end), "%s/active.gnlu", nt.tenant_id);
-	CU_ASSERT_TRUE(jstr(r.json, "model_file") != NULL &&
-	    strstr(jstr(r.json, "model_file"), path_end) != NULL);
+	CU_ASSERT_TRUE(tu_jstr(r.json, "model_file") != NULL &&
+	    strstr(tu_jstr(r.json, "model_file"), path_end) != NULL);
 	CU_ASSERT_TRUE(jint(r.json, "fingerprint.inode") > 0);
 	CU_ASSERT_EQUAL(jint(r.json, "num_active_training_jobs"), 0);
 	itest_response_free(&r);
@@ -1257,9 +1230,9 @@ test_reload_regression_gate(void)
 	rc = reload("--max-regression 0.02", false, &t);
 	CU_ASSERT_EQUAL(rc, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	CU_ASSERT_STRING_EQUAL(jstr(t, "outcome"), "rejected");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(t, "outcome"), "rejected");
 	CU_ASSERT_EQUAL(jint(t, "version"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(jstr(t, "message"), "keeps serving"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(tu_jstr(t, "message"), "keeps serving"));
 	json_object_put(t);
 	CU_ASSERT_EQUAL(active_version(), 1);
 	CU_ASSERT_TRUE(version_id(2, nt.rejected_id));
@@ -1267,14 +1240,14 @@ test_reload_regression_gate(void)
 		char path[128];
 		snprintf(path, sizeof(path), "/v1/nlu/models/%s", nt.rejected_id);
 		jcall("GET", path, NULL, &r);
-		CU_ASSERT_STRING_EQUAL(jstr(r.json, "status"), "rejected");
-		CU_ASSERT_PTR_NOT_NULL(jstr(r.json, "reason"));
+		CU_ASSERT_STRING_EQUAL(tu_jstr(r.json, "status"), "rejected");
+		CU_ASSERT_PTR_NOT_NULL(tu_jstr(r.json, "reason"));
 		itest_response_free(&r);
 	}
 	/* Rejected for this data: not tried again. */
 	rc = reload(NULL, false, &t);
 	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_TRUE(t != NULL && streq(jstr(t, "outcome"), "unchanged"));
+	CU_ASSERT_TRUE(t != NULL && streq(tu_jstr(t, "outcome"), "unchanged"));
 	if (t)
 		json_object_put(t);
 	CU_ASSERT_TRUE(owner_sql("UPDATE nlu_models SET metrics = "
@@ -1298,7 +1271,7 @@ test_activate_and_rollback(void)
 	rc = reload("--max-regression 1", false, &t);
 	CU_ASSERT_EQUAL(rc, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	CU_ASSERT_STRING_EQUAL(jstr(t, "outcome"), "activated");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(t, "outcome"), "activated");
 	CU_ASSERT_TRUE(version_id(jint(t, "version"), nt.version_b_id));
 	json_object_put(t);
 	wait_model_check();
@@ -1311,7 +1284,7 @@ test_activate_and_rollback(void)
 	jcall("POST", path, NULL, &r);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_EQUAL(jint(r.json, "version"), 1);
-	CU_ASSERT_STRING_EQUAL(jstr(r.json, "status"), "active");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(r.json, "status"), "active");
 	CU_ASSERT_TRUE(jint(r.json, "previous_version") >= 3);
 	itest_response_free(&r);
 	CU_ASSERT_EQUAL(active_version(), 1);
@@ -1462,8 +1435,8 @@ test_readonly_model_dir(void)
 	CU_ASSERT_EQUAL(rc, 1);
 	CU_ASSERT_PTR_NOT_NULL(t);
 	if (t != NULL) {
-		CU_ASSERT_STRING_EQUAL(jstr(t, "outcome"), "failed");
-		CU_ASSERT_PTR_NOT_NULL(strstr(jstr(t, "message"),
+		CU_ASSERT_STRING_EQUAL(tu_jstr(t, "outcome"), "failed");
+		CU_ASSERT_PTR_NOT_NULL(strstr(tu_jstr(t, "message"),
 		    "keeps serving"));
 		json_object_put(t);
 	}
@@ -1478,7 +1451,7 @@ test_readonly_model_dir(void)
 	CU_ASSERT_EQUAL_FATAL(chmod(dir, 0750), 0);
 	rc = reload("--max-regression 1", true, &t);
 	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_TRUE(t != NULL && streq(jstr(t, "outcome"), "activated"));
+	CU_ASSERT_TRUE(t != NULL && streq(tu_jstr(t, "outcome"), "activated"));
 	CU_ASSERT_TRUE(t != NULL && jint(t, "version") ==
 	    (int64_t)versions + 1);
 	if (t)
@@ -1504,7 +1477,7 @@ test_reload_prunes_old_versions(void)
 	rc = reload("--force --keep 1 --max-regression 1", false, &t);
 	CU_ASSERT_EQUAL(rc, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	CU_ASSERT_STRING_EQUAL(jstr(t, "outcome"), "activated");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(t, "outcome"), "activated");
 	newest = jint(t, "version");
 	json_object_put(t);
 	/* The active version and the one newest other. */

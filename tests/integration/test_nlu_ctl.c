@@ -3,6 +3,7 @@
  * (GACP_CONFIG from var/demo.env), in a tenant of its own.  The tests
  * share the tenant and run in order. */
 #include "itest.h"
+#include "tenancy_util.h"
 
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -139,38 +140,12 @@ write_file(const char *name, const char *text)
 	return fclose(f) == 0 && ok;
 }
 
-static struct json_object *
-jget(struct json_object *o, const char *path)
-{
-	char key[64];
-
-	while (o != NULL && *path) {
-		size_t n = strcspn(path, ".");
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, path, n);
-		key[n] = '\0';
-		if (!json_object_object_get_ex(o, key, &o))
-			return NULL;
-		path += n + (path[n] == '.');
-	}
-	return o;
-}
-
 static int64_t
 jint(struct json_object *o, const char *path)
 {
-	struct json_object *v = jget(o, path);
+	struct json_object *v = tu_jget(o, path);
 	return v && !json_object_is_type(v, json_type_null) ?
 	    json_object_get_int64(v) : -1;
-}
-
-static const char *
-jstr(struct json_object *o, const char *path)
-{
-	struct json_object *v = jget(o, path);
-	return v && json_object_is_type(v, json_type_string) ?
-	    json_object_get_string(v) : NULL;
 }
 
 static bool
@@ -205,7 +180,7 @@ status(void)
 
 	snprintf(args, sizeof(args), "--json nlu status --tenant %s", ct.slug);
 	if (ctl(args, &out) == 0 && (o = json_tokener_parse(out)) != NULL) {
-		struct json_object *items = jget(o, "items");
+		struct json_object *items = tu_jget(o, "items");
 		if (items && json_object_array_length(items) == 1)
 			item = json_object_get(json_object_array_get_idx(items, 0));
 		json_object_put(o);
@@ -274,7 +249,7 @@ test_import_export(void)
 	CU_ASSERT_EQUAL_FATAL(ctl(args, &out), 0);
 	o = json_tokener_parse(out);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
-	CU_ASSERT_STRING_EQUAL(jstr(o, "mode"), "replace");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(o, "mode"), "replace");
 	CU_ASSERT_EQUAL(jint(o, "examples.in_file"), 18);
 	CU_ASSERT_EQUAL(jint(o, "examples.inserted"), 18);
 	CU_ASSERT_EQUAL(jint(o, "entities.inserted"), 2);
@@ -316,8 +291,8 @@ test_import_export(void)
 	snprintf(args, sizeof(args), "--json nlu export --tenant %s", ct.slug);
 	CU_ASSERT_EQUAL(ctl(args, &out), 0);
 	o = json_tokener_parse(out);
-	CU_ASSERT_STRING_EQUAL(jstr(o, "format"), "rasa_yaml");
-	CU_ASSERT(jstr(o, "data") && strcmp(jstr(o, "data"), exported) == 0);
+	CU_ASSERT_STRING_EQUAL(tu_jstr(o, "format"), "rasa_yaml");
+	CU_ASSERT(tu_jstr(o, "data") && strcmp(tu_jstr(o, "data"), exported) == 0);
 	json_object_put(o);
 	free(out);
 	free(exported);
@@ -339,18 +314,18 @@ test_train_status_eval(void)
 	CU_ASSERT_EQUAL_FATAL(ctl(args, &out), 0);
 	o = json_tokener_parse(out);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
-	CU_ASSERT_STRING_EQUAL(jstr(o, "outcome"), "activated");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(o, "outcome"), "activated");
 	CU_ASSERT_EQUAL(jint(o, "version"), 1);
 	CU_ASSERT_EQUAL(jint(o, "intents"), 3);
-	CU_ASSERT_PTR_NOT_NULL(jget(o, "metrics.accuracy"));
+	CU_ASSERT_PTR_NOT_NULL(tu_jget(o, "metrics.accuracy"));
 	json_object_put(o);
 	free(out);
 
 	st = status();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
 	CU_ASSERT_EQUAL(jint(st, "active_version"), 1);
-	CU_ASSERT_PTR_NOT_NULL(jstr(st, "trained_at"));
-	CU_ASSERT_PTR_NOT_NULL(jget(st, "metrics.accuracy"));
+	CU_ASSERT_PTR_NOT_NULL(tu_jstr(st, "trained_at"));
+	CU_ASSERT_PTR_NOT_NULL(tu_jget(st, "metrics.accuracy"));
 	CU_ASSERT_EQUAL(jint(st, "examples_changed_since"), 0);
 	CU_ASSERT_EQUAL(jint(st, "entities_changed_since"), 0);
 	json_object_put(st);
@@ -360,7 +335,7 @@ test_train_status_eval(void)
 	    "%s/more.json", ct.slug, ct.dir);
 	CU_ASSERT_EQUAL(ctl(args, &out), 0);
 	o = json_tokener_parse(out);
-	CU_ASSERT_STRING_EQUAL(jstr(o, "mode"), "merge");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(o, "mode"), "merge");
 	CU_ASSERT_EQUAL(jint(o, "examples.inserted"), 1);
 	CU_ASSERT_EQUAL(jint(o, "examples.deleted"), 0);
 	json_object_put(o);
@@ -375,9 +350,9 @@ test_train_status_eval(void)
 	CU_ASSERT_EQUAL(ctl(args, &out), 0);
 	o = json_tokener_parse(out);
 	CU_ASSERT_EQUAL(jint(o, "version"), 1);
-	CU_ASSERT_STRING_EQUAL(jstr(o, "data"), "training_data");
+	CU_ASSERT_STRING_EQUAL(tu_jstr(o, "data"), "training_data");
 	CU_ASSERT_EQUAL(jint(o, "metrics.examples"), 19);
-	CU_ASSERT_PTR_NOT_NULL(jget(o, "metrics.accuracy"));
+	CU_ASSERT_PTR_NOT_NULL(tu_jget(o, "metrics.accuracy"));
 	json_object_put(o);
 	free(out);
 	snprintf(args, sizeof(args), "--json nlu eval --tenant %s --data "

@@ -28,28 +28,6 @@ struct secrets {
 	const char *verify_token;
 };
 
-static void
-put_json(void *p)
-{
-	json_object_put(p);
-}
-
-static struct json_object *
-details(struct svc *s)
-{
-	struct json_object *d = json_object_new_object();
-
-	arena_defer(s->a, put_json, d);
-	return d;
-}
-
-static const char *
-actor_uuid(const struct svc *s)
-{
-	/* created_by/updated_by are uuids: users and keys, not gacpctl. */
-	return s->who->kind == PRINCIPAL_SYSTEM ? NULL : s->who->id;
-}
-
 static int
 record(struct svc *s, const char *action, const char *channel_id,
     struct json_object *d, struct gacp_err *err)
@@ -239,9 +217,9 @@ channels_create(struct svc *s, struct json_object *body,
 	in.page_token_enc = token_enc;
 	in.verify_token_hash = hash;
 	if ((rc = channel_store_insert(&s->app->db, s->a, s->tenant_id, &in,
-	    actor_uuid(s), out, err)) != GACP_OK)
+	    svc_actor_uuid(s), out, err)) != GACP_OK)
 		goto out;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "name", json_object_new_string(in.name));
 	json_object_object_add(d, "page_id", json_object_new_string(in.page_id));
 	rc = record(s, "channel.create", (*out)->id, d, err);
@@ -352,9 +330,9 @@ channels_update(struct svc *s, const char *id, struct json_object *body,
 	patch.page_token_enc = token_enc;
 	patch.clear_last_error = sec.page_token != NULL;
 	if ((rc = channel_store_update(&s->app->db, s->a, cur->id, version,
-	    &patch, actor_uuid(s), out, err)) != GACP_OK)
+	    &patch, svc_actor_uuid(s), out, err)) != GACP_OK)
 		goto out;
-	d = details(s);
+	d = svc_details(s);
 	changed = json_object_new_array();
 	json_object_object_foreach(body, key, val) {
 		(void)val;
@@ -397,9 +375,9 @@ channels_delete(struct svc *s, const char *id, const char *version,
 		}
 	}
 	if ((rc = channel_store_delete(&s->app->db, s->a, cur->id, ver,
-	    actor_uuid(s), err)) != GACP_OK)
+	    svc_actor_uuid(s), err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "name", json_object_new_string(cur->name));
 	json_object_object_add(d, "type", json_object_new_string(cur->type));
 	if (cur->page_id != NULL)

@@ -14,27 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-put_json(void *p)
-{
-	json_object_put(p);
-}
-
-static struct json_object *
-details(struct svc *s)
-{
-	struct json_object *d = json_object_new_object();
-
-	arena_defer(s->a, put_json, d);
-	return d;
-}
-
-static const char *
-actor_uuid(const struct svc *s)
-{
-	return s->who->kind == PRINCIPAL_SYSTEM ? NULL : s->who->id;
-}
-
 static int
 record(struct svc *s, const char *action, const char *conversation_id,
     struct json_object *d, struct gacp_err *err)
@@ -147,9 +126,9 @@ set_status(struct svc *s, const char *id, struct json_object *body,
 		return GACP_OK;
 	}
 	if ((rc = conversation_store_set_status(&s->app->db, s->a, cur->id,
-	    version, status, actor_uuid(s), out, err)) != GACP_OK)
+	    version, status, svc_actor_uuid(s), out, err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "status_from", json_object_new_string(cur->status));
 	json_object_object_add(d, "status", json_object_new_string(status));
 	return record(s, action, cur->id, d, err);
@@ -174,7 +153,7 @@ conversations_resume(struct svc *s, const char *id, struct json_object *body,
 static const char *
 agent_metadata(struct svc *s)
 {
-	struct json_object *m = details(s), *agent = json_object_new_object();
+	struct json_object *m = svc_details(s), *agent = json_object_new_object();
 
 	json_object_object_add(agent, "type",
 	    json_object_new_string(principal_actor_type(s->who)));
@@ -191,7 +170,7 @@ static const char *
 reply_entry(struct svc *s, const struct conversation_row *conv,
     const struct message_row *m)
 {
-	struct json_object *e = details(s);
+	struct json_object *e = svc_details(s);
 
 	json_object_object_add(e, "kind", json_object_new_string("agent_reply"));
 	json_object_object_add(e, "tenant_id", json_object_new_string(s->tenant_id));
@@ -276,7 +255,7 @@ conversations_reply(struct svc *s, const char *id, struct json_object *body,
 	if ((rc = conversation_store_agent_message(&s->app->db, s->a,
 	    s->tenant_id, conv, text, agent_metadata(s), out, err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "message_id", json_object_new_string((*out)->id));
 	json_object_object_add(d, "text_bytes", json_object_new_int64(
 	    (int64_t)json_object_get_string_len(v)));

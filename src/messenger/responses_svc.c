@@ -33,12 +33,6 @@ own(struct svc *s, struct json_object *o)
 	return o;
 }
 
-static const char *
-actor_uuid(const struct svc *s)
-{
-	return s->who->kind == PRINCIPAL_SYSTEM ? NULL : s->who->id;
-}
-
 static bool
 too_many_errors(const struct svc *s)
 {
@@ -340,7 +334,7 @@ replace(struct svc *s, struct json_object *rows, const char *source,
 	if ((rc = svc_check_fields(s, err)) != GACP_OK)
 		return rc;
 	if ((rc = response_store_replace(&s->app->db, s->a, s->tenant_id,
-	    json_compact(rows), actor_uuid(s), &removed, err)) != GACP_OK)
+	    json_compact(rows), svc_actor_uuid(s), &removed, err)) != GACP_OK)
 		return rc;
 	d = own(s, json_object_new_object());
 	json_object_object_add(d, "source", json_object_new_string(source));

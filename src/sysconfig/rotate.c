@@ -29,12 +29,6 @@ struct sweep {
 	bool                            stopped;  /* max_batches reached */
 };
 
-static void
-put_json(void *p)
-{
-	json_object_put(p);
-}
-
 static const char *
 key_file(struct svc *s, struct gacp_err *err)
 {
@@ -77,15 +71,6 @@ audit(struct svc *s, const char *tenant_id, const char *action,
 	ev.resource_id = resource_id;
 	ev.details = d;
 	return audit_record(s, &ev, err);
-}
-
-static struct json_object *
-details(struct svc *s)
-{
-	struct json_object *d = json_object_new_object();
-
-	arena_defer(s->a, put_json, d);
-	return d;
 }
 
 /* A transaction for one batch in tenant_id, marked as a rotation. */
@@ -132,7 +117,7 @@ unreadable_event(struct svc *s, const char *tenant_id, const char *type,
     const char *id, const char *field, const struct gacp_err *cause,
     struct gacp_err *err)
 {
-	struct json_object *d = details(s);
+	struct json_object *d = svc_details(s);
 
 	json_object_object_add(d, "field", json_object_new_string(field));
 	json_object_object_add(d, "reason", json_object_new_string(cause->code));
@@ -476,7 +461,7 @@ rotate_locked(struct svc *s, const struct syscfg_rotate_opts *opts,
 			platform = PQgetvalue(tenants, i, 0);
 	{
 		const char *p[1] = { out->kid };
-		struct json_object *d = details(s);
+		struct json_object *d = svc_details(s);
 
 		if ((rc = svc_begin(s, platform, err)) != GACP_OK ||
 		    (rc = db_exec(&s->app->db, s->a, "UPDATE key_rotations SET"

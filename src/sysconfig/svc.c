@@ -32,13 +32,6 @@ owned(struct svc *s, struct json_object *o)
 	return o;
 }
 
-static const char *
-actor_uuid(const struct svc *s)
-{
-	/* created_by/updated_by are uuids: users and keys, not gacpctl. */
-	return s->who->kind == PRINCIPAL_SYSTEM ? NULL : s->who->id;
-}
-
 static bool
 platform_actor(const struct svc *s)
 {
@@ -524,11 +517,11 @@ syscfg_put(struct svc *s, const char *scope, const char *environment,
 	w.validation_rules = json_compact(rules_json);
 	if (cur == NULL)
 		rc = syscfg_store_insert(&s->app->db, s->a, tenant, &w,
-		    actor_uuid(s), out, err);
+		    svc_actor_uuid(s), out, err);
 	else
 		rc = syscfg_store_update(&s->app->db, s->a, cur->id,
 		    in.version >= 0 ? in.version : cur->version, &w,
-		    actor_uuid(s), out, err);
+		    svc_actor_uuid(s), out, err);
 	if (rc != GACP_OK)
 		goto out;
 	*created = cur == NULL;
@@ -579,7 +572,7 @@ syscfg_delete(struct svc *s, const char *scope, const char *environment,
 		    "system configuration is changed by platform "
 		    "administrators only");
 	if ((rc = syscfg_store_delete(&s->app->db, s->a, cur->id, ver,
-	    actor_uuid(s), err)) != GACP_OK)
+	    svc_actor_uuid(s), err)) != GACP_OK)
 		return rc;
 	return record(s, tenant, "config.delete", NULL, cur->id,
 	    details(s, scope, environment, key), err);

@@ -125,15 +125,6 @@ issue(struct svc *s, const struct user_row *u, const char *family,
 	return GACP_OK;
 }
 
-static struct json_object *
-details(struct svc *s)
-{
-	struct json_object *d = json_object_new_object();
-
-	arena_defer(s->a, put_json, d);
-	return d;
-}
-
 /* Record a failed login and commit it (the failure changes nothing else,
  * but the trail must keep it). */
 static int
@@ -142,7 +133,7 @@ login_failed(struct svc *s, const char *tenant_id, const char *username,
     const char *message, struct gacp_err *err)
 {
 	struct audit_event ev;
-	struct json_object *d = details(s);
+	struct json_object *d = svc_details(s);
 	struct gacp_err ierr;
 
 	json_object_object_add(d, "username", json_object_new_string(username));
@@ -179,7 +170,7 @@ count_failure(struct svc *s, const char *tenant_id, const char *username,
 	    s->policy.lockout_threshold, s->policy.lockout_s, &locked_now, err);
 	if (rc != GACP_OK || !locked_now)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "username", json_object_new_string(username));
 	json_object_object_add(d, "locked_for_s",
 	    json_object_new_int64(s->policy.lockout_s));
@@ -387,7 +378,7 @@ refresh_reused(struct svc *s, const struct refresh_row *t,
     struct gacp_err *err)
 {
 	struct audit_event ev;
-	struct json_object *d = details(s);
+	struct json_object *d = svc_details(s);
 	int64_t revoked = 0;
 	int rc;
 
@@ -527,7 +518,7 @@ auth_logout(struct svc *s, struct json_object *body, struct gacp_err *err)
 		if (rc != GACP_OK && rc != GACP_ENOTFOUND)
 			return rc;
 	}
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "jti", json_object_new_string(p->jti));
 	json_object_object_add(d, "revoked_refresh_tokens",
 	    json_object_new_int64(revoked));

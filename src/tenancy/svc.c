@@ -46,6 +46,21 @@ put_json(void *p)
 	json_object_put(p);
 }
 
+struct json_object *
+svc_details(struct svc *s)
+{
+	struct json_object *d = json_object_new_object();
+
+	arena_defer(s->a, put_json, d);
+	return d;
+}
+
+const char *
+svc_actor_uuid(const struct svc *s)
+{
+	return s->who->kind == PRINCIPAL_SYSTEM ? NULL : s->who->id;
+}
+
 void
 svc_field_error(struct svc *s, const char *field, const char *code,
     const char *fmt, ...)

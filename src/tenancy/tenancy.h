@@ -97,6 +97,13 @@ void svc_set_tenant(struct svc *s, const char *tenant_id, bool is_platform);
 /* Record a field error for the 422 details: {field, code, message}. */
 void svc_field_error(struct svc *s, const char *field, const char *code,
          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A new JSON object for an audit event's details, put when the request's
+ * arena is reset. */
+struct json_object *svc_details(struct svc *s);
+/* The caller as a uuid for created_by/updated_by/deleted_by: users and API
+ * keys; NULL for the system (gacpctl), which has no row. */
+const char *svc_actor_uuid(const struct svc *s);
+
 /* GACP_EINVAL "validation_failed" when field errors were recorded, else 0. */
 int  svc_check_fields(struct svc *s, struct gacp_err *err);
 /* The field errors as compact JSON text (arena), or NULL. */

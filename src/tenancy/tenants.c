@@ -22,21 +22,6 @@ put_json(void *p)
 	json_object_put(p);
 }
 
-static struct json_object *
-details(struct svc *s)
-{
-	struct json_object *d = json_object_new_object();
-
-	arena_defer(s->a, put_json, d);
-	return d;
-}
-
-static const char *
-actor_uuid(const struct svc *s)
-{
-	return s->who->kind == PRINCIPAL_SYSTEM ? NULL : s->who->id;
-}
-
 /* Audit a tenant change in the tenant's trail and, when the actor belongs
  * to another tenant (the platform), in the actor's as well. */
 static int
@@ -215,13 +200,13 @@ tenants_create(struct svc *s, struct json_object *body,
 	if ((rc = svc_check_fields(s, err)) != GACP_OK)
 		return rc;
 	rc = tenant_store_insert(&s->app->db, s->a, slug, name, is_platform,
-	    settings, metadata, actor_uuid(s), out, err);
+	    settings, metadata, svc_actor_uuid(s), out, err);
 	if (rc != GACP_OK)
 		return rc;
 	if (owner != NULL &&
 	    (rc = create_owner(s, *out, owner, owner_out, err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "slug", json_object_new_string((*out)->slug));
 	json_object_object_add(d, "name", json_object_new_string((*out)->name));
 	if (*owner_out != NULL)
@@ -291,10 +276,10 @@ tenants_update(struct svc *s, const char *id, struct json_object *body,
 		return gacp_err_set(err, GACP_ECONFLICT, "platform_tenant",
 		    "the platform tenant cannot be suspended");
 	rc = tenant_store_update(&s->app->db, s->a, cur->id, version, &patch,
-	    actor_uuid(s), out, err);
+	    svc_actor_uuid(s), out, err);
 	if (rc != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	changed = json_object_new_array();
 	json_object_object_foreach(body, key, val) {
 		(void)val;
@@ -337,9 +322,9 @@ tenants_delete(struct svc *s, const char *id, const char *version,
 		return gacp_err_set(err, GACP_ECONFLICT, "platform_tenant",
 		    "the platform tenant cannot be deleted");
 	if ((rc = tenant_store_delete(&s->app->db, s->a, cur->id, ver,
-	    actor_uuid(s), err)) != GACP_OK)
+	    svc_actor_uuid(s), err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "slug", json_object_new_string(cur->slug));
 	return record(s, "tenant.delete", cur->id, d, err);
 }

@@ -19,21 +19,6 @@
 #define EMAIL_MAX        254
 #define METADATA_MAX     8192
 
-static void
-put_json(void *p)
-{
-	json_object_put(p);
-}
-
-static struct json_object *
-details(struct svc *s)
-{
-	struct json_object *d = json_object_new_object();
-
-	arena_defer(s->a, put_json, d);
-	return d;
-}
-
 /* The roles a caller grants with: a key counts as a tenant_admin (its
  * scopes were granted by an admin or owner). */
 static size_t
@@ -215,13 +200,6 @@ check_password(struct svc *s, const char *field, const char *password)
 		    pr.errors[i].message);
 }
 
-static const char *
-actor_uuid(const struct svc *s)
-{
-	/* created_by/updated_by are uuids: users and keys, not gacpctl. */
-	return s->who->kind == PRINCIPAL_SYSTEM ? NULL : s->who->id;
-}
-
 /* End every session of user_id: refresh tokens now, access tokens at
  * their next request (every tracked jti denied). */
 static int
@@ -305,11 +283,11 @@ users_create(struct svc *s, struct json_object *body, struct user_row **out,
 		return rc;
 	in.password_hash = hash;
 	rc = user_store_insert(&s->app->db, s->a, s->tenant_id, &in,
-	    actor_uuid(s), out, err);
+	    svc_actor_uuid(s), out, err);
 	explicit_bzero(hash, sizeof(hash));
 	if (rc != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "username",
 	    json_object_new_string((*out)->username));
 	json_object_object_add(d, "roles", roles_json(in.roles_json));
@@ -430,13 +408,13 @@ users_update(struct svc *s, const char *id, struct json_object *body,
 	if ((rc = keeps_an_owner(s, cur, still_owner, err)) != GACP_OK)
 		return rc;
 	rc = user_store_update(&s->app->db, s->a, cur->id, version, &patch,
-	    actor_uuid(s), out, err);
+	    svc_actor_uuid(s), out, err);
 	if (rc != GACP_OK)
 		return rc;
 	ends_sessions = patch.roles_json != NULL || !active;
 	if (ends_sessions && (rc = end_sessions(s, cur->id, err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	changed = json_object_new_array();
 	json_object_object_foreach(body, key, val) {
 		(void)val;
@@ -480,11 +458,11 @@ users_delete(struct svc *s, const char *id, const char *version,
 	if ((rc = keeps_an_owner(s, cur, false, err)) != GACP_OK)
 		return rc;
 	if ((rc = user_store_delete(&s->app->db, s->a, cur->id, ver,
-	    actor_uuid(s), err)) != GACP_OK)
+	    svc_actor_uuid(s), err)) != GACP_OK)
 		return rc;
 	if ((rc = end_sessions(s, cur->id, err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "username", json_object_new_string(cur->username));
 	return record(s, "user.delete", cur->id, d, err);
 }
@@ -554,11 +532,11 @@ users_set_password(struct svc *s, const char *id, struct json_object *body,
 	if ((rc = password_hash(h, password, hash, err)) != GACP_OK)
 		return rc;
 	rc = user_store_set_password(&s->app->db, s->a, cur->id, hash,
-	    must_change, actor_uuid(s), err);
+	    must_change, svc_actor_uuid(s), err);
 	explicit_bzero(hash, sizeof(hash));
 	if (rc != GACP_OK || (rc = end_sessions(s, cur->id, err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "must_change_password",
 	    json_object_new_boolean(must_change));
 	return record(s, self ? "user.password_change" : "user.password_reset",
@@ -580,7 +558,7 @@ users_unlock(struct svc *s, const char *id, bool *was_locked,
 	if ((rc = guard_unlock(&s->app->cache, s->a, s->tenant_id,
 	    cur->username, was_locked, err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "username", json_object_new_string(cur->username));
 	json_object_object_add(d, "was_locked", json_object_new_boolean(*was_locked));
 	return record(s, "user.unlock", cur->id, d, err);

@@ -451,15 +451,6 @@ record(struct svc *s, const char *action, const char *type, const char *id,
 	return audit_record(s, &ev, err);
 }
 
-static struct json_object *
-details(struct svc *s)
-{
-	struct json_object *d = json_object_new_object();
-
-	arena_defer(s->a, put_json, d);
-	return d;
-}
-
 /* ---- examples ----------------------------------------------------------- */
 
 /* Distinct intents of items (at most 20), for the audit trail. */
@@ -591,7 +582,7 @@ trainset_examples_create(struct svc *s, struct nlu_text *lid,
 	if ((rc = nlu_store_examples_insert(&s->app->db, s->a, s->tenant_id,
 	    json_compact(items), actor(s), rows, n, err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "count", json_object_new_int64((int64_t)*n));
 	json_object_object_add(d, "intents", intents_of(items));
 	return record(s, "nlu_example.create", "nlu_example",
@@ -646,7 +637,7 @@ trainset_examples_delete(struct svc *s, const char *id, struct gacp_err *err)
 	    (rc = nlu_store_example_delete(&s->app->db, s->a, e->id, actor(s),
 	    err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "intent", json_object_new_string(e->intent));
 	return record(s, "nlu_example.delete", "nlu_example", e->id, d, err);
 }
@@ -671,7 +662,7 @@ trainset_examples_delete_intent(struct svc *s, const char *intent,
 	if ((rc = nlu_store_examples_delete_intent(&s->app->db, s->a, intent,
 	    actor(s), deleted, err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "intent", json_object_new_string(intent));
 	json_object_object_add(d, "count", json_object_new_int64(*deleted));
 	return record(s, "nlu_example.delete_intent", "nlu_example", NULL, d,
@@ -841,7 +832,7 @@ trainset_entities_create(struct svc *s, struct json_object *body,
 		    "elements with PATCH", kind, name);
 	if (rc != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "kind", json_object_new_string(kind));
 	json_object_object_add(d, "name", json_object_new_string(name));
 	json_object_object_add(d, "elements", json_object_new_int64(
@@ -909,7 +900,7 @@ trainset_entities_update(struct svc *s, const char *id,
 	if ((rc = nlu_store_entity_update(&s->app->db, s->a, cur->id, version,
 	    json_compact(elements), actor(s), out, err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "kind", json_object_new_string(cur->kind));
 	json_object_object_add(d, "name", json_object_new_string(cur->name));
 	json_object_object_add(d, "elements", json_object_new_int64(
@@ -928,7 +919,7 @@ trainset_entities_delete(struct svc *s, const char *id, struct gacp_err *err)
 	    (rc = nlu_store_entity_delete(&s->app->db, s->a, cur->id, actor(s),
 	    err)) != GACP_OK)
 		return rc;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "kind", json_object_new_string(cur->kind));
 	json_object_object_add(d, "name", json_object_new_string(cur->name));
 	return record(s, "nlu_entity.delete", "nlu_entity", cur->id, d, err);
@@ -1214,7 +1205,7 @@ trainset_import(struct svc *s, struct nlu_text *lid, enum trainset_format fmt,
 	    json_compact(defs), rep->replace, actor(s), &rep->ent, err)) !=
 	    GACP_OK)
 		goto out;
-	d = details(s);
+	d = svc_details(s);
 	json_object_object_add(d, "format", json_object_new_string(
 	    fmt == TRAINSET_RASA_JSON ? "rasa_json" : "rasa_yaml"));
 	json_object_object_add(d, "mode", json_object_new_string(

@@ -95,3 +95,33 @@ api_body(struct request_ctx *rc, bool allow_empty)
 		return api_own(rc, json_object_new_object());
 	return api_body_object(rc);
 }
+
+void
+api_delete(struct request_ctx *rc, api_delete_fn del)
+{
+	struct gacp_err err;
+	struct svc s;
+
+	api_svc(rc, &s);
+	if (del(&s, http_request_path_param(&rc->req, "id"), &err) !=
+	    GACP_OK) {
+		api_fail(rc, &s, &err);
+		return;
+	}
+	api_done(rc, &s, 204, NULL);
+}
+
+void
+api_delete_versioned(struct request_ctx *rc, api_delete_versioned_fn del)
+{
+	struct gacp_err err;
+	struct svc s;
+
+	api_svc(rc, &s);
+	if (del(&s, http_request_path_param(&rc->req, "id"),
+	    http_request_query(&rc->req, "version"), &err) != GACP_OK) {
+		api_fail(rc, &s, &err);
+		return;
+	}
+	api_done(rc, &s, 204, NULL);
+}

@@ -38,4 +38,15 @@ struct json_object *api_body(struct request_ctx *rc, bool allow_empty);
 /* Track obj in the request arena. */
 struct json_object *api_own(struct request_ctx *rc, struct json_object *obj);
 
+/* Services that delete the row named by the path's {id}, and with it
+ * ?version= (optimistic locking; NULL when absent) for the versioned ones. */
+typedef int (*api_delete_fn)(struct svc *s, const char *id,
+    struct gacp_err *err);
+typedef int (*api_delete_versioned_fn)(struct svc *s, const char *id,
+    const char *version, struct gacp_err *err);
+/* DELETE handlers: call del, answer 204 or the service's error. */
+void api_delete(struct request_ctx *rc, api_delete_fn del);
+void api_delete_versioned(struct request_ctx *rc,
+         api_delete_versioned_fn del);
+
 #endif

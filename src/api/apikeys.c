@@ -69,14 +69,5 @@ api_apikeys_get(struct request_ctx *rc)
 void
 api_apikeys_revoke(struct request_ctx *rc)
 {
-	struct gacp_err err;
-	struct svc s;
-
-	api_svc(rc, &s);
-	if (apikeys_revoke(&s, http_request_path_param(&rc->req, "id"),
-	    &err) != GACP_OK) {
-		api_fail(rc, &s, &err);
-		return;
-	}
-	api_done(rc, &s, 204, NULL);
+	api_delete(rc, apikeys_revoke);
 }

@@ -19,8 +19,10 @@ tokens_json(struct request_ctx *rc, const struct auth_tokens *t)
 	return o;
 }
 
-void
-api_auth_login(struct request_ctx *rc)
+/* Login and refresh: a body in, a token pair out. */
+static void
+issue_tokens(struct request_ctx *rc, int (*issue)(struct svc *,
+    struct json_object *, struct auth_tokens *, struct gacp_err *))
 {
 	struct json_object *body = api_body(rc, false);
 	struct auth_tokens t;
@@ -30,7 +32,7 @@ api_auth_login(struct request_ctx *rc)
 	if (body == NULL)
 		return;
 	api_svc(rc, &s);
-	if (auth_login(&s, body, &t, &err) != GACP_OK) {
+	if (issue(&s, body, &t, &err) != GACP_OK) {
 		api_fail(rc, &s, &err);
 		return;
 	}
@@ -38,21 +40,15 @@ api_auth_login(struct request_ctx *rc)
 }
 
 void
+api_auth_login(struct request_ctx *rc)
+{
+	issue_tokens(rc, auth_login);
+}
+
+void
 api_auth_refresh(struct request_ctx *rc)
 {
-	struct json_object *body = api_body(rc, false);
-	struct auth_tokens t;
-	struct gacp_err err;
-	struct svc s;
-
-	if (body == NULL)
-		return;
-	api_svc(rc, &s);
-	if (auth_refresh(&s, body, &t, &err) != GACP_OK) {
-		api_fail(rc, &s, &err);
-		return;
-	}
-	api_json(rc, 200, tokens_json(rc, &t));
+	issue_tokens(rc, auth_refresh);
 }
 
 void

@@ -89,14 +89,5 @@ api_channels_update(struct request_ctx *rc)
 void
 api_channels_delete(struct request_ctx *rc)
 {
-	struct gacp_err err;
-	struct svc s;
-
-	api_svc(rc, &s);
-	if (channels_delete(&s, id_param(rc), http_request_query(&rc->req,
-	    "version"), &err) != GACP_OK) {
-		api_fail(rc, &s, &err);
-		return;
-	}
-	api_done(rc, &s, 204, NULL);
+	api_delete_versioned(rc, channels_delete);
 }

@@ -140,16 +140,7 @@ api_nlu_examples_get(struct request_ctx *rc)
 void
 api_nlu_examples_delete(struct request_ctx *rc)
 {
-	struct gacp_err err;
-	struct svc s;
-
-	api_svc(rc, &s);
-	if (trainset_examples_delete(&s, http_request_path_param(&rc->req,
-	    "id"), &err) != GACP_OK) {
-		api_fail(rc, &s, &err);
-		return;
-	}
-	api_done(rc, &s, 204, NULL);
+	api_delete(rc, trainset_examples_delete);
 }
 
 /* DELETE /v1/nlu/examples?intent=NAME: every example of one intent. */
@@ -255,16 +246,7 @@ api_nlu_entities_update(struct request_ctx *rc)
 void
 api_nlu_entities_delete(struct request_ctx *rc)
 {
-	struct gacp_err err;
-	struct svc s;
-
-	api_svc(rc, &s);
-	if (trainset_entities_delete(&s, http_request_path_param(&rc->req,
-	    "id"), &err) != GACP_OK) {
-		api_fail(rc, &s, &err);
-		return;
-	}
-	api_done(rc, &s, 204, NULL);
+	api_delete(rc, trainset_entities_delete);
 }
 
 /* ---- import and export -------------------------------------------------- */

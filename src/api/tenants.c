@@ -89,14 +89,5 @@ api_tenants_update(struct request_ctx *rc)
 void
 api_tenants_delete(struct request_ctx *rc)
 {
-	struct gacp_err err;
-	struct svc s;
-
-	api_svc(rc, &s);
-	if (tenants_delete(&s, http_request_path_param(&rc->req, "id"),
-	    http_request_query(&rc->req, "version"), &err) != GACP_OK) {
-		api_fail(rc, &s, &err);
-		return;
-	}
-	api_done(rc, &s, 204, NULL);
+	api_delete_versioned(rc, tenants_delete);
 }

@@ -88,16 +88,7 @@ api_users_update(struct request_ctx *rc)
 void
 api_users_delete(struct request_ctx *rc)
 {
-	struct gacp_err err;
-	struct svc s;
-
-	api_svc(rc, &s);
-	if (users_delete(&s, id_param(rc), http_request_query(&rc->req,
-	    "version"), &err) != GACP_OK) {
-		api_fail(rc, &s, &err);
-		return;
-	}
-	api_done(rc, &s, 204, NULL);
+	api_delete_versioned(rc, users_delete);
 }
 
 void

@@ -159,19 +159,24 @@ header_checksum(const char *path, unsigned char out[32])
 	return 0;
 }
 
-/* N of the <N>.gnlu in tdir that is the file active (st), or 0. */
+/* N of the <N>.gnlu in tdir that is the file active (st), or 0.  The
+ * same inode decides; only without one (a file system without hard links
+ * copied the version) does the payload checksum, and then the newest
+ * version with it: training is deterministic, so retraining unchanged
+ * data gives byte-identical versions, and the first one found would be
+ * an older version than the one published. */
 static long
 active_version(const char *tdir, const char *active, const struct stat *ast)
 {
 	unsigned char want[32], have[32];
 	int have_want = -1;
 	struct dirent *de;
-	long found = 0;
+	long linked = 0, copied = 0;
 	DIR *d;
 
 	if ((d = opendir(tdir)) == NULL)
 		return 0;
-	while (found == 0 && (de = readdir(d)) != NULL) {
+	while (linked == 0 && (de = readdir(d)) != NULL) {
 		char *end, *path;
 		struct stat st;
 		long v;
@@ -183,22 +188,20 @@ active_version(const char *tdir, const char *active, const struct stat *ast)
 			continue;
 		path = xasprintf("%s/%s", tdir, de->d_name);
 		if (stat(path, &st) == 0) {
-			if (st.st_dev == ast->st_dev && st.st_ino == ast->st_ino)
-				found = v;
-			/* A copy (file systems without hard links): the same
-			 * payload checksum in the header. */
-			else if (st.st_size == ast->st_size) {
+			if (st.st_dev == ast->st_dev && st.st_ino == ast->st_ino) {
+				linked = v;
+			} else if (v > copied && st.st_size == ast->st_size) {
 				if (have_want < 0)
 					have_want = header_checksum(active, want);
 				if (have_want == 0 && header_checksum(path, have) == 0 &&
 				    memcmp(want, have, 32) == 0)
-					found = v;
+					copied = v;
 			}
 		}
 		free(path);
 	}
 	closedir(d);
-	return found;
+	return linked != 0 ? linked : copied;
 }
 
 static int

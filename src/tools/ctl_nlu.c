@@ -229,24 +229,6 @@ out:
 
 /* ---- train ---------------------------------------------------------------- */
 
-static double
-setting_double(const struct config *cfg, const char *key, double def)
-{
-	const char *v = config_get(cfg, key, NULL);
-	char *end;
-	double d;
-
-	if (v == NULL)
-		return def;
-	d = strtod(v, &end);
-	if (end == v || *end != '\0') {
-		fprintf(stderr, "gacpctl: %s = %s is not a number; using %g\n",
-		    key, v, def);
-		return def;
-	}
-	return d;
-}
-
 static struct json_object *
 metrics_json(const struct reload_metrics *m)
 {
@@ -285,13 +267,8 @@ ctl_nlu_train(struct ctl_ctx *ctl, int argc, char **argv)
 	}
 	/* The options gacp-nlu reload takes from the same keys. */
 	reload_opts_default(&o);
-	o.model_dir = config_get(cfg, "paths.model_dir", o.model_dir);
-	o.max_regression = setting_double(cfg, "nlu.max_regression",
-	    o.max_regression);
-	o.holdout = setting_double(cfg, "nlu.holdout", o.holdout);
-	o.refit = config_get_bool(cfg, "nlu.refit", true);
-	o.keep_versions = (int)config_get_int(cfg, "nlu.keep_versions",
-	    o.keep_versions);
+	if (reload_opts_configure(&o, cfg, &err) != GACP_OK)
+		return ctl_fail(&err);
 	o.force = 1;              /* "now": even when the data is unchanged */
 	o.only_tenant = tenant;
 	/* Counted by the tenant's GET /status while it trains (jobs.h); the

@@ -9,7 +9,7 @@
  * paths.model_dir, database.owner_conninfo, nlu.max_regression (0.02),
  * nlu.holdout (0.2), nlu.refit (true), nlu.keep_versions (10 newest
  * versions besides the active one keep their files; 0 keeps all),
- * nlu.reload_timeout_ms (60000, per query).  Options win over settings.  Prints one line per tenant and a
+ * nlu.reload_timeout_ms (60000, per query), nlu.wordnet (auto).  Options win over settings.  Prints one line per tenant and a
  * summary, or with --json one JSON document.
  *
  * It connects as the owner role: a pass reads every tenant's training
@@ -49,7 +49,6 @@ struct reload_args {
 
 static int	usage(FILE *);
 static int	parse(int, char **, struct reload_args *);
-static double	setting_double(const struct config *, const char *, double);
 static void	print_text(const struct reload_report *);
 static void	print_json(const struct reload_report *);
 
@@ -156,24 +155,6 @@ parse(int argc, char **argv, struct reload_args *a)
 		}
 	}
 	return 0;
-}
-
-static double
-setting_double(const struct config *cfg, const char *key, double def)
-{
-	const char *v = config_get(cfg, key, NULL);
-	char *end;
-	double d;
-
-	if (v == NULL)
-		return def;
-	d = strtod(v, &end);
-	if (end == v || *end != '\0') {
-		fprintf(stderr, "gacp-nlu reload: %s = %s is not a number; "
-		    "using %g\n", key, v, def);
-		return def;
-	}
-	return d;
 }
 
 static void
@@ -283,15 +264,20 @@ nlu_reload_main(int argc, char **argv)
 	}
 	log_sys_init("gacp-nlu", NULL, NULL, LOG_WARN);
 	reload_opts_default(&o);
-	o.model_dir = config_get(&cfg, "paths.model_dir", o.model_dir);
-	o.max_regression = args.max_regression >= 0 ? args.max_regression :
-	    setting_double(&cfg, "nlu.max_regression", o.max_regression);
-	o.holdout = args.holdout >= 0 ? args.holdout :
-	    setting_double(&cfg, "nlu.holdout", o.holdout);
-	o.refit = args.no_refit ? 0 : config_get_bool(&cfg, "nlu.refit", true);
+	if (reload_opts_configure(&o, &cfg, &err) != GACP_OK) {
+		fprintf(stderr, "gacp-nlu reload: %s\n", err.msg);
+		config_cleanup(&cfg);
+		return EXIT_USAGE;
+	}
+	if (args.max_regression >= 0)
+		o.max_regression = args.max_regression;
+	if (args.holdout >= 0)
+		o.holdout = args.holdout;
+	if (args.no_refit)
+		o.refit = 0;
 	o.force = args.force;
-	o.keep_versions = args.keep >= 0 ? (int)args.keep :
-	    (int)config_get_int(&cfg, "nlu.keep_versions", o.keep_versions);
+	if (args.keep >= 0)
+		o.keep_versions = (int)args.keep;
 	o.only_tenant = args.tenant;
 	if (args.seed >= 0)
 		o.train.seed = (uint64_t)args.seed;

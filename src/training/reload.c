@@ -7,6 +7,7 @@
 #include "common/xmalloc.h"
 #include "nlu/data.h"
 #include "nlu/eval.h"
+#include "nlu/wordnet.h"
 #include "store/audit_store.h"
 #include "store/db.h"
 #include "store/nlu_store.h"
@@ -65,6 +66,61 @@ reload_opts_default(struct reload_opts *o)
 	o->refit = 1;
 	o->keep_versions = 10;
 	nlu_train_opts_default(&o->train);
+}
+
+/* A number setting; absent keeps *v. */
+static int
+setting_double(const struct config *cfg, const char *key, double *v,
+    struct gacp_err *err)
+{
+	const char *s = config_get(cfg, key, NULL);
+	char *end;
+	double d;
+
+	if (s == NULL)
+		return GACP_OK;
+	errno = 0;
+	d = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0)
+		return gacp_err_set(err, GACP_EINVAL, "config",
+		    "%s = %s is not a number", key, s);
+	*v = d;
+	return GACP_OK;
+}
+
+int
+reload_opts_configure(struct reload_opts *o, const struct config *cfg,
+    struct gacp_err *err)
+{
+	const char *wn;
+	char probe[4096];
+	int rc;
+
+	o->model_dir = config_get(cfg, "paths.model_dir", o->model_dir);
+	if ((rc = setting_double(cfg, "nlu.max_regression", &o->max_regression,
+	    err)) != GACP_OK ||
+	    (rc = setting_double(cfg, "nlu.holdout", &o->holdout, err)) != GACP_OK)
+		return rc;
+	o->refit = config_get_bool(cfg, "nlu.refit", o->refit != 0);
+	o->keep_versions = (int)config_get_int(cfg, "nlu.keep_versions",
+	    o->keep_versions);
+	/* Tenant models get the same concept features as `gacp-nlu train`
+	 * builds by default; they help most where a tenant has few examples
+	 * per intent (an unseen synonym still meets a known concept). */
+	wn = config_get(cfg, "nlu.wordnet", "auto");
+	if (strcmp(wn, "auto") == 0) {
+		o->train.wordnet_dir = nlu_wn_default_dir();
+	} else if (strcmp(wn, "none") == 0) {
+		o->train.wordnet_dir = NULL;
+	} else {
+		snprintf(probe, sizeof(probe), "%s/index.noun", wn);
+		if (access(probe, R_OK) != 0)
+			return gacp_err_set(err, GACP_EINVAL, "config",
+			    "nlu.wordnet = %s: no WordNet database there "
+			    "(auto, none or a directory with index.noun)", wn);
+		o->train.wordnet_dir = wn;
+	}
+	return GACP_OK;
 }
 
 const char *

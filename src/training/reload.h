@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
 #include "common/err.h"
 #include "nlu/model.h"
 
@@ -107,6 +108,14 @@ struct reload_report {
 
 /* Defaults above, engine defaults for training. */
 void reload_opts_default(struct reload_opts *o);
+/* The settings gacp-nlu reload and gacpctl nlu train share, from cfg:
+ * paths.model_dir, nlu.max_regression, nlu.holdout, nlu.refit,
+ * nlu.keep_versions and nlu.wordnet ("auto": the installed WordNet
+ * database when there is one; "none"; or a directory).  A value that is
+ * not a number, or a WordNet directory without a database, is an error
+ * (code "config"): a tenant's model must not quietly change kind. */
+int  reload_opts_configure(struct reload_opts *o, const struct config *cfg,
+         struct gacp_err *err);
 /* One pass.  Returns GACP_OK (per-tenant failures are in the report and
  * counted in rep->failed), RELOAD_BUSY, GACP_EUNAVAIL when PostgreSQL is
  * unreachable, GACP_ENOTFOUND when only_tenant names no tenant, or

@@ -430,3 +430,38 @@ tu_ctl(const char *args, const char *stdin_text, char **out)
 	unlink(in_path);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+int
+tu_run(const char *cmd, char **out)
+{
+	FILE *p = popen(cmd, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	int st;
+
+	if (out)
+		*out = NULL;
+	if (p == NULL)
+		return -1;
+	for (;;) {
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap + 65536);
+			if (nb == NULL)
+				break;
+			buf = nb;
+			cap += 65536;
+		}
+		n = fread(buf + len, 1, cap - len - 1, p);
+		if (n == 0)
+			break;
+		len += n;
+	}
+	if (buf)
+		buf[len] = '\0';
+	st = pclose(p);
+	if (out)
+		*out = buf ? buf : calloc(1, 1);
+	else
+		free(buf);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

@@ -93,5 +93,9 @@ bool  tu_jwt_key(char kid[40], unsigned char key[512], size_t *key_len);
 /* Run gacpctl with args (shell words) and optional stdin; stdout into
  * *out (heap).  Returns the exit status. */
 int   tu_ctl(const char *args, const char *stdin_text, char **out);
+/* Run cmd with sh; its stdout into *out (heap; NULL only when cmd could
+ * not be started; out may be NULL to discard the output); the exit
+ * status, or -1 when it did not run or did not exit normally. */
+int   tu_run(const char *cmd, char **out);
 
 #endif

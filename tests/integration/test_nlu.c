@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,42 +108,6 @@ static struct {
 } nt = { -1, "", "", "", "", "", "", "" };
 
 /* ---- helpers ------------------------------------------------------------ */
-
-/* Run cmd with sh; its stdout into *out (heap, may be NULL); exit status. */
-static int
-run(const char *cmd, char **out)
-{
-	FILE *p = popen(cmd, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int st;
-
-	if (out)
-		*out = NULL;
-	if (p == NULL)
-		return -1;
-	for (;;) {
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap + 65536);
-			if (nb == NULL)
-				break;
-			buf = nb;
-			cap += 65536;
-		}
-		size_t n = fread(buf + len, 1, cap - len - 1, p);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	if (buf)
-		buf[len] = '\0';
-	st = pclose(p);
-	if (out)
-		*out = buf ? buf : calloc(1, 1);
-	else
-		free(buf);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static struct json_object *
 parse_json(const char *text)
@@ -237,7 +200,7 @@ setup(void)
 	    "'{\"rate_limits\":{\"requests_per_minute\":1000000,"
 	    "\"api_key_requests_per_minute\":1000000}}'", itest_env("GACP_ROOT", "."),
 	    nt.slug);
-	if (run(cmd, &out) != 0 || (o = parse_json(out)) == NULL) {
+	if (tu_run(cmd, &out) != 0 || (o = parse_json(out)) == NULL) {
 		free(out);
 		return false;
 	}
@@ -247,7 +210,7 @@ setup(void)
 	snprintf(cmd, sizeof(cmd), "%s/src/tools/gacpctl --json apikey create "
 	    "--tenant %s --name nlu-itest --scope nlu:read,nlu:write,audit:read",
 	    itest_env("GACP_ROOT", "."), nt.slug);
-	if (run(cmd, &out) != 0 || (o = parse_json(out)) == NULL) {
+	if (tu_run(cmd, &out) != 0 || (o = parse_json(out)) == NULL) {
 		free(out);
 		return false;
 	}
@@ -257,7 +220,7 @@ setup(void)
 	snprintf(cmd, sizeof(cmd), "%s/src/tools/gacpctl --json apikey create "
 	    "--tenant %s --name nlu-itest-read --scope nlu:read",
 	    itest_env("GACP_ROOT", "."), nt.slug);
-	if (run(cmd, &out) != 0 || (o = parse_json(out)) == NULL) {
+	if (tu_run(cmd, &out) != 0 || (o = parse_json(out)) == NULL) {
 		free(out);
 		return false;
 	}
@@ -304,7 +267,7 @@ reload(const char *extra, bool as_service_user, struct json_object **t)
 	    "--json " SMALL_MODEL " %s 2>>%s/log/itest-nlu-reload.log", prefix,
 	    itest_env("GACP_ROOT", "."), nt.slug, extra ? extra : "",
 	    itest_env("GACP_VAR_DIR", "var/test"));
-	rc = run(cmd, &out);
+	rc = tu_run(cmd, &out);
 	o = parse_json(out);
 	if (o != NULL && (arr = tu_jget(o, "tenants")) != NULL &&
 	    json_object_array_length(arr) == 1)
@@ -1160,7 +1123,7 @@ test_reload_lock_and_unreachable_database(void)
 	PQclear(res);
 	snprintf(cmd, sizeof(cmd), "%s/src/tools/gacp-nlu reload --tenant %s "
 	    "--force " SMALL_MODEL, itest_env("GACP_ROOT", "."), nt.slug);
-	rc = run(cmd, &out);
+	rc = tu_run(cmd, &out);
 	CU_ASSERT_EQUAL(rc, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "another run holds the lock"));
 	free(out);
@@ -1171,7 +1134,7 @@ test_reload_lock_and_unreachable_database(void)
 	snprintf(cmd, sizeof(cmd), "GACP_DATABASE_OWNER_CONNINFO='host=127.0.0.1 "
 	    "port=1 dbname=gacp connect_timeout=2' %s/src/tools/gacp-nlu reload "
 	    "2>&1", itest_env("GACP_ROOT", "."));
-	rc = run(cmd, &out);
+	rc = tu_run(cmd, &out);
 	CU_ASSERT_EQUAL(rc, 3);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "PostgreSQL is unreachable"));
 	free(out);
@@ -1179,7 +1142,7 @@ test_reload_lock_and_unreachable_database(void)
 	/* An unknown tenant. */
 	snprintf(cmd, sizeof(cmd), "%s/src/tools/gacp-nlu reload --tenant "
 	    "no-such-tenant-xyz 2>&1", itest_env("GACP_ROOT", "."));
-	rc = run(cmd, &out);
+	rc = tu_run(cmd, &out);
 	CU_ASSERT_EQUAL(rc, 4);
 	free(out);
 	(void)t;
@@ -1388,7 +1351,7 @@ test_corrupt_model_refused(void)
 	    itest_env("GACP_VAR_DIR", "var/test"));
 	snprintf(cmd, sizeof(cmd), "grep -c 'nlu_model_refused.*%s/active.gnlu' "
 	    "'%s'", nt.tenant_id, log_path);
-	run(cmd, &log);
+	tu_run(cmd, &log);
 	CU_ASSERT_TRUE(log != NULL && atoi(log) >= 1);
 	free(log);
 

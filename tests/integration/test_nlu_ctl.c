@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,38 +67,6 @@ static struct {
 	char dir[64];
 } ct = { -1, "", "" };
 
-/* sh -c cmd; stdout into *out (heap); stderr into *err when given. */
-static int
-run(const char *cmd, char **out)
-{
-	FILE *p = popen(cmd, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-	int st;
-
-	*out = NULL;
-	if (p == NULL)
-		return -1;
-	for (;;) {
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap + 65536);
-			if (nb == NULL)
-				break;
-			buf = nb;
-			cap += 65536;
-		}
-		n = fread(buf + len, 1, cap - len - 1, p);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	if (buf)
-		buf[len] = '\0';
-	st = pclose(p);
-	*out = buf ? buf : calloc(1, 1);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* gacpctl ARGS, stderr to the file "<dir>/stderr". */
 static int
 ctl(const char *args, char **out)
@@ -108,7 +75,7 @@ ctl(const char *args, char **out)
 
 	snprintf(cmd, sizeof(cmd), "%s/src/tools/gacpctl %s 2>%s/stderr",
 	    itest_env("GACP_ROOT", "."), args, ct.dir);
-	return run(cmd, out);
+	return tu_run(cmd, out);
 }
 
 static char *

@@ -4,6 +4,7 @@
  * their messages, the audit event, settings validation, and partition
  * upkeep (the coming months created, a month past every policy dropped). */
 #include "itest.h"
+#include "tenancy_util.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -29,23 +30,24 @@ owner(void)
 	return c;
 }
 
-/* Run gacpctl through the stack; exit status, stdout+stderr in out. */
+/* Run gacpctl through the stack; exit status, all of stdout+stderr in
+ * *out (malloc'd; a previous *out is freed).  Read to the end however
+ * long: on a stack with many tenants the --json reports outgrow any fixed
+ * buffer, and a reader that stops early kills gacpctl with SIGPIPE. */
 static int
-ctl(const char *args, char *out, size_t outlen)
+ctl(const char *args, char **out)
 {
 	char line[1024];
-	FILE *p;
-	size_t n;
-	int st;
+	int rc;
 
+	free(*out);
+	*out = NULL;
 	snprintf(line, sizeof(line), "%s/scripts/gacp-stack exec gacpctl %s 2>&1",
 	    itest_env("GACP_ROOT", "."), args);
-	if ((p = popen(line, "r")) == NULL)
-		return -1;
-	n = fread(out, 1, outlen - 1, p);
-	out[n] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	rc = tu_run(line, out);
+	if (*out == NULL)
+		*out = strdup("");
+	return rc;
 }
 
 /* A scalar from SQL run as the owner bound to a tenant (or none). */
@@ -72,19 +74,21 @@ count(PGconn *c, const char *tenant, const char *sql)
 static int
 make_tenant(struct rt_tenant *t, const char *tag, const char *settings)
 {
-	char args[512], out[4096];
+	char args[512], *out = NULL;
 	const char *id;
 
 	snprintf(t->slug, sizeof(t->slug), "itest-rt-%s-%d", tag, (int)getpid());
 	snprintf(args, sizeof(args), "tenant create --json --slug %s --name "
 	    "Retention%s%s%s", t->slug, settings ? " --settings '" : "",
 	    settings ? settings : "", settings ? "'" : "");
-	if (ctl(args, out, sizeof(out)) != 0 ||
+	if (ctl(args, &out) != 0 ||
 	    (id = strstr(out, "\"id\":\"")) == NULL) {
-		fprintf(stderr, "tenant create: %s\n", out);
+		fprintf(stderr, "tenant create: %s\n", out ? out : "");
+		free(out);
 		return 0;
 	}
 	snprintf(t->id, sizeof(t->id), "%.36s", id + 6);
+	free(out);
 	return 1;
 }
 
@@ -144,7 +148,7 @@ test_tenant_policy_default_and_override(void)
 {
 	struct rt_tenant a, b;
 	PGconn *c = owner();
-	char args[256], out[4096];
+	char args[256], *out = NULL;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	/* a keeps 30 days, b the platform default (365). */
@@ -155,7 +159,7 @@ test_tenant_policy_default_and_override(void)
 	CU_ASSERT_TRUE_FATAL(seed(c, &b));
 
 	snprintf(args, sizeof(args), "messages purge --json --tenant %s", a.slug);
-	CU_ASSERT_EQUAL(ctl(args, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL(ctl(args, &out), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"deleted\":1,"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"days\":30,"));
 	CU_ASSERT_EQUAL(messages_of(c, &a), 1);  /* the 10-day-old one */
@@ -165,36 +169,36 @@ test_tenant_policy_default_and_override(void)
 	    "action = 'messages.purge' AND details->>'deleted' = '1'"), 1);
 
 	/* Again: nothing more to delete, no second audit event. */
-	CU_ASSERT_EQUAL(ctl(args, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL(ctl(args, &out), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"deleted\":0,"));
 	CU_ASSERT_EQUAL(count(c, a.id, "SELECT count(*) FROM audit_log WHERE "
 	    "action = 'messages.purge'"), 1);
 
 	/* b under the default keeps both; --days overrides the policy. */
 	snprintf(args, sizeof(args), "messages purge --json --tenant %s", b.slug);
-	CU_ASSERT_EQUAL(ctl(args, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL(ctl(args, &out), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"days\":365,"));
 	CU_ASSERT_EQUAL(messages_of(c, &b), 2);
 	snprintf(args, sizeof(args), "messages purge --json --tenant %s --days 5",
 	    b.slug);
-	CU_ASSERT_EQUAL(ctl(args, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL(ctl(args, &out), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"deleted\":2,"));
 	CU_ASSERT_EQUAL(messages_of(c, &b), 0);
 	CU_ASSERT_EQUAL(keys_of(c, &b), 0);
 	CU_ASSERT_EQUAL(messages_of(c, &a), 1);
 	PQfinish(c);
+	free(out);
 }
 
 static void
 test_bad_arguments_and_settings(void)
 {
-	char out[4096];
+	char *out = NULL;
 	struct rt_tenant t;
 
-	CU_ASSERT_EQUAL(ctl("messages purge --days 0", out, sizeof(out)), 2);
-	CU_ASSERT_EQUAL(ctl("messages purge --days 12x", out, sizeof(out)), 2);
-	CU_ASSERT_EQUAL(ctl("messages purge --tenant no-such-tenant-rt", out,
-	    sizeof(out)), 4);
+	CU_ASSERT_EQUAL(ctl("messages purge --days 0", &out), 2);
+	CU_ASSERT_EQUAL(ctl("messages purge --days 12x", &out), 2);
+	CU_ASSERT_EQUAL(ctl("messages purge --tenant no-such-tenant-rt", &out), 4);
 	/* The settings validation refuses what the job could not honour. */
 	CU_ASSERT_FALSE(make_tenant(&t, "bad0",
 	    "{\"retention\":{\"message_days\":0}}"));
@@ -202,6 +206,7 @@ test_bad_arguments_and_settings(void)
 	    "{\"retention\":{\"message_days\":\"30\"}}"));
 	CU_ASSERT_FALSE(make_tenant(&t, "bad2",
 	    "{\"retention\":{\"messages\":30}}"));
+	free(out);
 }
 
 /* The full run creates the coming months' partitions and drops a month
@@ -212,15 +217,14 @@ test_partitions(void)
 {
 	PGconn *c = owner();
 	PGresult *r;
-	char out[8192];
+	char *out = NULL;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	r = PQexec(c, "CREATE TABLE IF NOT EXISTS messages_1920_01 PARTITION OF "
 	    "messages FOR VALUES FROM ('1920-01-01') TO ('1920-02-01')");
 	CU_ASSERT_EQUAL(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
-	CU_ASSERT_EQUAL(ctl("messages purge --json --days 36500", out,
-	    sizeof(out)), 0);
+	CU_ASSERT_EQUAL(ctl("messages purge --json --days 36500", &out), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"deleted\":0,"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"partitions_dropped\":1,"));
 	CU_ASSERT_EQUAL(count(c, NULL, "SELECT count(*) FROM pg_class WHERE "
@@ -229,9 +233,10 @@ test_partitions(void)
 	    "relname = 'messages_' || to_char(now() + interval '3 months', "
 	    "'YYYY_MM')"), 1);
 	/* The nightly job itself: both steps, exit 0. */
-	CU_ASSERT_EQUAL(ctl("retention --json", out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL(ctl("retention --json", &out), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"partitions_dropped\":0,"));
 	PQfinish(c);
+	free(out);
 }
 
 void itest_retention_register(void);

@@ -359,21 +359,13 @@ channels_delete(struct svc *s, const char *id, const char *version,
 {
 	struct channel_row *cur;
 	struct json_object *d;
-	int64_t ver = -1;
-	char *end;
+	int64_t ver;
 	int rc;
 
 	if ((rc = get_valid(s, id, &cur, err)) != GACP_OK)
 		return rc;
-	if (version != NULL) {
-		ver = strtoll(version, &end, 10);
-		if (version[0] < '1' || version[0] > '9' || *end != '\0' ||
-		    strlen(version) > 18) {
-			svc_field_error(s, "version", "invalid_type",
-			    "must be a positive integer");
-			return svc_check_fields(s, err);
-		}
-	}
+	if ((rc = svc_version_param(s, version, &ver, err)) != GACP_OK)
+		return rc;
 	if ((rc = channel_store_delete(&s->app->db, s->a, cur->id, ver,
 	    svc_actor_uuid(s), err)) != GACP_OK)
 		return rc;

@@ -93,6 +93,26 @@ svc_check_fields(struct svc *s, struct gacp_err *err)
 	    "the request has invalid fields (see details)");
 }
 
+int
+svc_version_param(struct svc *s, const char *text, int64_t *out,
+    struct gacp_err *err)
+{
+	size_t i;
+
+	*out = -1;
+	if (text == NULL)
+		return GACP_OK;
+	for (i = 0; text[i] >= '0' && text[i] <= '9'; i++)
+		;
+	if (text[0] < '1' || text[0] > '9' || text[i] != '\0' || i > 18) {
+		svc_field_error(s, "version", "invalid_type",
+		    "must be a positive integer");
+		return svc_check_fields(s, err);
+	}
+	*out = strtoll(text, NULL, 10);
+	return GACP_OK;
+}
+
 const char *
 svc_field_errors_json(struct svc *s)
 {

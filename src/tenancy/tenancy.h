@@ -106,6 +106,11 @@ const char *svc_actor_uuid(const struct svc *s);
 
 /* GACP_EINVAL "validation_failed" when field errors were recorded, else 0. */
 int  svc_check_fields(struct svc *s, struct gacp_err *err);
+/* The optional ?version= of a versioned DELETE: NULL leaves *out at -1
+ * (no check); else a positive integer of at most 18 digits (so it fits
+ * int64_t without saturating) or 422 invalid_type on field "version". */
+int  svc_version_param(struct svc *s, const char *text, int64_t *out,
+         struct gacp_err *err);
 /* The field errors as compact JSON text (arena), or NULL. */
 const char *svc_field_errors_json(struct svc *s);
 

@@ -304,20 +304,13 @@ tenants_delete(struct svc *s, const char *id, const char *version,
 {
 	struct tenant_row *cur;
 	struct json_object *d;
-	int64_t ver = -1;
-	char *end;
+	int64_t ver;
 	int rc;
 
 	if ((rc = tenants_get(s, id, &cur, err)) != GACP_OK)
 		return rc;
-	if (version != NULL) {
-		ver = strtoll(version, &end, 10);
-		if (version[0] < '1' || version[0] > '9' || *end != '\0') {
-			svc_field_error(s, "version", "invalid_type",
-			    "must be a positive integer");
-			return svc_check_fields(s, err);
-		}
-	}
+	if ((rc = svc_version_param(s, version, &ver, err)) != GACP_OK)
+		return rc;
 	if (cur->is_platform)
 		return gacp_err_set(err, GACP_ECONFLICT, "platform_tenant",
 		    "the platform tenant cannot be deleted");

@@ -60,6 +60,39 @@ test_formats(void)
 	CU_ASSERT_FALSE(tenancy_text_ok("", 0, 10));
 }
 
+/* ?version= of a versioned DELETE: the same rule for every resource. */
+static void
+test_version_param(void)
+{
+	static const char *const bad[] = { "0", "-1", "x1", "1x", "", "+5",
+	    "1234567890123456789", "99999999999999999999" };
+	struct fixture f;
+	struct gacp_err err;
+	int64_t v = 7;
+	size_t i;
+
+	fixture_init(&f);
+	CU_ASSERT_EQUAL(svc_version_param(&f.s, NULL, &v, &err), GACP_OK);
+	CU_ASSERT_EQUAL(v, -1);
+	CU_ASSERT_EQUAL(svc_version_param(&f.s, "42", &v, &err), GACP_OK);
+	CU_ASSERT_EQUAL(v, 42);
+	CU_ASSERT_EQUAL(svc_version_param(&f.s, "123456789012345678", &v, &err),
+	    GACP_OK);
+	CU_ASSERT_EQUAL(v, 123456789012345678LL);
+	CU_ASSERT_EQUAL(fixture_nerrors(&f.s), 0);
+	fixture_cleanup(&f);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fixture_init(&f);
+		gacp_err_clear(&err);
+		CU_ASSERT_EQUAL(svc_version_param(&f.s, bad[i], &v, &err),
+		    GACP_EINVAL);
+		CU_ASSERT_STRING_EQUAL(err.code, "validation_failed");
+		CU_ASSERT_TRUE(fixture_has_error(&f.s, "version", "invalid_type"));
+		CU_ASSERT_EQUAL(v, -1);
+		fixture_cleanup(&f);
+	}
+}
+
 static void
 test_body_fields(void)
 {
@@ -269,6 +302,7 @@ test_tenancy_register(void)
 		{ "RFC 3339 timestamps", test_rfc3339 },
 		{ "slug, username, uuid, text", test_formats },
 		{ "body fields and field errors", test_body_fields },
+		{ "DELETE ?version= parameter", test_version_param },
 		{ "list cursors and limits", test_cursors },
 		{ "security policy and tenant overrides", test_policy },
 		{ "tenant settings validation", test_settings_validation },

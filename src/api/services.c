@@ -43,20 +43,25 @@ api_services_list(struct request_ctx *rc)
 	struct service_row *rows;
 	struct json_object *items;
 	struct gacp_err err;
+	struct page pg;
 	struct svc s;
+	char *next;
 	size_t n, i;
 
 	api_svc(rc, &s);
+	/* Paging and filter problems are reported together by the service. */
+	svc_page_parse(&s, http_request_query(&rc->req, "limit"),
+	    http_request_query(&rc->req, "cursor"), false, &pg);
 	if (registry_list(&s, http_request_query(&rc->req, "name"),
-	    http_request_query(&rc->req, "healthy"), &rows, &n, &err) !=
-	    GACP_OK) {
+	    http_request_query(&rc->req, "healthy"), &pg, &rows, &n, &next,
+	    &err) != GACP_OK) {
 		api_fail(rc, &s, &err);
 		return;
 	}
 	items = json_object_new_array();
 	for (i = 0; i < n; i++)
 		json_object_array_add(items, registry_render_service(&rows[i]));
-	api_done(rc, &s, 200, api_list(rc, items, NULL));
+	api_done(rc, &s, 200, api_list(rc, items, next));
 }
 
 void

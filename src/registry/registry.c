@@ -345,10 +345,12 @@ registry_deregister(struct svc *s, const char *id, struct gacp_err *err)
 
 int
 registry_list(struct svc *s, const char *name, const char *healthy,
-    struct service_row **rows, size_t *n, struct gacp_err *err)
+    const struct page *pg, struct service_row **rows, size_t *n,
+    char **next_cursor, struct gacp_err *err)
 {
 	int h = -1, rc;
 
+	*next_cursor = NULL;
 	if (name != NULL && (strlen(name) > NAME_MAX_CHARS || !ident_ok(name)))
 		svc_field_error(s, "name", "invalid_format",
 		    "must be a service name");
@@ -365,8 +367,12 @@ registry_list(struct svc *s, const char *name, const char *healthy,
 		return rc;
 	if ((rc = read_scope(s, err)) != GACP_OK)
 		return rc;
-	return registry_store_list(&s->app->db, s->a, name, h,
-	    REGISTRY_LIST_MAX, rows, n, err);
+	rc = registry_store_page(&s->app->db, s->a, name, h, pg->after_us,
+	    pg->after_us < 0 ? NULL : pg->after_id, pg->limit, rows, n, err);
+	if (rc == GACP_OK && *n == (size_t)pg->limit)
+		*next_cursor = svc_cursor_key(s, (*rows)[*n - 1].registered_us,
+		    (*rows)[*n - 1].id);
+	return rc;
 }
 
 enum registry_status

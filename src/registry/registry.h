@@ -29,7 +29,7 @@
 
 #define REGISTRY_TTL_DEFAULT   30
 #define REGISTRY_TTL_MAX       86400
-#define REGISTRY_LIST_MAX      1000   /* a registry is small; no paging */
+#define REGISTRY_LIST_MAX      1000   /* entries the health aggregate reads */
 
 enum registry_status {
 	REGISTRY_HEALTHY,      /* every service healthy */
@@ -50,9 +50,11 @@ int  registry_register(struct svc *s, struct json_object *body,
 int  registry_heartbeat(struct svc *s, const char *id,
          struct service_row **out, struct gacp_err *err);
 int  registry_deregister(struct svc *s, const char *id, struct gacp_err *err);
-/* ?name= (NULL: all) and ?healthy= ("true"/"false", NULL: all). */
+/* ?name= (NULL: all) and ?healthy= ("true"/"false", NULL: all), one
+ * page in registration order; *next_cursor NULL on the last page. */
 int  registry_list(struct svc *s, const char *name, const char *healthy,
-         struct service_row **rows, size_t *n, struct gacp_err *err);
+         const struct page *pg, struct service_row **rows, size_t *n,
+         char **next_cursor, struct gacp_err *err);
 int  registry_system_health(struct svc *s, struct registry_health *out,
          struct gacp_err *err);
 

@@ -14,7 +14,8 @@
 	"service_config::text, ttl_seconds, self_registered, " \
 	"gacp_iso(registered_at), registered_by, gacp_iso(last_heartbeat), " \
 	"round(extract(epoch FROM clock_timestamp() - last_heartbeat)::numeric, 3)::text, " \
-	"clock_timestamp() - last_heartbeat <= make_interval(secs => ttl_seconds)"
+	"clock_timestamp() - last_heartbeat <= make_interval(secs => ttl_seconds), " \
+	"gacp_epoch_us(registered_at)"
 
 static void
 read_row(struct arena *a, const PGresult *res, int r, struct service_row *s)
@@ -42,6 +43,7 @@ read_row(struct arena *a, const PGresult *res, int r, struct service_row *s)
 	if (s->age_seconds < 0)
 		s->age_seconds = 0;
 	s->healthy = pgrow_bool(res, r, 16);
+	s->registered_us = pgrow_int64(res, r, 17);
 }
 
 static int
@@ -122,6 +124,37 @@ registry_store_list(struct db *db, struct arena *a, const char *name,
 	    "        <= make_interval(secs => ttl_seconds)) = $2::boolean)"
 	    " ORDER BY service_name, registered_at, id LIMIT $3::integer",
 	    3, p, &res, err);
+	if (rc != GACP_OK)
+		return rc;
+	nt = PQntuples(res);
+	*n = (size_t)nt;
+	*rows = arena_calloc(a, nt > 0 ? (size_t)nt : 1, sizeof(**rows));
+	for (i = 0; i < nt; i++)
+		read_row(a, res, i, &(*rows)[i]);
+	return GACP_OK;
+}
+
+int
+registry_store_page(struct db *db, struct arena *a, const char *name,
+    int healthy, int64_t after_us, const char *after_id, int limit,
+    struct service_row **rows, size_t *n, struct gacp_err *err)
+{
+	const char *p[5];
+	PGresult *res;
+	int rc, i, nt;
+
+	p[0] = name;
+	p[1] = healthy < 0 ? NULL : healthy ? "true" : "false";
+	p[2] = arena_sprintf(a, "%lld", (long long)after_us);
+	p[3] = after_id ? after_id : "00000000-0000-0000-0000-000000000000";
+	p[4] = arena_sprintf(a, "%d", limit);
+	rc = db_exec(db, a, "SELECT " SERVICE_COLS " FROM service_registry"
+	    " WHERE ($1::text IS NULL OR service_name = $1)"
+	    "   AND ($2::boolean IS NULL OR (clock_timestamp() - last_heartbeat"
+	    "        <= make_interval(secs => ttl_seconds)) = $2::boolean)"
+	    "   AND ($3::bigint < 0 OR (registered_at, id) >"
+	    "        (gacp_from_epoch_us($3::bigint), $4::uuid))"
+	    " ORDER BY registered_at, id LIMIT $5::integer", 5, p, &res, err);
 	if (rc != GACP_OK)
 		return rc;
 	nt = PQntuples(res);

@@ -36,6 +36,7 @@ struct service_row {
 	char    *last_heartbeat;          /* RFC 3339 */
 	double   age_seconds;             /* since last_heartbeat */
 	bool     healthy;                 /* age_seconds <= ttl_seconds */
+	int64_t  registered_us;           /* registered_at, the paging key */
 };
 
 /* A new entry (all texts already validated; endpoint may be NULL). */
@@ -66,6 +67,11 @@ int registry_store_get(struct db *db, struct arena *a, const char *id,
 int registry_store_list(struct db *db, struct arena *a, const char *name,
         int healthy, int limit, struct service_row **rows, size_t *n,
         struct gacp_err *err);
+/* One page of entries in registration order (keyset: after (after_us,
+ * after_id); after_us < 0 for the first page), filtered as above. */
+int registry_store_page(struct db *db, struct arena *a, const char *name,
+        int healthy, int64_t after_us, const char *after_id, int limit,
+        struct service_row **rows, size_t *n, struct gacp_err *err);
 /* last_heartbeat = now(); the updated row.  GACP_ENOTFOUND when gone. */
 int registry_store_heartbeat(struct db *db, struct arena *a, const char *id,
         struct service_row **out, struct gacp_err *err);

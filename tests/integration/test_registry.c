@@ -312,6 +312,70 @@ test_validation(void)
 	free(admin);
 }
 
+/* GET /v1/services pages in registration order: three entries of one
+ * name in pages of two, every entry once; a bad limit or cursor is 422. */
+static void
+test_paging(void)
+{
+	struct itest_response r;
+	struct json_object *page;
+	char *admin, name[64], body[256], path[512], ids[3][37], cursor[256];
+	size_t i, seen = 0;
+
+	tu_reset_ip_limit();
+	admin = tu_platform_token();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(admin);
+	tu_unique("page-svc", name, sizeof(name));
+	for (i = 0; i < 3; i++) {
+		snprintf(body, sizeof(body), "{\"service_name\":\"%s\","
+		    "\"service_type\":\"api\",\"host\":\"h%zu\",\"port\":80,"
+		    "\"version\":\"1\"}", name, i);
+		tu_call("POST", "/v1/services", admin, NULL, body, NULL, &r);
+		CU_ASSERT_EQUAL_FATAL(r.status, 201);
+		snprintf(ids[i], sizeof(ids[i]), "%s", tu_json_str(&r, "id"));
+		itest_response_free(&r);
+	}
+	snprintf(path, sizeof(path), "/v1/services?name=%s&limit=2", name);
+	tu_call("GET", path, admin, NULL, NULL, NULL, &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	page = items(&r);
+	CU_ASSERT_EQUAL(json_object_array_length(page), 2);
+	/* Registration order: the first two registered. */
+	CU_ASSERT_PTR_NOT_NULL(find_by(page, "id", ids[0]));
+	CU_ASSERT_PTR_NOT_NULL(find_by(page, "id", ids[1]));
+	seen += json_object_array_length(page);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tu_json_str(&r, "next_cursor"));
+	snprintf(cursor, sizeof(cursor), "%s", tu_json_str(&r, "next_cursor"));
+	itest_response_free(&r);
+	snprintf(path, sizeof(path), "/v1/services?name=%s&limit=2&cursor=%s",
+	    name, cursor);
+	tu_call("GET", path, admin, NULL, NULL, NULL, &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	page = items(&r);
+	CU_ASSERT_EQUAL(json_object_array_length(page), 1);
+	CU_ASSERT_PTR_NOT_NULL(find_by(page, "id", ids[2]));
+	seen += json_object_array_length(page);
+	CU_ASSERT_PTR_NULL(tu_json_str(&r, "next_cursor"));
+	itest_response_free(&r);
+	CU_ASSERT_EQUAL(seen, 3);
+
+	tu_call("GET", "/v1/services?limit=0", admin, NULL, NULL, NULL, &r);
+	expect_error(&r, 422, "validation_failed");
+	CU_ASSERT_TRUE(names_field(&r, "limit", "out_of_range"));
+	itest_response_free(&r);
+	tu_call("GET", "/v1/services?cursor=not-a-cursor", admin, NULL, NULL,
+	    NULL, &r);
+	expect_error(&r, 422, "validation_failed");
+	itest_response_free(&r);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/v1/services/%s", ids[i]);
+		tu_call("DELETE", path, admin, NULL, NULL, NULL, &r);
+		CU_ASSERT_EQUAL(r.status, 204);
+		itest_response_free(&r);
+	}
+	free(admin);
+}
+
 static void
 test_tenant_access(void)
 {
@@ -805,6 +869,7 @@ itest_registry_register(void)
 		{ "a platform API key scoped services:admin heartbeats",
 		    test_platform_key },
 		{ "every field validated, nothing written", test_validation },
+		{ "the list pages in registration order", test_paging },
 		{ "tenants see nothing unless granted; RLS agrees",
 		    test_tenant_access },
 		{ "heartbeat expiry: unhealthy, degraded, revived",

@@ -406,7 +406,7 @@ registry_system_health(struct svc *s, struct registry_health *out,
 	memset(out, 0, sizeof(*out));
 	if ((rc = read_scope(s, err)) != GACP_OK)
 		return rc;
-	if ((rc = registry_store_list(&s->app->db, s->a, NULL, -1,
+	if ((rc = registry_store_page(&s->app->db, s->a, NULL, -1, -1, NULL,
 	    REGISTRY_LIST_MAX, &out->rows, &out->n, err)) != GACP_OK)
 		return rc;
 	for (i = 0; i < out->n; i++)

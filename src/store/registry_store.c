@@ -3,6 +3,7 @@
 #include "common/arena.h"
 #include "store/db.h"
 #include "store/pgrow.h"
+#include "store/store_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,9 @@
 	"gacp_epoch_us(registered_at)"
 
 static void
-read_row(struct arena *a, const PGresult *res, int r, struct service_row *s)
+read_row(struct arena *a, const PGresult *res, int r, void *row)
 {
+	struct service_row *s = row;
 	char *age;
 
 	s->id = pgrow_str(a, res, r, 0);
@@ -46,16 +48,18 @@ read_row(struct arena *a, const PGresult *res, int r, struct service_row *s)
 	s->registered_us = pgrow_int64(res, r, 17);
 }
 
+static const struct store_kind service_kind = {
+	.table = "service_registry", .noun = "service", .stale_noun = "service",
+	.cols = SERVICE_COLS,
+	.row_size = sizeof(struct service_row), .read = read_row,
+};
+
 static int
 one_row(struct arena *a, PGresult *res, struct service_row **out,
     struct gacp_err *err)
 {
-	if (PQntuples(res) != 1)
-		return gacp_err_set(err, GACP_ENOTFOUND, "not_found",
-		    "no such service");
-	*out = arena_calloc(a, 1, sizeof(**out));
-	read_row(a, res, 0, *out);
-	return GACP_OK;
+	*out = store_one_row(a, res, &service_kind, err);
+	return *out != NULL ? GACP_OK : GACP_ENOTFOUND;
 }
 
 int
@@ -107,47 +111,21 @@ registry_store_get(struct db *db, struct arena *a, const char *id,
 }
 
 int
-registry_store_list(struct db *db, struct arena *a, const char *name,
-    int healthy, int limit, struct service_row **rows, size_t *n,
-    struct gacp_err *err)
-{
-	const char *p[3];
-	PGresult *res;
-	int rc, i, nt;
-
-	p[0] = name;
-	p[1] = healthy < 0 ? NULL : healthy ? "true" : "false";
-	p[2] = arena_sprintf(a, "%d", limit);
-	rc = db_exec(db, a, "SELECT " SERVICE_COLS " FROM service_registry"
-	    " WHERE ($1::text IS NULL OR service_name = $1)"
-	    "   AND ($2::boolean IS NULL OR (clock_timestamp() - last_heartbeat"
-	    "        <= make_interval(secs => ttl_seconds)) = $2::boolean)"
-	    " ORDER BY service_name, registered_at, id LIMIT $3::integer",
-	    3, p, &res, err);
-	if (rc != GACP_OK)
-		return rc;
-	nt = PQntuples(res);
-	*n = (size_t)nt;
-	*rows = arena_calloc(a, nt > 0 ? (size_t)nt : 1, sizeof(**rows));
-	for (i = 0; i < nt; i++)
-		read_row(a, res, i, &(*rows)[i]);
-	return GACP_OK;
-}
-
-int
 registry_store_page(struct db *db, struct arena *a, const char *name,
     int healthy, int64_t after_us, const char *after_id, int limit,
     struct service_row **rows, size_t *n, struct gacp_err *err)
 {
+	struct store_page pg;
 	const char *p[5];
 	PGresult *res;
-	int rc, i, nt;
+	int rc;
 
+	store_page_params(&pg, after_us, after_id, limit);
 	p[0] = name;
 	p[1] = healthy < 0 ? NULL : healthy ? "true" : "false";
-	p[2] = arena_sprintf(a, "%lld", (long long)after_us);
-	p[3] = after_id ? after_id : "00000000-0000-0000-0000-000000000000";
-	p[4] = arena_sprintf(a, "%d", limit);
+	p[2] = pg.after_us;
+	p[3] = pg.after_id;
+	p[4] = pg.limit;
 	rc = db_exec(db, a, "SELECT " SERVICE_COLS " FROM service_registry"
 	    " WHERE ($1::text IS NULL OR service_name = $1)"
 	    "   AND ($2::boolean IS NULL OR (clock_timestamp() - last_heartbeat"
@@ -157,11 +135,7 @@ registry_store_page(struct db *db, struct arena *a, const char *name,
 	    " ORDER BY registered_at, id LIMIT $5::integer", 5, p, &res, err);
 	if (rc != GACP_OK)
 		return rc;
-	nt = PQntuples(res);
-	*n = (size_t)nt;
-	*rows = arena_calloc(a, nt > 0 ? (size_t)nt : 1, sizeof(**rows));
-	for (i = 0; i < nt; i++)
-		read_row(a, res, i, &(*rows)[i]);
+	*rows = store_read_rows(a, res, &service_kind, n);
 	return GACP_OK;
 }
 

@@ -62,13 +62,9 @@ int registry_store_insert(struct db *db, struct arena *a,
 /* GACP_ENOTFOUND "not_found" when no visible row has the id. */
 int registry_store_get(struct db *db, struct arena *a, const char *id,
         struct service_row **out, struct gacp_err *err);
-/* Entries by service_name and registration time; name NULL: all;
- * healthy 1/0 filters, -1 does not.  At most limit rows. */
-int registry_store_list(struct db *db, struct arena *a, const char *name,
-        int healthy, int limit, struct service_row **rows, size_t *n,
-        struct gacp_err *err);
 /* One page of entries in registration order (keyset: after (after_us,
- * after_id); after_us < 0 for the first page), filtered as above. */
+ * after_id); after_us < 0 for the first page); name NULL: all; healthy
+ * 1/0 filters, -1 does not.  At most limit rows. */
 int registry_store_page(struct db *db, struct arena *a, const char *name,
         int healthy, int64_t after_us, const char *after_id, int limit,
         struct service_row **rows, size_t *n, struct gacp_err *err);

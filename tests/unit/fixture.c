@@ -3,7 +3,36 @@
 #include "common/config.h"
 #include "common/json.h"
 
+#include "tests.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+char *
+fixture_wordnet_dir(void)
+{
+	const char *src = getenv("srcdir");
+	char *p = malloc(1024);
+
+	/* automake's test harness exports srcdir (the tests' directory). */
+	snprintf(p, 1024, "%s/tests/data/wordnet", src ? src : ".");
+	if (access(p, R_OK) != 0)
+		snprintf(p, 1024, "%s/../../tests/data/wordnet",
+		    src ? src : ".");
+	return p;
+}
+
+void
+fixture_write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	CU_ASSERT_FATAL(f != NULL);
+	CU_ASSERT(fwrite(data, 1, len, f) == len);
+	fclose(f);
+}
 
 void
 fixture_init(struct fixture *f)

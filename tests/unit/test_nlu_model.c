@@ -2,6 +2,7 @@
  * refusal of damaged files, parse JSON, and the demo bot's accuracy on
  * examples it never trained on. */
 #include "tests.h"
+#include "fixture.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -161,16 +162,6 @@ tmp_path(const char *name)
 }
 
 static void
-write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	CU_ASSERT_FATAL(f != NULL);
-	CU_ASSERT(fwrite(data, 1, len, f) == len);
-	fclose(f);
-}
-
-static void
 test_round_trip(void)
 {
 	struct nlu_model *m = train_small(7, 2), *l = NULL;
@@ -210,7 +201,7 @@ expect_refused(const char *path, const void *img, size_t len,
 	struct nlu_model *l = NULL;
 	struct gacp_err err;
 
-	write_file(path, img, len);
+	fixture_write_file(path, img, len);
 	gacp_err_clear(&err);
 	CU_ASSERT_NOT_EQUAL(nlu_model_load(path, &l, &err), 0);
 	CU_ASSERT_PTR_NULL(l);

@@ -2,6 +2,7 @@
  * concept features for unseen synonyms, and the lexicon section of model
  * files, on the tiny database in tests/data/wordnet. */
 #include "tests.h"
+#include "fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,20 +15,6 @@
 #include "nlu/wordnet.h"
 #include "security/crypto.h"
 
-static char *
-fixture_dir(void)
-{
-	const char *src = getenv("srcdir");
-	char *p = malloc(1024);
-
-	/* automake's test harness exports srcdir (the tests' directory). */
-	snprintf(p, 1024, "%s/tests/data/wordnet", src ? src : ".");
-	if (access(p, R_OK) != 0)
-		snprintf(p, 1024, "%s/../../tests/data/wordnet",
-		    src ? src : ".");
-	return p;
-}
-
 /* Lexicon of the fixture for a vocabulary, opened into lx over out. */
 static void
 build(const char *const *words, size_t n, uint32_t flags, struct buf *out,
@@ -35,7 +22,7 @@ build(const char *const *words, size_t n, uint32_t flags, struct buf *out,
 {
 	struct nlu_wn_db *db = NULL;
 	struct gacp_err err;
-	char *dir = fixture_dir();
+	char *dir = fixture_wordnet_dir();
 
 	gacp_err_clear(&err);
 	CU_ASSERT_FATAL(nlu_wn_db_load(dir, 3, flags, &db, &err) == 0);
@@ -250,19 +237,9 @@ train_wn(const char *dir)
 }
 
 static void
-write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	CU_ASSERT_FATAL(f != NULL);
-	CU_ASSERT(fwrite(data, 1, len, f) == len);
-	fclose(f);
-}
-
-static void
 test_model_round_trip(void)
 {
-	char *dir = fixture_dir(), path[256];
+	char *dir = fixture_wordnet_dir(), path[256];
 	struct nlu_model *m = train_wn(dir), *again = train_wn(dir), *l = NULL;
 	struct nlu_scratch s1, s2;
 	struct gacp_err err;
@@ -317,7 +294,7 @@ expect_corrupt(const char *path, unsigned char *img, size_t len)
 
 	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
 	    len - NLU_MODEL_HEADER_BYTES, img + 24);
-	write_file(path, img, len);
+	fixture_write_file(path, img, len);
 	gacp_err_clear(&err);
 	CU_ASSERT_NOT_EQUAL(nlu_model_load(path, &l, &err), 0);
 	CU_ASSERT_PTR_NULL(l);
@@ -328,7 +305,7 @@ expect_corrupt(const char *path, unsigned char *img, size_t len)
 static void
 test_corrupt_lexicon(void)
 {
-	char *dir = fixture_dir(), path[256];
+	char *dir = fixture_wordnet_dir(), path[256];
 	struct nlu_model *m = train_wn(dir), *l = NULL;
 	unsigned char *img = malloc(m->image_bytes), *lex;
 	uint32_t n_slots, i, v;
@@ -367,7 +344,7 @@ test_corrupt_lexicon(void)
 	expect_corrupt(path, img, m->image_bytes);
 	/* Unchanged, it loads. */
 	gacp_err_clear(&err);
-	write_file(path, m->image, m->image_bytes);
+	fixture_write_file(path, m->image, m->image_bytes);
 	CU_ASSERT(nlu_model_load(path, &l, &err) == 0);
 	nlu_model_free(l);
 	unlink(path);
@@ -459,7 +436,7 @@ test_synonym(void)
 static void
 test_augment(void)
 {
-	char *dir = fixture_dir();
+	char *dir = fixture_wordnet_dir();
 	struct nlu_dataset ds;
 	struct nlu_train_opts o;
 	struct nlu_model *a = NULL, *b = NULL;

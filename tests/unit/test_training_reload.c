@@ -2,6 +2,7 @@
  * train share (reload_opts_configure): numbers are checked, nlu.wordnet
  * picks the WordNet database tenant models are trained with. */
 #include "tests.h"
+#include "fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,17 +25,6 @@ configure(struct config *cfg, const char *text, struct reload_opts *o,
 	    GACP_OK);
 	reload_opts_default(o);
 	return reload_opts_configure(o, cfg, err);
-}
-
-/* The tiny WordNet of the unit tests (automake exports srcdir). */
-static void
-fixture_dir(char *p, size_t len)
-{
-	const char *src = getenv("srcdir");
-
-	snprintf(p, len, "%s/tests/data/wordnet", src ? src : ".");
-	if (access(p, R_OK) != 0)
-		snprintf(p, len, "%s/../../tests/data/wordnet", src ? src : ".");
 }
 
 static void
@@ -82,9 +72,8 @@ test_wordnet_directory(void)
 	struct reload_opts o;
 	struct gacp_err err;
 	struct config cfg;
-	char dir[1024], text[1200];
+	char *dir = fixture_wordnet_dir(), text[1200];
 
-	fixture_dir(dir, sizeof(dir));
 	snprintf(text, sizeof(text), "[nlu]\nwordnet = %s\n", dir);
 	CU_ASSERT_EQUAL(configure(&cfg, text, &o, &err), GACP_OK);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o.train.wordnet_dir);
@@ -96,6 +85,7 @@ test_wordnet_directory(void)
 	CU_ASSERT_STRING_EQUAL(err.code, "config");
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "nlu.wordnet"));
 	config_cleanup(&cfg);
+	free(dir);
 }
 
 static void

@@ -7,18 +7,6 @@
 
 #include "common/xmalloc.h"
 
-/* y += a * x over n floats, n a multiple of NLU_MLP_LANES (fixed inner
- * width: vectorised at -O2, each lane independent, so deterministic). */
-static inline void
-lin_axpy(float a, const float *restrict x, float *restrict y, size_t n)
-{
-	size_t i, k;
-
-	for (i = 0; i < n; i += NLU_MLP_LANES)
-		for (k = 0; k < NLU_MLP_LANES; k++)
-			y[i + k] += a * x[i + k];
-}
-
 size_t
 nlu_linear_floats(uint32_t dim, uint32_t n_out)
 {
@@ -44,7 +32,7 @@ nlu_linear_forward(const struct nlu_linear *m, const struct nlu_sparse *x,
 
 	memcpy(logits, m->b, m->stride * sizeof(*logits));
 	for (i = 0; i < x->n; i++)
-		lin_axpy(x->val[i], m->w + (size_t)x->idx[i] * m->stride,
+		nlu_axpy(x->val[i], m->w + (size_t)x->idx[i] * m->stride,
 		    logits, m->stride);
 }
 
@@ -113,9 +101,9 @@ nlu_linear_train(const struct nlu_linear_train_opts *o,
 			for (c = n_out; c < stride; c++)
 				logits[c] = 0.0f;
 			for (i = 0; i < x.n; i++)
-				lin_axpy(x.val[i], logits, w +
+				nlu_axpy(x.val[i], logits, w +
 				    (size_t)x.idx[i] * stride, stride);
-			lin_axpy(1.0f, logits, b, stride);
+			nlu_axpy(1.0f, logits, b, stride);
 		}
 	}
 	free(order);

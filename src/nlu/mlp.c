@@ -82,19 +82,6 @@ nlu_mlp_bind(struct nlu_mlp *m, uint32_t dim, uint32_t hidden, uint32_t n_out,
 	m->b2 = m->w2 + (size_t)hidden * m->out_stride;
 }
 
-/* y += a * x over n floats, n a multiple of NLU_MLP_LANES.  The fixed inner
- * width lets GCC's SLP vectoriser emit SIMD at -O2 without -ffast-math
- * (each lane is independent, so no reassociation is needed). */
-static inline void
-axpy(float a, const float *restrict x, float *restrict y, size_t n)
-{
-	size_t i, k;
-
-	for (i = 0; i < n; i += NLU_MLP_LANES)
-		for (k = 0; k < NLU_MLP_LANES; k++)
-			y[i + k] += a * x[i + k];
-}
-
 /* Dot product with NLU_MLP_LANES independent partial sums (fixed order,
  * so deterministic). */
 static inline float
@@ -120,12 +107,12 @@ nlu_mlp_forward(const struct nlu_mlp *m, const struct nlu_sparse *x,
 
 	memcpy(hid, m->b1, h * sizeof(*hid));
 	for (i = 0; i < x->n; i++)
-		axpy(x->val[i], m->w1 + (size_t)x->idx[i] * h, hid, h);
+		nlu_axpy(x->val[i], m->w1 + (size_t)x->idx[i] * h, hid, h);
 	memcpy(logits, m->b2, s * sizeof(*logits));
 	/* ReLU zeroes about half the units: skip them. */
 	for (j = 0; j < h; j++)
 		if (hid[j] > 0.0f)
-			axpy(hid[j], m->w2 + j * s, logits, s);
+			nlu_axpy(hid[j], m->w2 + j * s, logits, s);
 }
 
 static void
@@ -255,7 +242,7 @@ train_example(struct trainer *t, const struct nlu_mlp_train_opts *o,
 
 	memcpy(t->hid, t->b1, h * sizeof(float));
 	for (i = 0; i < n; i++)
-		axpy(t->in_val[i], t->w1 + (size_t)t->in_idx[i] * h, t->hid, h);
+		nlu_axpy(t->in_val[i], t->w1 + (size_t)t->in_idx[i] * h, t->hid, h);
 	for (j = 0; j < h; j++) {
 		float m = 0.0f;
 
@@ -268,7 +255,7 @@ train_example(struct trainer *t, const struct nlu_mlp_train_opts *o,
 	memcpy(t->logits, t->b2, s * sizeof(float));
 	for (j = 0; j < h; j++)
 		if (t->hid[j] != 0.0f)
-			axpy(t->hid[j], t->w2 + j * s, t->logits, s);
+			nlu_axpy(t->hid[j], t->w2 + j * s, t->logits, s);
 
 	/* Softmax cross-entropy against a smoothed one-hot target. */
 	maxl = t->logits[0];
@@ -296,13 +283,13 @@ train_example(struct trainer *t, const struct nlu_mlp_train_opts *o,
 			t->mask[j] = 0.0f;
 			continue;
 		}
-		axpy(t->hid[j], t->dlog, t->g_w2 + j * s, s);
+		nlu_axpy(t->hid[j], t->dlog, t->g_w2 + j * s, s);
 		dh = dot(t->w2 + j * s, t->dlog, s) * t->mask[j];
 		t->mask[j] = dh;        /* reuse: gradient at pre-activation */
 		t->g_b1[j] += dh;
 	}
 	for (i = 0; i < n; i++)
-		axpy(t->in_val[i], t->mask, touch_row(t, t->in_idx[i]), h);
+		nlu_axpy(t->in_val[i], t->mask, touch_row(t, t->in_idx[i]), h);
 }
 
 /* One Adam step over n floats. */

@@ -60,6 +60,20 @@ struct nlu_mlp_train_opts {
 	uint64_t seed;
 };
 
+/* y += a * x over n floats, n a multiple of NLU_MLP_LANES.  The fixed inner
+ * width lets GCC's SLP vectoriser emit SIMD at -O2 without -ffast-math
+ * (each lane is independent, so no reassociation is needed, and the
+ * result is deterministic).  Shared by the MLP and the linear member. */
+static inline void
+nlu_axpy(float a, const float *restrict x, float *restrict y, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i += NLU_MLP_LANES)
+		for (k = 0; k < NLU_MLP_LANES; k++)
+			y[i + k] += a * x[i + k];
+}
+
 /* Prototypes */
 
 /* Number of floats of a parameter block. */

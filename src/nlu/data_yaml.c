@@ -66,12 +66,21 @@ add_item(struct yctx *c, enum item_kind kind, const char *name,
 {
 	struct nlu_ent_ann *ents = NULL;
 	size_t n_ents = 0;
-	char *plain = NULL;
+	char *plain = NULL, *one_line, *q;
 	int rc = 0;
 
 	if (++c->records > MAX_RECORDS)
 		return gacp_err_set(err, GACP_ETOOBIG, "nlu_data_too_big",
 		    "training data has more than %u records", MAX_RECORDS);
+	/* An item is one line: a multi-line YAML scalar ("- a\n\n  - b"
+	 * folds to "a\n- b") has its line breaks made blanks, as the
+	 * exporter writes them, so an export loads back to the same data.
+	 * Same length, so annotation offsets do not move. */
+	one_line = xstrdup(text);
+	for (q = one_line; *q; q++)
+		if (*q == '\n' || *q == '\r')
+			*q = ' ';
+	text = one_line;
 	switch (kind) {
 	case ITEM_INTENT:
 		rc = nlu_annotated_parse(text, c->ds, &plain, &ents, &n_ents,
@@ -99,6 +108,7 @@ add_item(struct yctx *c, enum item_kind kind, const char *name,
 		gacp_err_set(err, rc, code, "line %zu: %s", line, msg);
 	}
 	free(plain);
+	free(one_line);
 	nlu_ent_ann_free(ents, n_ents);
 	return rc;
 }

@@ -80,7 +80,11 @@ add_item(struct yctx *c, enum item_kind kind, const char *name,
 	for (q = one_line; *q; q++)
 		if (*q == '\n' || *q == '\r')
 			*q = ' ';
-	text = one_line;
+	/* And trimmed as a "- " block line is: blanks around an item do
+	 * not survive an export (annotations are parsed after this). */
+	while (q > one_line && (q[-1] == ' ' || q[-1] == '\t'))
+		*--q = '\0';
+	text = one_line + strspn(one_line, " \t");
 	switch (kind) {
 	case ITEM_INTENT:
 		rc = nlu_annotated_parse(text, c->ds, &plain, &ents, &n_ents,

@@ -16,7 +16,10 @@ put_json(void *p)
 /* Key occurrences of every object of the (already valid) text, in the
  * order the objects open: each key is followed by exactly one ':' outside
  * a string, so counting those per innermost open object is enough.
- * Returns the number of objects, or -1 when out of memory. */
+ * Returns the number of objects, -1 when out of memory, or -2 when the
+ * text is not strict JSON after all: json-c's strict mode still takes a
+ * single-quoted object key ({']':1}, found by fuzz-webhook), whose
+ * brackets this scan would count as structure. */
 static long
 count_object_keys(const char *text, size_t len, int max_depth,
     size_t **counts_out)
@@ -39,6 +42,8 @@ count_object_keys(const char *text, size_t len, int max_depth,
 			in_str = true;
 		else if (text[i] == '{')
 			nobj++;
+		else if (text[i] == '\'')
+			return -2;
 	}
 	if (nobj == 0)
 		return 0;
@@ -74,6 +79,13 @@ count_object_keys(const char *text, size_t len, int max_depth,
 			break;
 		case '}':
 		case ']':
+			/* Cannot happen once quotes are as above; never index
+			 * with a negative depth all the same. */
+			if (depth == 0) {
+				free(stack);
+				free(counts);
+				return -2;
+			}
 			depth--;
 			break;
 		case ':':
@@ -206,6 +218,11 @@ json_parse_strict(const char *text, size_t len, int max_depth,
 	 * Infinity even in strict mode; both are refused here (RFC 8259
 	 * §4 and §6; doc/bad-input.md). */
 	nobj = count_object_keys(text, off, max_depth, &counts);
+	if (nobj == -2) {
+		gacp_err_set(err, GACP_EINVAL, "invalid_json",
+		    "invalid JSON: a string or key is not in double quotes");
+		goto out;
+	}
 	if (nobj < 0) {
 		gacp_err_set(err, GACP_EINTERNAL, "internal",
 		    "cannot allocate JSON checker");

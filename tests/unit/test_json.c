@@ -126,6 +126,28 @@ test_truncated_and_trailing(void)
 	check_invalid("[01]", 4);
 }
 
+/* json-c's strict mode still takes a single-quoted object key; its
+ * brackets once sent the duplicate-key scan below depth 0 (fuzz-webhook). */
+static void
+test_single_quotes_refused(void)
+{
+	struct json_object *obj = NULL;
+	struct gacp_err err;
+
+	check_invalid("{']':\"\"}", 8);
+	check_invalid("[{']]':{}}]", 11);
+	check_invalid("{'a':1}", 7);
+	check_invalid("['a']", 5);
+	CU_ASSERT_STRING_EQUAL(err_message_of("{'k':2}"),
+	    "invalid JSON: a string or key is not in double quotes");
+	/* A quote inside a string is only text. */
+	CU_ASSERT_EQUAL_FATAL(parse("{\"it's\":\"'{]\"}", 14, &obj, &err),
+	    GACP_OK);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(
+	    json_object_object_get(obj, "it's")), "'{]");
+	json_object_put(obj);
+}
+
 static void
 test_invalid_utf8_refused(void)
 {
@@ -302,6 +324,7 @@ static const struct test_case cases[] = {
 	{ "NUL inside a string refused", test_nul_in_string },
 	{ "duplicate keys refused", test_duplicate_keys },
 	{ "NaN, Infinity, out of range refused", test_non_finite_numbers },
+	{ "single-quoted strings and keys refused", test_single_quotes_refused },
 	{ NULL, NULL }
 };
 

@@ -167,6 +167,37 @@ test_sha256_and_hmac_vectors(void)
 	crypto_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac);
 	crypto_hex_encode(mac, sizeof(mac), hex);
 	CU_ASSERT_STRING_EQUAL(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	{
+		/* RFC 4231 test case 1 (20-byte key), test case 6 (a key
+		 * longer than the block is hashed first) and case 7 (both
+		 * long); and an empty key, which is padded as zeros. */
+		static const char data7[] = "This is a test using a larger "
+		    "than block-size key and a larger than block-size data. "
+		    "The key needs to be hashed before being used by the HMAC "
+		    "algorithm.";
+		unsigned char key[131];
+
+		memset(key, 0x0b, 20);
+		crypto_hmac_sha256(key, 20, "Hi There", 8, mac);
+		crypto_hex_encode(mac, sizeof(mac), hex);
+		CU_ASSERT_STRING_EQUAL(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+		memset(key, 0xaa, sizeof(key));
+		crypto_hmac_sha256(key, sizeof(key),
+		    "Test Using Larger Than Block-Size Key - Hash Key First",
+		    54, mac);
+		crypto_hex_encode(mac, sizeof(mac), hex);
+		CU_ASSERT_STRING_EQUAL(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+		crypto_hmac_sha256(key, sizeof(key), data7, strlen(data7), mac);
+		crypto_hex_encode(mac, sizeof(mac), hex);
+		CU_ASSERT_STRING_EQUAL(hex, "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+		crypto_hmac_sha256(NULL, 0, "", 0, mac);
+		crypto_hex_encode(mac, sizeof(mac), hex);
+		CU_ASSERT_STRING_EQUAL(hex, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+		/* A key of exactly one block is used as it is. */
+		crypto_hmac_sha256(key, 64, "x", 1, mac);
+		crypto_hex_encode(mac, sizeof(mac), hex);
+		CU_ASSERT_STRING_EQUAL(hex, "ce3c639dcb9d8baae5d44c3b8b5e233faab4d1860e07489af5c84f213998bd79");
+	}
 }
 
 static void

@@ -181,8 +181,9 @@ json_parse_strict(const char *text, size_t len, int max_depth,
 	if (tok == NULL)
 		return gacp_err_set(err, GACP_EINTERNAL, "internal",
 		    "cannot allocate JSON parser");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	/* No JSON_TOKENER_VALIDATE_UTF8: utf8_valid() above is stricter,
+	 * and json-c's check would only read the text a second time. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	off = json_tokener_get_parse_end(tok);

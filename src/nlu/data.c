@@ -236,6 +236,21 @@ ann_parens(const char *s, size_t len, struct nlu_ent_ann *a,
 	return 0;
 }
 
+/* A JSON string of the braces form as a C string: refused when it holds
+ * a control character (from an escape such as \f or \u0000), which no
+ * YAML export could write back (found by fuzz-rasa). */
+static char *
+ann_json_text(struct json_object *v)
+{
+	const char *s = json_object_get_string(v);
+	size_t i, n = (size_t)json_object_get_string_len(v);
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return NULL;
+	return xstrdup(s);
+}
+
 /* '{"entity": ..., "value": ..., "role": ..., "group": ...}' as JSON. */
 static int
 ann_braces(const char *s, size_t len, struct nlu_ent_ann *a,
@@ -253,18 +268,26 @@ ann_braces(const char *s, size_t len, struct nlu_ent_ann *a,
 	    !json_object_is_type(v, json_type_string) ||
 	    json_object_get_string_len(v) == 0)
 		goto out;
-	a->entity = xstrdup(json_object_get_string(v));
+	if ((a->entity = ann_json_text(v)) == NULL)
+		goto control;
 	if (json_object_object_get_ex(o, "value", &v) &&
-	    !json_object_is_type(v, json_type_null))
-		a->value = xstrdup(json_object_get_string(v));
+	    !json_object_is_type(v, json_type_null) &&
+	    (a->value = ann_json_text(v)) == NULL)
+		goto control;
 	if (json_object_object_get_ex(o, "role", &v) &&
-	    json_object_is_type(v, json_type_string))
-		a->role = xstrdup(json_object_get_string(v));
+	    json_object_is_type(v, json_type_string) &&
+	    (a->role = ann_json_text(v)) == NULL)
+		goto control;
 	if (json_object_object_get_ex(o, "group", &v) &&
-	    !json_object_is_type(v, json_type_null))
-		a->group = xstrdup(json_object_get_string(v));
+	    !json_object_is_type(v, json_type_null) &&
+	    (a->group = ann_json_text(v)) == NULL)
+		goto control;
 	rc = 0;
 	gacp_err_clear(err);
+	goto out;
+control:
+	rc = gacp_err_set(err, GACP_EINVAL, "nlu_bad_annotation",
+	    "entity annotation holds a control character");
 out:
 	json_object_put(o);
 	json_tokener_free(tok);

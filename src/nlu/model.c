@@ -1632,7 +1632,20 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	idf_off = get_u64(meta + M_IDF_OFF);
 	w_off = get_u64(meta + M_W_OFF);
 	w_len = get_u64(meta + M_W_LEN);
-	/* Version 1 had no lexicon; its metadata there is zero padding. */
+	/* Version 1 had no lexicon; its metadata there is zero padding.
+	 * The version sits in the header, outside the checksum, so a
+	 * version 2 file relabelled 1 would otherwise load and score
+	 * without its lexicon (found by fuzz-model): every version 2 file
+	 * has a lexicon offset, so non-zero bytes there refuse it. */
+	if (version == 1) {
+		static const unsigned char zero[M_LIN_LEN + 8 - M_WN_OFF];
+
+		if (memcmp(meta + M_WN_WEIGHT, zero,
+		    M_LIN_DIM_LOG2 + 4 - M_WN_WEIGHT) != 0 ||
+		    memcmp(meta + M_WN_OFF, zero, sizeof(zero)) != 0)
+			return CORRUPT("format version 1 model carries version "
+			    "2 metadata");
+	}
 	if (version >= 2) {
 		m->feat.wn_weight = get_f32(meta + M_WN_WEIGHT);
 		m->feat.wn_decay = get_f32(meta + M_WN_DECAY);

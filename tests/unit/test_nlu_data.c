@@ -132,6 +132,12 @@ test_yaml_errors(void)
 		"nlu:\n- intent: x\n  examples: |\n    - [a]{\"value\": 1}\n",
 		"nlu:\n- foo: x\n  examples: |\n    - a\n",
 		"nlu:\n- intent: x\n  examples: |\n    - \xff\xfe\n",
+		/* Control characters through JSON escapes (fuzz-rasa): no
+		 * export could write them back. */
+		"nlu:\n- intent: x\n  examples: |\n    - [a]{\"entity\": \"e\\f\"}\n",
+		"nlu:\n- intent: x\n  examples: |\n    - [a]{\"entity\": \"e\", \"value\": \"v\\u0000w\"}\n",
+		"nlu:\n- intent: x\n  examples: |\n    - [a]{\"entity\": \"e\", \"role\": \"\\b\"}\n",
+		"nlu:\n- intent: x\n  examples: |\n    - [a]{\"entity\": \"e\", \"group\": \"g\\u007f\"}\n",
 	};
 	static const char unclosed[] =
 	    "nlu:\n- intent: x\n  examples: |\n    - [a](\n";

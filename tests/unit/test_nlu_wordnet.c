@@ -377,13 +377,38 @@ test_old_format(void)
 	CU_ASSERT_PTR_NULL(m->feat.wn);
 	img = malloc(m->image_bytes);
 	memcpy(img, m->image, m->image_bytes);
+	/* Relabelled 1, a version 2 file is refused: the version is outside
+	 * the checksum, and it would load without its lexicon. */
 	img[8] = 1;
-	CU_ASSERT(nlu_model_from_image(img, m->image_bytes, &l, &err) == 0);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
-	CU_ASSERT_EQUAL(l->format, 1);
-	CU_ASSERT_PTR_NULL(l->feat.wn);
-	nlu_model_free(l);
-	l = NULL;
+	CU_ASSERT_EQUAL(nlu_model_from_image(img, m->image_bytes, &l, &err),
+	    GACP_EINVAL);
+	CU_ASSERT_PTR_NULL(l);
+	CU_ASSERT_STRING_EQUAL(err.code, "nlu_model_corrupt");
+	{
+		/* A genuine version 1 file: no version 2 metadata (payload
+		 * offsets 136-155 and 248-287), the payload ending where
+		 * the lexicon section began. */
+		unsigned char *meta = img + NLU_MODEL_HEADER_BYTES;
+		uint64_t wn_off = 0, payload;
+
+		for (i = 0; i < 8; i++)
+			wn_off |= (uint64_t)meta[248 + i] << (8 * i);
+		CU_ASSERT_FATAL(wn_off > 0 &&
+		    wn_off <= m->image_bytes - NLU_MODEL_HEADER_BYTES);
+		memset(meta + 136, 0, 20);
+		memset(meta + 248, 0, 40);
+		payload = wn_off;
+		for (i = 0; i < 8; i++)
+			img[16 + i] = (unsigned char)(payload >> (8 * i));
+		crypto_sha256(meta, (size_t)payload, img + 24);
+		CU_ASSERT(nlu_model_from_image(img,
+		    NLU_MODEL_HEADER_BYTES + (size_t)payload, &l, &err) == 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+		CU_ASSERT_EQUAL(l->format, 1);
+		CU_ASSERT_PTR_NULL(l->feat.wn);
+		nlu_model_free(l);
+		l = NULL;
+	}
 	img[8] = (unsigned char)(NLU_MODEL_FORMAT_VERSION + 1);
 	CU_ASSERT_EQUAL(nlu_model_from_image(img, m->image_bytes, &l, &err),
 	    GACP_EINVAL);

@@ -99,29 +99,37 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Runs of bytes that need no escape (printable ASCII other than '"' and
+ * '\\', and valid UTF-8 sequences) are copied in one append; the queue
+ * record of every webhook event passes here. */
 void
 buf_json_strn(struct buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i = 0;
+	size_t i = 0, run;
 
 	buf_reserve(b, len + 2);
 	buf_putc(b, '"');
 	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n;
+		unsigned char c;
 
-		if (c >= 0x80) {
-			n = utf8_valid_prefix(s + i, len - i);
-			if (n == 0) {
-				buf_puts(b, "\\ufffd");
-				i++;
-			} else {
-				buf_append(b, s + i, n);
-				i += n;
-			}
+		for (run = i; run < len; run++) {
+			c = (unsigned char)s[run];
+			if (c >= 0x80) {
+				size_t n = utf8_valid_prefix(s + run, len - run);
+				if (n == 0)
+					break;
+				run += n - 1;
+			} else if (c < 0x20 || c == 0x7f || c == '"' ||
+			    c == '\\')
+				break;
+		}
+		if (run > i) {
+			buf_append(b, s + i, run - i);
+			i = run;
 			continue;
 		}
+		c = (unsigned char)s[i];
 		switch (c) {
 		case '"':  buf_puts(b, "\\\""); break;
 		case '\\': buf_puts(b, "\\\\"); break;
@@ -129,12 +137,13 @@ buf_json_strn(struct buf *b, const char *s, size_t len)
 		case '\r': buf_puts(b, "\\r"); break;
 		case '\t': buf_puts(b, "\\t"); break;
 		default:
-			if (c < 0x20 || c == 0x7f) {
+			if (c >= 0x80) {
+				/* Not valid UTF-8 here. */
+				buf_puts(b, "\\ufffd");
+			} else {
 				char esc[6] = { '\\', 'u', '0', '0',
 				    hex[c >> 4], hex[c & 15] };
 				buf_append(b, esc, sizeof(esc));
-			} else {
-				buf_putc(b, (char)c);
 			}
 		}
 		i++;

@@ -238,7 +238,9 @@ ann_parens(const char *s, size_t len, struct nlu_ent_ann *a,
 
 /* A JSON string of the braces form as a C string: refused when it holds
  * a control character (from an escape such as \f or \u0000), which no
- * YAML export could write back (found by fuzz-rasa). */
+ * YAML export could write back (found by fuzz-rasa).  A tab is allowed:
+ * the "(entity:value)" form takes a raw one from the YAML line, and the
+ * export writes it back in either form. */
 static char *
 ann_json_text(struct json_object *v)
 {
@@ -246,7 +248,8 @@ ann_json_text(struct json_object *v)
 	size_t i, n = (size_t)json_object_get_string_len(v);
 
 	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
+		    s[i] == 0x7f)
 			return NULL;
 	return xstrdup(s);
 }

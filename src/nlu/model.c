@@ -1364,6 +1364,17 @@ get_f32(const unsigned char *p)
 	return f;
 }
 
+static bool
+all_zero(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
 /* Metadata block layout (offsets into the payload). */
 enum {
 	M_N_LABELS = 0, M_MEMBERS = 4, M_DIM_LOG2 = 8, M_HIDDEN = 12,
@@ -1585,7 +1596,7 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	if (get_u32(img + 12) != NLU_MODEL_HEADER_BYTES)
 		return CORRUPT("model header size is wrong");
 	/* The last 8 header bytes are reserved and outside the checksum. */
-	if (memcmp(img + 56, "\0\0\0\0\0\0\0\0", 8) != 0)
+	if (!all_zero(img + 56, 8))
 		return CORRUPT("model header reserved bytes are not zero");
 	payload_len = get_u64(img + 16);
 	if (payload_len != m->image_bytes - NLU_MODEL_HEADER_BYTES)
@@ -1637,15 +1648,11 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	 * version 2 file relabelled 1 would otherwise load and score
 	 * without its lexicon (found by fuzz-model): every version 2 file
 	 * has a lexicon offset, so non-zero bytes there refuse it. */
-	if (version == 1) {
-		static const unsigned char zero[M_LIN_LEN + 8 - M_WN_OFF];
-
-		if (memcmp(meta + M_WN_WEIGHT, zero,
-		    M_LIN_DIM_LOG2 + 4 - M_WN_WEIGHT) != 0 ||
-		    memcmp(meta + M_WN_OFF, zero, sizeof(zero)) != 0)
-			return CORRUPT("format version 1 model carries version "
-			    "2 metadata");
-	}
+	if (version == 1 &&
+	    (!all_zero(meta + M_WN_WEIGHT, M_LIN_DIM_LOG2 + 4 - M_WN_WEIGHT) ||
+	    !all_zero(meta + M_WN_OFF, M_LIN_LEN + 8 - M_WN_OFF)))
+		return CORRUPT("format version 1 model carries version 2 "
+		    "metadata");
 	if (version >= 2) {
 		m->feat.wn_weight = get_f32(meta + M_WN_WEIGHT);
 		m->feat.wn_decay = get_f32(meta + M_WN_DECAY);

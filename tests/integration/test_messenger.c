@@ -1880,7 +1880,12 @@ test_metrics_move(void)
 	CU_ASSERT_EQUAL(metric("gacp_queue_stats_up"), 1);
 	CU_ASSERT_TRUE(metric("gacp_inbound_queue_length") >= 0);
 	CU_ASSERT_EQUAL(metric("gacp_inbound_queue_undelivered"), 0);
-	CU_ASSERT_TRUE(metric("gacp_inbound_queue_consumers") >= 1);
+	/* A worker's consumer exists from its first XREADGROUP, and a
+	 * worker removes other idle consumers without pending entries (a
+	 * blocked read can look idle), so the count may be 0 for a moment
+	 * between two reads: wait for a live one rather than sample once. */
+	CU_ASSERT_TRUE(metric_wait("gacp_inbound_queue_consumers", 1,
+	    MX_WAIT_MS) >= 1);
 	CU_ASSERT_EQUAL(metric("gacp_deadletter_queue_length"),
 	    (double)redis_xlen("gacp:deadletter"));
 	/* The demo tenant's model is trained and activated through the

@@ -42,6 +42,8 @@ struct prep {
 	uint64_t *h;
 	float    *cnt;
 	size_t    cap;
+	uint32_t  edim;          /* sentence vector size, 0: none */
+	float    *sent;          /* n x edim sentence vectors (embed.h) */
 };
 
 /* One member's training job, run on a worker thread. */
@@ -73,7 +75,9 @@ struct writer {
 static int	 cmp_str(const void *, const void *);
 static int	 prep_build(struct prep *, const struct nlu_dataset *,
 		    const char **, uint32_t, const struct nlu_feat_params *,
-		    struct gacp_err *);
+		    const struct nlu_emb *, float, struct gacp_err *);
+static void	 append_dense(struct nlu_sparse *, uint32_t, const float *,
+		    uint32_t);
 static void	 prep_add_synthetic(struct prep *, uint32_t, uint32_t,
 		    uint64_t, uint32_t);
 static void	 prep_cleanup(struct prep *);
@@ -116,7 +120,7 @@ static void	 build_image(struct buf *, const struct nlu_train_opts *,
 		    const struct nlu_dataset *, const struct nlu_train_report *,
 		    const unsigned char *, uint32_t, const struct buf *,
 		    const struct nlu_feat_params *, const float *,
-		    const float *);
+		    const float *, const struct buf *, uint32_t);
 static int	 wordnet_lexicon(const struct nlu_dataset *,
 		    const struct nlu_train_opts *, struct buf *,
 		    struct nlu_train_report *, struct gacp_err *);
@@ -170,6 +174,11 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	o->linear_dim_log2 = 14;
 	o->linear_epochs = 10;
 	o->linear_lr = 0.2f;
+	o->embeddings = NULL;
+	o->emb_top = 50000;
+	o->emb_scale = 1.0f;
+	o->emb_idf = 1;
+	o->emb_max = 0;
 }
 
 static int
@@ -278,13 +287,16 @@ prep_cleanup(struct prep *p)
 	free(p->off);
 	free(p->h);
 	free(p->cnt);
+	free(p->sent);
 	memset(p, 0, sizeof(*p));
 }
 
-/* Tokenise and hash every example of ds once. */
+/* Tokenise and hash every example of ds once; with emb, its sentence
+ * vectors too. */
 static int
 prep_build(struct prep *p, const struct nlu_dataset *ds, const char **labels,
-    uint32_t n_labels, const struct nlu_feat_params *fp, struct gacp_err *err)
+    uint32_t n_labels, const struct nlu_feat_params *fp,
+    const struct nlu_emb *emb, float emb_scale, struct gacp_err *err)
 {
 	struct nlu_text t;
 	struct nlu_rawfeat r;
@@ -300,6 +312,9 @@ prep_build(struct prep *p, const struct nlu_dataset *ds, const char **labels,
 	p->label = xcalloc(p->n + 1, sizeof(*p->label));
 	p->is_oos = xcalloc(p->n + 1, sizeof(*p->is_oos));
 	p->off = xcalloc(p->n + 1, sizeof(*p->off));
+	p->edim = emb != NULL ? emb->in_dim : 0;
+	if (p->edim > 0)
+		p->sent = xcalloc((p->n + 1) * p->edim, sizeof(*p->sent));
 	for (i = 0; i < ds->n_ex; i++) {
 		const char *intent = ds->ex[i].intent;
 		const char **hit = bsearch(&intent, labels, n_labels,
@@ -312,6 +327,9 @@ prep_build(struct prep *p, const struct nlu_dataset *ds, const char **labels,
 		if (rc != 0)
 			goto out;
 		nlu_features_raw(fp, &t, &r);
+		if (p->edim > 0)
+			nlu_emb_sentence(emb, &t, emb_scale,
+			    p->sent + i * p->edim);
 		if (p->off[i] + r.n > p->cap) {
 			p->cap = (p->off[i] + r.n) * 2;
 			p->h = xrealloc(p->h, p->cap * sizeof(*p->h));
@@ -325,6 +343,30 @@ out:
 	nlu_rawfeat_cleanup(&r);
 	nlu_text_cleanup(&t);
 	return rc;
+}
+
+/* The sentence vector x (n floats) as inputs base .. base + n - 1 after
+ * the hashed buckets; nothing for a text without known words (all zero),
+ * as nlu_model_score does. */
+static void
+append_dense(struct nlu_sparse *v, uint32_t base, const float *x, uint32_t n)
+{
+	uint32_t k;
+
+	for (k = 0; k < n && x[k] == 0.0f; k++)
+		;
+	if (k == n)
+		return;
+	if (v->cap < v->n + n) {
+		v->cap = v->n + n + 64;
+		v->idx = xrealloc(v->idx, v->cap * sizeof(*v->idx));
+		v->val = xrealloc(v->val, v->cap * sizeof(*v->val));
+	}
+	for (k = 0; k < n; k++) {
+		v->idx[v->n] = base + k;
+		v->val[v->n] = x[k];
+		v->n++;
+	}
 }
 
 static int
@@ -384,6 +426,13 @@ prep_add_synthetic(struct prep *p, uint32_t oos_label, uint32_t n_new,
 	p->label = xrealloc(p->label, (n0 + n_new + 1) * sizeof(*p->label));
 	p->is_oos = xrealloc(p->is_oos, (n0 + n_new + 1) * sizeof(*p->is_oos));
 	p->off = xrealloc(p->off, (n0 + n_new + 1) * sizeof(*p->off));
+	/* No sentence vector: a mix of two texts has no words of its own. */
+	if (p->edim > 0) {
+		p->sent = xrealloc(p->sent, (n0 + n_new + 1) * p->edim *
+		    sizeof(*p->sent));
+		memset(p->sent + n0 * p->edim, 0, (n_new + 1) * p->edim *
+		    sizeof(*p->sent));
+	}
 	for (k = 0; k < n_new; k++) {
 		size_t a, b, src[2], s, i, tries = 0;
 
@@ -430,6 +479,7 @@ member_train(struct member_job *j)
 	const struct nlu_feat_params *fp = j->fp;
 	const struct prep *p = j->data;
 	uint32_t dim = 1u << fp->dim_log2;
+	uint32_t edim = j->linear ? 0 : p->edim;
 	struct nlu_mlp_train_opts mo = o->mlp;
 	struct nlu_mlp_data d;
 	struct nlu_rawfeat r;
@@ -460,7 +510,7 @@ member_train(struct member_job *j)
 	free(df);
 	free(stamp);
 
-	nnz = p->off[p->n];
+	nnz = p->off[p->n] + p->n * edim;
 	row_off = xmalloc((p->n + 1) * sizeof(*row_off));
 	idx = xmalloc((nnz + 1) * sizeof(*idx));
 	val = xmalloc((nnz + 1) * sizeof(*val));
@@ -476,6 +526,8 @@ member_train(struct member_job *j)
 		r.cnt = p->cnt + p->off[i];
 		r.n = p->off[i + 1] - p->off[i];
 		nlu_features_vector(fp, j->member, j->idf, &r, &v);
+		if (edim > 0)
+			append_dense(&v, dim, p->sent + i * edim, edim);
 		memcpy(idx + row_off[d.n], v.idx, v.n * sizeof(*idx));
 		memcpy(val + row_off[d.n], v.val, v.n * sizeof(*val));
 		lab[d.n] = p->label[i];
@@ -497,7 +549,7 @@ member_train(struct member_job *j)
 		lo.seed = mo.seed;
 		nlu_linear_train(&lo, &d, dim, j->n_labels, j->params);
 	} else {
-		nlu_mlp_train(&mo, &d, dim, j->n_labels, j->params);
+		nlu_mlp_train(&mo, &d, dim + edim, j->n_labels, j->params);
 	}
 	free(row_off);
 	free(idx);
@@ -526,7 +578,7 @@ train_members(const struct nlu_train_opts *o,
 {
 	uint32_t dim = 1u << o->feat.dim_log2, m, t;
 	uint32_t n_jobs = o->members + (lin_params != NULL);
-	size_t per = nlu_mlp_floats(dim, o->mlp.hidden, n_labels);
+	size_t per = nlu_mlp_floats(dim + p->edim, o->mlp.hidden, n_labels);
 	struct member_job *jobs = xcalloc(n_jobs, sizeof(*jobs));
 	uint32_t n_threads = o->threads < 1 ? 1 :
 	    (o->threads > n_jobs ? n_jobs : o->threads);
@@ -588,7 +640,7 @@ member_logits(const struct nlu_train_opts *o,
 {
 	uint32_t dim = 1u << o->feat.dim_log2, m;
 	uint32_t slots = o->members + (lin_params != NULL);
-	size_t per = nlu_mlp_floats(dim, o->mlp.hidden, n_labels), i;
+	size_t per = nlu_mlp_floats(dim + p->edim, o->mlp.hidden, n_labels), i;
 	struct nlu_mlp mlp;
 	struct nlu_linear lin;
 	struct nlu_rawfeat r;
@@ -613,7 +665,7 @@ member_logits(const struct nlu_train_opts *o,
 		}
 	}
 	for (m = 0; m < o->members; m++) {
-		nlu_mlp_bind(&mlp, dim, o->mlp.hidden, n_labels,
+		nlu_mlp_bind(&mlp, dim + p->edim, o->mlp.hidden, n_labels,
 		    params + (size_t)m * per);
 		for (i = 0; i < p->n; i++) {
 			r.h = p->h + p->off[i];
@@ -621,6 +673,9 @@ member_logits(const struct nlu_train_opts *o,
 			r.n = p->off[i + 1] - p->off[i];
 			nlu_features_vector(&o->feat, m, idf + (size_t)m * dim,
 			    &r, &v);
+			if (p->edim > 0)
+				append_dense(&v, dim, p->sent + i * p->edim,
+				    p->edim);
 			nlu_mlp_forward(&mlp, &v, hid, lg);
 			memcpy(out + (i * slots + m) * n_labels, lg,
 			    n_labels * sizeof(float));
@@ -924,6 +979,130 @@ frequent_words(const struct nlu_dataset *ds, struct nlu_text *t,
 	return rc;
 }
 
+/* Latin words of ds (sorted, each once) and the number of examples each
+ * is found in. */
+static int
+vocab_df(const struct nlu_dataset *ds, char ***out, uint32_t **df_out,
+    size_t *n_out, struct gacp_err *err)
+{
+	struct nlu_text t;
+	char **w = NULL, tok[4 * NLU_EMB_MAX_WORD + 8];
+	size_t n = 0, cap = 0, i, k, run, u = 0;
+	uint32_t *df;
+	int rc;
+
+	*out = NULL;
+	*df_out = NULL;
+	*n_out = 0;
+	rc = nlu_text_init(&t, err);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < ds->n_ex && rc == 0; i++) {
+		size_t first = n;
+
+		rc = nlu_text_process(&t, ds->ex[i].text, strlen(ds->ex[i].text),
+		    err);
+		for (k = 0; rc == 0 && k < t.n_tok; k++) {
+			size_t j;
+			int seen = 0;
+
+			if (t.tok[k].kind != NLU_TOK_LATIN ||
+			    t.tok[k].len > NLU_EMB_MAX_WORD)
+				continue;
+			nlu_text_tok_utf8(&t, k, tok, sizeof(tok));
+			for (j = first; j < n && !seen; j++)
+				seen = strcmp(w[j], tok) == 0;
+			if (seen)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 4096;
+				w = xrealloc(w, cap * sizeof(*w));
+			}
+			w[n++] = xstrdup(tok);
+		}
+	}
+	nlu_text_cleanup(&t);
+	if (n > 0)
+		qsort(w, n, sizeof(*w), cmp_cstr);
+	df = xcalloc(n + 1, sizeof(*df));
+	for (i = 0; i < n; i += run) {
+		for (run = 1; i + run < n && strcmp(w[i], w[i + run]) == 0;
+		    run++)
+			free(w[i + run]);
+		w[u] = w[i];
+		df[u++] = (uint32_t)run;
+	}
+	if (rc != 0) {
+		for (i = 0; i < u; i++)
+			free(w[i]);
+		free(w);
+		free(df);
+		return rc;
+	}
+	*out = w;
+	*df_out = df;
+	*n_out = u;
+	return 0;
+}
+
+/* The word-vector table of a model (embed.h) into out: the vectors of the
+ * training vocabulary and of the file's o->emb_top most frequent words
+ * (what a parse meets beyond the training words is mostly common
+ * English), each weighed by its IDF in train (the top words unseen in
+ * training get the largest, as a word of document frequency 0). */
+static int
+embeddings_table(const struct nlu_dataset *train,
+    const struct nlu_train_opts *o, struct buf *out,
+    struct nlu_train_report *r, struct gacp_err *err)
+{
+	struct nlu_emb_src src;
+	struct nlu_emb_filter f;
+	char **words = NULL;
+	uint32_t *df = NULL;
+	float *wt = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	buf_reset(out);
+	rc = vocab_df(train, &words, &df, &n, err);
+	if (rc != 0)
+		return rc;
+	f.vocab = (const char *const *)words;
+	f.n_vocab = n;
+	f.top = o->emb_top;
+	rc = nlu_emb_src_load(o->embeddings, &f, &src, err);
+	if (rc != 0)
+		goto out;
+	if (src.dim % 4 != 0) {
+		rc = gacp_err_set(err, GACP_EINVAL, "nlu_embeddings_format",
+		    "%s: dimension %u is not a multiple of 4",
+		    o->embeddings, src.dim);
+		goto out;
+	}
+	wt = xcalloc(src.n + 1, sizeof(*wt));
+	for (i = 0; i < src.n; i++) {
+		char **hit = bsearch(&src.word[i], words, n, sizeof(*words),
+		    cmp_cstr);
+		uint32_t d = hit ? df[hit - words] : 0;
+
+		wt[i] = o->emb_idf ? (float)(log((1.0 + (double)train->n_ex) /
+		    (1.0 + (double)d)) + 1.0) : 1.0f;
+		if (hit != NULL)
+			r->emb_vocab++;
+	}
+	r->emb_vocab_all = (uint32_t)n;
+	nlu_emb_build(&src, wt, o->emb_max ? NLU_EMB_MAX : 0, out);
+	r->emb_bytes = out->len;
+out:
+	nlu_emb_src_cleanup(&src);
+	for (i = 0; i < n; i++)
+		free(words[i]);
+	free(words);
+	free(df);
+	free(wt);
+	return rc;
+}
+
 /* Training examples plus o->wn_augment copies of each in which every
  * English word with a WordNet synonym (nlu_wn_synonym) is replaced by it
  * with probability o->wn_augment_p (copies that change nothing are not
@@ -1055,8 +1234,10 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	struct nlu_feat_params lin_fp;
 	uint32_t slots;
 	unsigned char digest[32];
-	struct buf image, wn_img;
+	struct buf image, wn_img, emb_img;
 	struct nlu_wn_lex wn_lex;
+	struct nlu_emb emb_view;
+	const struct nlu_emb *emb = NULL;
 	double t0 = now_s();
 	int rc = GACP_EINVAL;
 
@@ -1070,6 +1251,7 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	nlu_dataset_init(&aug);
 	buf_init(&image);
 	buf_init(&wn_img);
+	buf_init(&emb_img);
 	/* 0 for the hash space or the hidden size means "from the data";
 	 * check the rest with stand-ins. */
 	if (checked.feat.dim_log2 == 0)
@@ -1092,7 +1274,9 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	    (o->linear_weight > 0.0f && (o->linear_epochs == 0 ||
 	    !(o->linear_lr > 0.0f) ||
 	    o->linear_dim_log2 < NLU_FEAT_DIM_LOG2_MIN ||
-	    o->linear_dim_log2 > NLU_FEAT_DIM_LOG2_MAX))) {
+	    o->linear_dim_log2 > NLU_FEAT_DIM_LOG2_MAX)) ||
+	    (o->embeddings != NULL && !(o->emb_scale > 0.0f &&
+	    o->emb_scale <= 8.0f))) {
 		rc = gacp_err_set(err, GACP_EINVAL, "nlu_bad_options",
 		    "training options out of range");
 		goto out;
@@ -1137,6 +1321,17 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		sized.feat.wn = NULL;
 	}
 
+	if (o->embeddings != NULL) {
+		rc = embeddings_table(train, o, &emb_img, &r, err);
+		if (rc != 0)
+			goto out;
+		rc = nlu_emb_open(&emb_view, emb_img.data, emb_img.len, err);
+		if (rc != 0)
+			goto out;
+		r.emb_words = emb_view.n;
+		emb = &emb_view;
+	}
+
 	if (cal_ds == NULL) {
 		nlu_dataset_split(train, o->holdout, o->seed, &kept, &held);
 		fit_ds = &kept;
@@ -1148,12 +1343,13 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 			goto out;
 		fit_ds = &aug;
 	}
-	rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat, err);
+	rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat, emb,
+	    o->emb_scale, err);
 	if (rc != 0)
 		goto out;
 	size_from_data(&sized, &pfit);
 	dim = 1u << o->feat.dim_log2;
-	per = nlu_mlp_floats(dim, o->mlp.hidden, n_labels);
+	per = nlu_mlp_floats(dim + pfit.edim, o->mlp.hidden, n_labels);
 	n_params = per * o->members;
 	idf = xmalloc((size_t)o->members * dim * sizeof(float));
 	params = xmalloc(n_params * sizeof(float));
@@ -1161,7 +1357,8 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		prep_add_synthetic(&pfit, (uint32_t)oos_label,
 		    o->synth_oos * n_in_scope_labels, o->seed,
 		    n_in_scope_labels);
-	rc = prep_build(&pcal, cal_ds, labels, n_labels, &o->feat, err);
+	rc = prep_build(&pcal, cal_ds, labels, n_labels, &o->feat, emb,
+	    o->emb_scale, err);
 	if (rc != 0)
 		goto out;
 	lin_fp = o->feat;
@@ -1208,7 +1405,7 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 			fit_ds = &aug;
 		}
 		rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat,
-		    err);
+		    emb, o->emb_scale, err);
 		if (rc != 0)
 			goto out;
 		if (o->synth_oos > 0 && oos_label >= 0)
@@ -1268,7 +1465,8 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 
 	nlu_dataset_digest(train, digest);
 	build_image(&image, o, labels, n_labels, idf, params, &spec, &r, digest,
-	    (uint32_t)train->n_ex, &wn_img, &lin_fp, lin_idf, lin_params);
+	    (uint32_t)train->n_ex, &wn_img, &lin_fp, lin_idf, lin_params,
+	    &emb_img, emb != NULL ? emb->in_dim : 0);
 	rc = nlu_model_from_image(image.data, image.len, out, err);
 	r.train_seconds = now_s() - t0;
 	if (rep != NULL)
@@ -1288,6 +1486,7 @@ out:
 	nlu_dataset_cleanup(&aug);
 	buf_cleanup(&image);
 	buf_cleanup(&wn_img);
+	buf_cleanup(&emb_img);
 	return rc;
 }
 
@@ -1384,11 +1583,11 @@ enum {
 	M_LANG = 72, M_DATA_SHA = 80, M_EPOCHS = 112, M_LR = 116,
 	M_DROP_IN = 120, M_DROP_H = 124, M_SYNTH = 128, M_FEAT_FLAGS = 132,
 	M_WN_WEIGHT = 136, M_WN_DECAY = 140, M_WN_HYPER = 144,
-	M_LIN_WEIGHT = 148, M_LIN_DIM_LOG2 = 152,
+	M_LIN_WEIGHT = 148, M_LIN_DIM_LOG2 = 152, M_EMB_SCALE = 156,
 	M_LABELS_OFF = 192, M_LABELS_LEN = 200, M_ENT_OFF = 208,
 	M_ENT_LEN = 216, M_IDF_OFF = 224, M_W_OFF = 232, M_W_LEN = 240,
 	M_WN_OFF = 248, M_WN_LEN = 256, M_LIN_IDF_OFF = 264, M_LIN_OFF = 272,
-	M_LIN_LEN = 280,
+	M_LIN_LEN = 280, M_EMB_OFF = 288, M_EMB_LEN = 296,
 };
 
 static void
@@ -1398,12 +1597,12 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
     const struct nlu_train_report *r, const unsigned char *data_sha,
     uint32_t n_examples, const struct buf *wn,
     const struct nlu_feat_params *lin_fp, const float *lin_idf,
-    const float *lin_params)
+    const float *lin_params, const struct buf *emb, uint32_t edim)
 {
 	struct buf p;
 	uint32_t dim = 1u << o->feat.dim_log2, i, k;
 	size_t labels_off, ent_off, idf_off, w_off, n_w, wn_off;
-	size_t lin_idf_off = 0, lin_off = 0, lin_len = 0;
+	size_t lin_idf_off = 0, lin_off = 0, lin_len = 0, emb_off = 0;
 	unsigned char meta[META_BYTES];
 	unsigned char sha[32];
 	unsigned int sha_len = 32;
@@ -1447,7 +1646,8 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 		buf_append(&p, idf, (size_t)o->members * dim * sizeof(float));
 		pad_to(&p, SECTION_ALIGN);
 		w_off = p.len;
-		n_w = nlu_mlp_floats(dim, o->mlp.hidden, n_labels) * o->members;
+		n_w = nlu_mlp_floats(dim + edim, o->mlp.hidden, n_labels) *
+		    o->members;
 		buf_append(&p, params, n_w * sizeof(float));
 		pad_to(&p, SECTION_ALIGN);
 		wn_off = p.len;
@@ -1463,6 +1663,11 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			lin_len = nlu_linear_floats(ld, n_labels) *
 			    sizeof(float);
 			buf_append(&p, lin_params, lin_len);
+		}
+		if (emb->len > 0) {
+			pad_to(&p, SECTION_ALIGN);
+			emb_off = p.len;
+			buf_append(&p, emb->data, emb->len);
 		}
 
 		/* Metadata, now that the offsets are known. */
@@ -1504,6 +1709,7 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			put_f32(&m, lin_params != NULL ? o->linear_weight :
 			    0.0f);
 			put_u32(&m, lin_params != NULL ? lin_fp->dim_log2 : 0);
+			put_f32(&m, emb->len > 0 ? o->emb_scale : 0.0f);
 			memcpy(p.data, m.data, m.len);
 			buf_reset(&m);
 			put_u64(&m, labels_off);
@@ -1518,6 +1724,8 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			put_u64(&m, lin_idf_off);
 			put_u64(&m, lin_off);
 			put_u64(&m, lin_len);
+			put_u64(&m, emb_off);
+			put_u64(&m, emb->len);
 			memcpy(p.data + M_LABELS_OFF, m.data, m.len);
 			buf_cleanup(&m);
 		}
@@ -1574,7 +1782,8 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	uint64_t payload_len, lab_off, lab_len, ent_off, ent_len, idf_off;
 	uint64_t w_off, w_len, dim, per, wn_off = 0, wn_len = 0;
 	uint64_t lin_idf_off = 0, lin_off = 0, lin_len = 0, lin_dim = 0;
-	uint32_t lin_dim_log2 = 0;
+	uint64_t emb_off = 0, emb_len = 0;
+	uint32_t lin_dim_log2 = 0, edim = 0;
 	size_t pos, end, i, k;
 	uint32_t n, version;
 	EVP_MD_CTX *ctx;
@@ -1665,6 +1874,34 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 		lin_off = get_u64(meta + M_LIN_OFF);
 		lin_len = get_u64(meta + M_LIN_LEN);
 	}
+	/* Likewise version 2 had no word vectors: the version is not
+	 * covered by the checksum, so a version 3 file with them
+	 * relabelled 2 must not load as an MLP of the wrong width. */
+	if (version <= 2 && (!all_zero(meta + M_EMB_SCALE, 4) ||
+	    !all_zero(meta + M_EMB_OFF, 16)))
+		return CORRUPT("format version %u model carries version 3 "
+		    "metadata", version);
+	if (version >= 3) {
+		m->emb_scale = get_f32(meta + M_EMB_SCALE);
+		emb_off = get_u64(meta + M_EMB_OFF);
+		emb_len = get_u64(meta + M_EMB_LEN);
+	}
+	/* Word vectors: a scale and a section, or neither. */
+	if ((emb_len > 0) != (m->emb_scale != 0.0f) ||
+	    (emb_len > 0 && !(m->emb_scale > 0.0f && m->emb_scale <= 8.0f)))
+		return CORRUPT("model word vector parameters out of range");
+	if (emb_len > 0) {
+		int rc;
+
+		if (emb_off % SECTION_ALIGN != 0 || emb_off > payload_len ||
+		    emb_len > payload_len - emb_off)
+			return CORRUPT("model word vector section is out of "
+			    "bounds");
+		rc = nlu_emb_open(&m->emb, pl + emb_off, (size_t)emb_len, err);
+		if (rc != 0)
+			return rc;
+		edim = m->emb.in_dim;
+	}
 
 	if (nlu_feat_params_check(&m->feat) != 0 || m->members == 0 ||
 	    m->members > NLU_MODEL_MAX_MEMBERS || m->hidden == 0 ||
@@ -1674,7 +1911,7 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	    !(m->ambiguity >= 0.0f))
 		return CORRUPT("model parameters out of range");
 	dim = 1ull << m->feat.dim_log2;
-	per = nlu_mlp_floats((uint32_t)dim, m->hidden, m->n_labels);
+	per = nlu_mlp_floats((uint32_t)dim + edim, m->hidden, m->n_labels);
 	if (lab_off < META_BYTES || lab_off > payload_len ||
 	    lab_len > payload_len - lab_off ||
 	    ent_off > payload_len || ent_len > payload_len - ent_off ||
@@ -1785,8 +2022,9 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	m->idf = (const float *)(const void *)(pl + idf_off);
 	m->mlp = xcalloc(m->members, sizeof(*m->mlp));
 	for (i = 0; i < m->members; i++)
-		nlu_mlp_bind(&m->mlp[i], (uint32_t)dim, m->hidden, m->n_labels,
-		    (const float *)(const void *)(pl + w_off) + i * per);
+		nlu_mlp_bind(&m->mlp[i], (uint32_t)dim + edim, m->hidden,
+		    m->n_labels, (const float *)(const void *)(pl + w_off) +
+		    i * per);
 	return nlu_entities_new(&m->entity_spec, &m->entities, err);
 }
 
@@ -1963,6 +2201,7 @@ nlu_scratch_cleanup(struct nlu_scratch *s)
 	nlu_rawfeat_cleanup(&s->raw);
 	nlu_sparse_cleanup(&s->vec);
 	free(s->hid);
+	free(s->dense);
 	free(s->logits);
 	free(s->probs);
 	memset(s, 0, sizeof(*s));
@@ -1992,9 +2231,19 @@ nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
 	if (rc != 0)
 		return rc;
 	nlu_features_raw(&m->feat, &s->text, &s->raw);
+	if (m->emb.in_dim > 0) {
+		if (s->cap_dense < m->emb.in_dim) {
+			s->cap_dense = m->emb.in_dim;
+			s->dense = xrealloc(s->dense, s->cap_dense *
+			    sizeof(float));
+		}
+		nlu_emb_sentence(&m->emb, &s->text, m->emb_scale, s->dense);
+	}
 	for (i = 0; i < m->members; i++) {
 		nlu_features_vector(&m->feat, i, m->idf + (size_t)i * dim,
 		    &s->raw, &s->vec);
+		if (m->emb.in_dim > 0)
+			append_dense(&s->vec, dim, s->dense, m->emb.in_dim);
 		nlu_mlp_forward(&m->mlp[i], &s->vec, s->hid,
 		    s->logits + (size_t)i * stride);
 	}

@@ -14,8 +14,12 @@
  *   configuration, IDF tables (float32, members x buckets), weights
  *   (float32, one block per member) and, from format version 2, the
  *   WordNet lexicon (wordnet.h; empty when trained without WordNet) and
- *   the optional linear member (its IDF table and weights, linear.h).
- * Version 1 files (no lexicon) still load and score as before.
+ *   the optional linear member (its IDF table and weights, linear.h),
+ *   and from version 3 the optional word-vector table (embed.h): with
+ *   it, every MLP's first layer has e.dim rows after its hashed buckets,
+ *   fed the text's sentence vector.
+ * Version 1 files (no lexicon) and version 2 files (no word vectors)
+ * still load and score as before.
  * Files are written to a temporary name, fsynced and renamed, so readers
  * see the old file or the new one, never a mix.  nlu_model_load() maps the
  * file read-only (MAP_SHARED), so every pre-forked process shares one copy
@@ -33,6 +37,7 @@
 
 #include "common/err.h"
 #include "nlu/data.h"
+#include "nlu/embed.h"
 #include "nlu/features.h"
 #include "nlu/linear.h"
 #include "nlu/mlp.h"
@@ -40,7 +45,7 @@
 #include "nlu/wordnet.h"
 
 #define NLU_MODEL_MAGIC          "GACPNLU"   /* + NUL: 8 bytes */
-#define NLU_MODEL_FORMAT_VERSION 2u
+#define NLU_MODEL_FORMAT_VERSION 3u
 #define NLU_MODEL_FORMAT_OLDEST  1u  /* oldest version still loaded */
 #define NLU_MODEL_HEADER_BYTES   64u
 #define NLU_MODEL_MAX_MEMBERS    16u
@@ -96,6 +101,19 @@ struct nlu_train_opts {
 	uint32_t                  linear_dim_log2; /* its hash space */
 	uint32_t                  linear_epochs;
 	float                     linear_lr;
+	const char               *embeddings;  /* word-vector file (embed.h)
+	                                        * for dense sentence inputs,
+	                                        * or NULL for none */
+	uint32_t                  emb_top;     /* the file's most frequent
+	                                        * words kept besides the
+	                                        * training vocabulary */
+	float                     emb_scale;   /* norm of the sentence vector
+	                                        * beside the unit-norm hashed
+	                                        * input, (0, 8] */
+	int                       emb_idf;     /* weight words by their IDF
+	                                        * in the mean (else 1) */
+	int                       emb_max;     /* their maximum too
+	                                        * (NLU_EMB_MAX) */
 };
 
 /* What training measured; also stored in the model. */
@@ -111,6 +129,10 @@ struct nlu_train_report {
 	                              * training words (0 without WordNet) */
 	uint32_t wn_entries;         /* lexicon entries kept */
 	size_t   wn_bytes;           /* lexicon section size */
+	uint32_t emb_words;          /* word vectors kept (0: none) */
+	uint32_t emb_vocab;          /* training words among them */
+	uint32_t emb_vocab_all;      /* training words */
+	size_t   emb_bytes;          /* their section size */
 };
 
 struct nlu_model {
@@ -132,6 +154,9 @@ struct nlu_model {
 	struct nlu_feat_params lin_feat;  /* its hash space (else as feat) */
 	const float         *lin_idf;     /* 1 << lin_feat.dim_log2 */
 	struct nlu_linear    lin;         /* view into image */
+	struct nlu_emb       emb;         /* view into image; emb.dim 0:
+	                                   * no word vectors */
+	float                emb_scale;   /* sentence vector norm */
 	float                temperature;
 	float                threshold;   /* fallback below this confidence */
 	float                ambiguity;   /* fallback when top1 - top2 < this */
@@ -152,9 +177,10 @@ struct nlu_scratch {
 	struct nlu_rawfeat raw;
 	struct nlu_sparse  vec;
 	float             *hid;
+	float             *dense;         /* sentence vector (emb.dim) */
 	float             *logits;        /* members x stride */
 	float             *probs;         /* n_labels */
-	size_t             cap_hid, cap_logits, cap_probs;
+	size_t             cap_hid, cap_logits, cap_probs, cap_dense;
 };
 
 /* A classification decision. */

@@ -13,6 +13,8 @@
  *                  [--wn-augment N] [--wn-augment-p P]
  *                  [--linear-weight W] [--linear-dim-log2 N]
  *                  [--linear-epochs N] [--linear-lr R]
+ *                  [--embeddings FILE|none] [--emb-top N] [--emb-scale S]
+ *                  [--emb-idf 0|1] [--emb-max 0|1]
  *   gacp-nlu eval  --model MODEL --data FILE [--json] [--threshold T]
  *   gacp-nlu parse --model MODEL [--now EPOCH] TEXT
  *   gacp-nlu bench --model MODEL --data FILE [--iterations N] [--json]
@@ -54,6 +56,9 @@ struct args {
 	long        wn_augment;
 	double      linear_weight, linear_lr;
 	long        linear_dim_log2, linear_epochs;
+	const char *embeddings;
+	long        emb_top, emb_idf, emb_max;
+	double      emb_scale;
 	long long   seed;
 	long        members, hidden, epochs, dim_log2, threads, synth_oos;
 	long        iterations, procs;
@@ -101,7 +106,10 @@ usage(void)
 	    "                      [--wn-augment N] [--wn-augment-p P]\n"
 	    "                      [--linear-weight W] [--linear-dim-log2 N] "
 	    "[--linear-epochs N]\n"
-	    "                      [--linear-lr R]\n"
+	    "                      [--linear-lr R] [--embeddings FILE|none] "
+	    "[--emb-top N]\n"
+	    "                      [--emb-scale S] [--emb-idf 0|1] "
+	    "[--emb-max 0|1]\n"
 	    "       gacp-nlu eval --model MODEL --data FILE [--json] "
 	    "[--threshold T]\n"
 	    "       gacp-nlu parse --model MODEL [--now EPOCH] TEXT\n"
@@ -132,6 +140,8 @@ parse_args(int argc, char **argv, struct args *a)
 	a->wn_augment = -1;
 	a->linear_weight = a->linear_lr = -1.0;
 	a->linear_dim_log2 = a->linear_epochs = -1;
+	a->emb_top = a->emb_idf = a->emb_max = -1;
+	a->emb_scale = -1.0;
 	a->iterations = 20000;
 	a->procs = 8;
 	for (i = 2; i < argc; i++) {
@@ -166,6 +176,11 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_STR("--valid", valid)
 		OPT_STR("--lang", lang)
 		OPT_STR("--wordnet", wordnet)
+		OPT_STR("--embeddings", embeddings)
+		OPT_NUM("--emb-top", emb_top, strtol(v, &end, 10))
+		OPT_NUM("--emb-idf", emb_idf, strtol(v, &end, 10))
+		OPT_NUM("--emb-max", emb_max, strtol(v, &end, 10))
+		OPT_NUM("--emb-scale", emb_scale, strtod(v, &end))
 		OPT_NUM("--wn-senses", wn_senses, strtol(v, &end, 10))
 		OPT_NUM("--wn-hypernyms", wn_hypernyms, strtol(v, &end, 10))
 		OPT_NUM("--wn-weight", wn_weight, strtod(v, &end))
@@ -334,6 +349,16 @@ cmd_train(const struct args *a)
 		o.linear_dim_log2 = (uint32_t)a->linear_dim_log2;
 	if (a->linear_epochs > 0)
 		o.linear_epochs = (uint32_t)a->linear_epochs;
+	if (a->embeddings != NULL && strcmp(a->embeddings, "none") != 0)
+		o.embeddings = a->embeddings;
+	if (a->emb_top >= 0)
+		o.emb_top = (uint32_t)a->emb_top;
+	if (a->emb_idf >= 0)
+		o.emb_idf = a->emb_idf != 0;
+	if (a->emb_max >= 0)
+		o.emb_max = a->emb_max != 0;
+	if (a->emb_scale >= 0.0)
+		o.emb_scale = (float)a->emb_scale;
 
 	if (nlu_dataset_load_file(&train, a->data, NLU_DATA_AUTO, &err) != 0)
 		goto fail;
@@ -374,6 +399,13 @@ cmd_train(const struct args *a)
 		    rep.wn_bytes);
 	else
 		printf("wordnet:         none\n");
+	if (o.embeddings != NULL)
+		printf("word vectors:    %s, %u words x %u (%u of %u training "
+		    "words), %zu bytes\n", o.embeddings, rep.emb_words,
+		    m->emb.dim, rep.emb_vocab, rep.emb_vocab_all,
+		    rep.emb_bytes);
+	else
+		printf("word vectors:    none\n");
 	printf("train seconds:   %.2f\n", rep.train_seconds);
 	printf("model bytes:     %lld\n", (long long)st.st_size);
 	rc = 0;

@@ -1,0 +1,845 @@
+/* embed.c - pretrained word vectors: file reader, model table, sentence
+ * vectors (embed.h). */
+#include "nlu/embed.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/utf8.h"
+#include "common/xmalloc.h"
+
+#define FORMAT(...) gacp_err_set(err, GACP_EINVAL, "nlu_embeddings_format", \
+	__VA_ARGS__)
+#define CORRUPT(...) gacp_err_set(err, GACP_EINVAL, "nlu_model_corrupt", \
+	__VA_ARGS__)
+
+/* A JSON scan over the mapped file. */
+struct cur {
+	const char *p;
+	const char *end;
+	const char *start;
+};
+
+static int	keep_word(const struct nlu_emb_filter *, const char *,
+		    uint32_t);
+static void	src_add(struct nlu_emb_src *, const char *, const float *,
+		    uint32_t);
+static int	load_text(const char *, size_t, const char *,
+		    const struct nlu_emb_filter *, struct nlu_emb_src *,
+		    struct gacp_err *);
+static int	load_json(const char *, size_t, const char *,
+		    const struct nlu_emb_filter *, struct nlu_emb_src *,
+		    struct gacp_err *);
+static int	parse_num(const char **, const char *, double *);
+static void	ws(struct cur *);
+static int	json_str(struct cur *, char *, size_t, size_t *);
+static int	json_skip(struct cur *);
+
+static int
+cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+keep_word(const struct nlu_emb_filter *f, const char *w, uint32_t rank)
+{
+	if (f == NULL || rank < f->top)
+		return 1;
+	return f->n_vocab > 0 && bsearch(&w, f->vocab, f->n_vocab,
+	    sizeof(*f->vocab), cmp_cstr) != NULL;
+}
+
+static void
+src_add(struct nlu_emb_src *s, const char *w, const float *v, uint32_t rank)
+{
+	if ((s->n & (s->n - 1)) == 0) {
+		size_t cap = s->n ? s->n * 2 : 1024;
+
+		s->word = xrealloc(s->word, cap * sizeof(*s->word));
+		s->vec = xrealloc(s->vec, cap * s->dim * sizeof(*s->vec));
+		s->rank = xrealloc(s->rank, cap * sizeof(*s->rank));
+	}
+	s->word[s->n] = xstrdup(w);
+	memcpy(s->vec + s->n * s->dim, v, s->dim * sizeof(*v));
+	s->rank[s->n] = rank;
+	s->n++;
+}
+
+/* One number at *pp (before end); *pp moves past it.  A copy bounds
+ * strtod, which would otherwise read past an unterminated mapping. */
+static int
+parse_num(const char **pp, const char *end, double *out)
+{
+	char tmp[64], *e;
+	size_t n = 0;
+	const char *p = *pp;
+
+	while (p + n < end && n < sizeof(tmp) - 1 &&
+	    (strchr("0123456789+-.eE", p[n]) != NULL) && p[n] != '\0')
+		n++;
+	if (n == 0 || n == sizeof(tmp) - 1)
+		return -1;
+	memcpy(tmp, p, n);
+	tmp[n] = '\0';
+	errno = 0;
+	*out = strtod(tmp, &e);
+	if (e != tmp + n || errno != 0 || !isfinite(*out))
+		return -1;
+	*pp = p + n;
+	return 0;
+}
+
+/* Text format: "word v1 ... vd" lines. */
+static int
+load_text(const char *path, size_t len, const char *buf,
+    const struct nlu_emb_filter *f, struct nlu_emb_src *s,
+    struct gacp_err *err)
+{
+	const char *p = buf, *end = buf + len;
+	size_t line = 0;
+	uint32_t rank = 0;
+	float *v = NULL;
+	char word[NLU_EMB_MAX_WORD + 1];
+	int rc = 0;
+
+	while (p < end && rc == 0) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *q, *w0;
+		size_t wl, nv = 0;
+		double x;
+
+		if (eol == NULL)
+			eol = end;
+		line++;
+		q = p;
+		while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r'))
+			q++;
+		if (q == eol) {          /* blank line */
+			p = eol + 1;
+			continue;
+		}
+		w0 = q;
+		while (q < eol && *q != ' ' && *q != '\t')
+			q++;
+		wl = (size_t)(q - w0);
+		/* word2vec's header: "count dim". */
+		if (line == 1 && s->dim == 0) {
+			const char *r = q;
+			double a, b;
+
+			if (parse_num(&w0, q, &a) == 0 && w0 == q) {
+				while (r < eol && (*r == ' ' || *r == '\t'))
+					r++;
+				if (parse_num(&r, eol, &b) == 0) {
+					while (r < eol && (*r == ' ' ||
+					    *r == '\t' || *r == '\r'))
+						r++;
+					if (r == eol) {
+						p = eol + 1;
+						continue;
+					}
+				}
+			}
+			w0 = q - wl;
+		}
+		if (!utf8_valid(w0, wl)) {
+			rc = FORMAT("%s: line %zu: the word is not UTF-8",
+			    path, line);
+			break;
+		}
+		/* Count and read the values. */
+		if (s->dim == 0) {
+			const char *r = q;
+
+			for (;;) {
+				while (r < eol && (*r == ' ' || *r == '\t' ||
+				    *r == '\r'))
+					r++;
+				if (r == eol)
+					break;
+				if (parse_num(&r, eol, &x) != 0) {
+					rc = FORMAT("%s: line %zu: value %zu is "
+					    "not a number", path, line, nv + 1);
+					break;
+				}
+				nv++;
+			}
+			if (rc != 0)
+				break;
+			if (nv == 0 || nv > NLU_EMB_MAX_DIM) {
+				rc = FORMAT("%s: line %zu: %zu values (1 to "
+				    "%u expected)", path, line, nv,
+				    NLU_EMB_MAX_DIM);
+				break;
+			}
+			s->dim = (uint32_t)nv;
+			v = xmalloc(s->dim * sizeof(*v));
+		}
+		nv = 0;
+		for (;;) {
+			while (q < eol && (*q == ' ' || *q == '\t' ||
+			    *q == '\r'))
+				q++;
+			if (q == eol)
+				break;
+			if (parse_num(&q, eol, &x) != 0) {
+				rc = FORMAT("%s: line %zu: value %zu is not a "
+				    "number", path, line, nv + 1);
+				break;
+			}
+			if (nv < s->dim)
+				v[nv] = (float)x;
+			nv++;
+		}
+		if (rc != 0)
+			break;
+		if (nv != s->dim) {
+			rc = FORMAT("%s: line %zu: %zu values, the file's "
+			    "dimension is %u", path, line, nv, s->dim);
+			break;
+		}
+		if (wl <= NLU_EMB_MAX_WORD) {
+			memcpy(word, w0, wl);
+			word[wl] = '\0';
+			if (strlen(word) == wl && keep_word(f, word, rank))
+				src_add(s, word, v, rank);
+		}
+		rank++;
+		p = eol + 1;
+	}
+	s->n_file = rank;
+	free(v);
+	return rc;
+}
+
+static void
+ws(struct cur *c)
+{
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\n' ||
+	    *c->p == '\r' || *c->p == '\t'))
+		c->p++;
+}
+
+/* A JSON string at c->p into out (cap bytes, NUL-terminated); *len gets
+ * its length, or cap when it did not fit (the scan still moves past it).
+ * Escapes \" \\ \/ \b \f \n \r \t and \uXXXX (BMP). */
+static int
+json_str(struct cur *c, char *out, size_t cap, size_t *len)
+{
+	size_t n = 0;
+	int over = 0;
+
+	if (c->p >= c->end || *c->p != '"')
+		return -1;
+	c->p++;
+	while (c->p < c->end && *c->p != '"') {
+		char u8[4];
+		size_t k = 1;
+
+		u8[0] = *c->p;
+		if (*c->p == '\\') {
+			if (c->end - c->p < 2)
+				return -1;
+			c->p++;
+			switch (*c->p) {
+			case '"': case '\\': case '/': u8[0] = *c->p; break;
+			case 'b': u8[0] = '\b'; break;
+			case 'f': u8[0] = '\f'; break;
+			case 'n': u8[0] = '\n'; break;
+			case 'r': u8[0] = '\r'; break;
+			case 't': u8[0] = '\t'; break;
+			case 'u': {
+				unsigned cp = 0, i;
+
+				if (c->end - c->p < 5)
+					return -1;
+				for (i = 1; i <= 4; i++) {
+					char h = c->p[i];
+
+					cp <<= 4;
+					if (h >= '0' && h <= '9')
+						cp |= (unsigned)(h - '0');
+					else if (h >= 'a' && h <= 'f')
+						cp |= (unsigned)(h - 'a' + 10);
+					else if (h >= 'A' && h <= 'F')
+						cp |= (unsigned)(h - 'A' + 10);
+					else
+						return -1;
+				}
+				c->p += 4;
+				k = utf8_encode(cp, u8);
+				break;
+			}
+			default:
+				return -1;
+			}
+		} else if ((unsigned char)*c->p < 0x20) {
+			return -1;
+		}
+		c->p++;
+		if (n + k >= cap)
+			over = 1;
+		else if (!over) {
+			memcpy(out + n, u8, k);
+			n += k;
+		}
+	}
+	if (c->p >= c->end)
+		return -1;
+	c->p++;
+	out[n] = '\0';
+	*len = over ? cap : n;
+	return 0;
+}
+
+/* Skip one JSON value (no validation of numbers beyond their bytes). */
+static int
+json_skip(struct cur *c)
+{
+	size_t depth = 0;
+	char tmp[8];
+	size_t len;
+
+	do {
+		ws(c);
+		if (c->p >= c->end)
+			return -1;
+		switch (*c->p) {
+		case '{': case '[':
+			depth++;
+			c->p++;
+			break;
+		case '}': case ']':
+			if (depth == 0)
+				return -1;
+			depth--;
+			c->p++;
+			break;
+		case ',': case ':':
+			if (depth == 0)
+				return -1;
+			c->p++;
+			break;
+		case '"':
+			if (json_str(c, tmp, sizeof(tmp), &len) != 0)
+				return -1;
+			break;
+		default:
+			if (strchr("-0123456789tfn", *c->p) == NULL)
+				return -1;
+			while (c->p < c->end && strchr("-+.eE0123456789"
+			    "truefalsn", *c->p) != NULL && *c->p != '\0')
+				c->p++;
+			break;
+		}
+	} while (depth > 0);
+	return 0;
+}
+
+/* The wink-embeddings JSON object. */
+static int
+load_json(const char *path, size_t len, const char *buf,
+    const struct nlu_emb_filter *f, struct nlu_emb_src *s,
+    struct gacp_err *err)
+{
+	struct cur c = { buf, buf + len, buf };
+	char key[NLU_EMB_MAX_WORD + 1];
+	double x, dims = -1, word_ix = -1, norm_ix = -1;
+	size_t kl, order = 0, n_keys = 0;
+	float *v = NULL;
+	int rc = 0, have_vectors = 0;
+
+#define AT(msg) FORMAT("%s: byte %zu: %s", path, (size_t)(c.p - c.start), \
+	msg)
+	ws(&c);
+	if (c.p >= c.end || *c.p != '{') {
+		rc = AT("expected a JSON object");
+		goto out;
+	}
+	c.p++;
+	for (;;) {
+		ws(&c);
+		if (c.p < c.end && *c.p == '}' && n_keys == 0) {
+			c.p++;
+			break;
+		}
+		if (json_str(&c, key, sizeof(key), &kl) != 0) {
+			rc = AT("expected a key");
+			goto out;
+		}
+		n_keys++;
+		ws(&c);
+		if (c.p >= c.end || *c.p != ':') {
+			rc = AT("expected ':'");
+			goto out;
+		}
+		c.p++;
+		ws(&c);
+		if (strcmp(key, "dimensions") == 0 ||
+		    strcmp(key, "wordIndex") == 0 ||
+		    strcmp(key, "l2NormIndex") == 0) {
+			if (parse_num(&c.p, c.end, &x) != 0 || x < 0 ||
+			    x > NLU_EMB_MAX_DIM + 2 || x != floor(x)) {
+				rc = AT("expected a small whole number");
+				goto out;
+			}
+			if (key[0] == 'd')
+				dims = x;
+			else if (key[0] == 'w')
+				word_ix = x;
+			else
+				norm_ix = x;
+		} else if (strcmp(key, "vectors") == 0 && !have_vectors) {
+			size_t extra, n_arr;
+
+			if (dims < 1 || dims > NLU_EMB_MAX_DIM) {
+				rc = AT("\"vectors\" before a valid "
+				    "\"dimensions\"");
+				goto out;
+			}
+			/* The values come first, then the extra entries
+			 * (the norm and the rank); both indices, when
+			 * given, must sit past the values. */
+			if ((word_ix >= 0 && word_ix < dims) ||
+			    (norm_ix >= 0 && norm_ix < dims)) {
+				rc = AT("\"wordIndex\"/\"l2NormIndex\" inside "
+				    "the values");
+				goto out;
+			}
+			x = word_ix > norm_ix ? word_ix : norm_ix;
+			extra = x >= 0 ? (size_t)x + 1 : 0;
+			n_arr = extra > (size_t)dims ? extra : (size_t)dims;
+			s->dim = (uint32_t)dims;
+			v = xmalloc(n_arr * sizeof(*v));
+			have_vectors = 1;
+			if (c.p >= c.end || *c.p != '{') {
+				rc = AT("\"vectors\" is not an object");
+				goto out;
+			}
+			c.p++;
+			ws(&c);
+			if (c.p < c.end && *c.p == '}')
+				c.p++;
+			else for (;;) {
+				size_t nv = 0;
+				uint32_t rank;
+				int keep;
+
+				if (json_str(&c, key, sizeof(key), &kl) != 0) {
+					rc = AT("expected a word");
+					goto out;
+				}
+				ws(&c);
+				if (c.p >= c.end || *c.p != ':') {
+					rc = AT("expected ':'");
+					goto out;
+				}
+				c.p++;
+				ws(&c);
+				if (c.p >= c.end || *c.p != '[') {
+					rc = AT("a word's vector is not an "
+					    "array");
+					goto out;
+				}
+				c.p++;
+				/* Rank: the wordIndex entry, read below for
+				 * kept words; the position otherwise. */
+				keep = kl < sizeof(key) && kl == strlen(key) &&
+				    utf8_valid(key, kl);
+				for (;;) {
+					ws(&c);
+					if (c.p < c.end && *c.p == ']' &&
+					    nv == 0)
+						break;
+					if (parse_num(&c.p, c.end, &x) != 0) {
+						rc = AT("a vector value is not "
+						    "a number");
+						goto out;
+					}
+					if (nv < n_arr)
+						v[nv] = (float)x;
+					nv++;
+					ws(&c);
+					if (c.p < c.end && *c.p == ',') {
+						c.p++;
+						continue;
+					}
+					if (c.p < c.end && *c.p == ']')
+						break;
+					rc = AT("expected ',' or ']'");
+					goto out;
+				}
+				c.p++;
+				if (nv != n_arr) {
+					char msg[96];
+
+					snprintf(msg, sizeof(msg), "\"%.40s\" "
+					    "has %zu values, %zu expected", key,
+					    nv, n_arr);
+					rc = AT(msg);
+					goto out;
+				}
+				rank = word_ix >= 0 && v[(size_t)word_ix] >= 0 &&
+				    v[(size_t)word_ix] < 4e9f ?
+				    (uint32_t)v[(size_t)word_ix] :
+				    (uint32_t)order;
+				order++;
+				if (keep && keep_word(f, key, rank))
+					src_add(s, key, v, rank);
+				ws(&c);
+				if (c.p < c.end && *c.p == ',') {
+					c.p++;
+					ws(&c);
+					continue;
+				}
+				if (c.p < c.end && *c.p == '}') {
+					c.p++;
+					break;
+				}
+				rc = AT("expected ',' or '}'");
+				goto out;
+			}
+		} else if (json_skip(&c) != 0) {
+			rc = AT("malformed value");
+			goto out;
+		}
+		ws(&c);
+		if (c.p < c.end && *c.p == ',') {
+			c.p++;
+			continue;
+		}
+		if (c.p < c.end && *c.p == '}') {
+			c.p++;
+			break;
+		}
+		rc = AT("expected ',' or '}'");
+		goto out;
+	}
+	if (!have_vectors)
+		rc = FORMAT("%s: no \"vectors\" object", path);
+out:
+#undef AT
+	s->n_file = order;
+	free(v);
+	return rc;
+}
+
+int
+nlu_emb_src_load(const char *path, const struct nlu_emb_filter *f,
+    struct nlu_emb_src *out, struct gacp_err *err)
+{
+	struct stat st;
+	const char *buf, *p;
+	void *map = NULL;
+	size_t len;
+	int fd, rc;
+
+	memset(out, 0, sizeof(*out));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return gacp_err_set(err, GACP_EIO, "nlu_embeddings_unreadable",
+		    "cannot open embeddings %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return gacp_err_set(err, GACP_EIO, "nlu_embeddings_unreadable",
+		    "embeddings %s is not a regular file", path);
+	}
+	len = (size_t)st.st_size;
+	if (len == 0) {
+		close(fd);
+		return FORMAT("%s: empty file", path);
+	}
+	map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return gacp_err_set(err, GACP_EIO, "nlu_embeddings_unreadable",
+		    "cannot map embeddings %s: %s", path, strerror(errno));
+	(void)madvise(map, len, MADV_SEQUENTIAL);
+	buf = map;
+	for (p = buf; p < buf + len && (*p == ' ' || *p == '\n' ||
+	    *p == '\r' || *p == '\t'); p++)
+		;
+	if (p < buf + len && *p == '{')
+		rc = load_json(path, len, buf, f, out, err);
+	else
+		rc = load_text(path, len, buf, f, out, err);
+	munmap(map, len);
+	if (rc == 0 && out->n_file == 0)
+		rc = FORMAT("%s: no word vectors", path);
+	if (rc != 0)
+		nlu_emb_src_cleanup(out);
+	return rc;
+}
+
+void
+nlu_emb_src_cleanup(struct nlu_emb_src *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++)
+		free(s->word[i]);
+	free(s->word);
+	free(s->vec);
+	free(s->rank);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- the model table ------------------------------------------------- */
+
+struct build_ent {
+	const char *word;
+	size_t      src;
+};
+
+static int
+cmp_ent(const void *a, const void *b)
+{
+	const struct build_ent *x = a, *y = b;
+	int c = strcmp(x->word, y->word);
+
+	if (c != 0)
+		return c;
+	return x->src < y->src ? -1 : x->src > y->src;
+}
+
+static void
+put_u32(struct buf *b, uint32_t v)
+{
+	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8),
+	    (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+
+	buf_append(b, x, 4);
+}
+
+static void
+put_f32(struct buf *b, float f)
+{
+	uint32_t v;
+
+	memcpy(&v, &f, 4);
+	put_u32(b, v);
+}
+
+void
+nlu_emb_build(const struct nlu_emb_src *s, const float *weight,
+    uint32_t flags, struct buf *out)
+{
+	struct build_ent *e = xcalloc(s->n + 1, sizeof(*e));
+	size_t i, n = 0, pool = 0, k;
+	static const unsigned char zero[12];
+
+	for (i = 0; i < s->n; i++) {
+		e[i].word = s->word[i];
+		e[i].src = i;
+	}
+	qsort(e, s->n, sizeof(*e), cmp_ent);
+	for (i = 0; i < s->n; i++)
+		if (n == 0 || strcmp(e[n - 1].word, e[i].word) != 0)
+			e[n++] = e[i];
+	for (i = 0; i < n; i++)
+		pool += strlen(e[i].word) + 1;
+
+	buf_reset(out);
+	buf_append(out, "GEM1", 4);
+	put_u32(out, (uint32_t)n);
+	put_u32(out, s->dim);
+	put_u32(out, (uint32_t)pool);
+	put_u32(out, flags);
+	buf_append(out, zero, sizeof(zero));
+	pool = 0;
+	for (i = 0; i < n; i++) {
+		put_u32(out, (uint32_t)pool);
+		pool += strlen(e[i].word) + 1;
+	}
+	/* Symmetric int8 per word: scale = max |value| / 127. */
+	for (i = 0; i < n; i++) {
+		const float *v = s->vec + e[i].src * s->dim;
+		float mx = 0.0f;
+
+		for (k = 0; k < s->dim; k++)
+			if (fabsf(v[k]) > mx)
+				mx = fabsf(v[k]);
+		put_f32(out, mx > 0.0f ? mx / 127.0f : 0.0f);
+	}
+	for (i = 0; i < n; i++)
+		put_f32(out, weight ? weight[e[i].src] : 1.0f);
+	for (i = 0; i < n; i++) {
+		const float *v = s->vec + e[i].src * s->dim;
+		float mx = 0.0f;
+
+		for (k = 0; k < s->dim; k++)
+			if (fabsf(v[k]) > mx)
+				mx = fabsf(v[k]);
+		for (k = 0; k < s->dim; k++) {
+			long q = mx > 0.0f ? lrintf(v[k] / mx * 127.0f) : 0;
+			int8_t b = (int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
+
+			buf_append(out, &b, 1);
+		}
+	}
+	for (i = 0; i < n; i++)
+		buf_append(out, e[i].word, strlen(e[i].word) + 1);
+	free(e);
+}
+
+static uint32_t
+get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+int
+nlu_emb_open(struct nlu_emb *e, const void *p, size_t len,
+    struct gacp_err *err)
+{
+	const unsigned char *b = p;
+	uint64_t need;
+	uint32_t i, k;
+	const char *prev = NULL;
+
+	memset(e, 0, sizeof(*e));
+	if (len < NLU_EMB_HEADER || memcmp(b, "GEM1", 4) != 0)
+		return CORRUPT("model embedding section has a bad header");
+	e->n = get_u32(b + 4);
+	e->dim = get_u32(b + 8);
+	e->pool_bytes = get_u32(b + 12);
+	e->flags = get_u32(b + 16);
+	if ((e->flags & ~NLU_EMB_FLAGS_ALL) != 0)
+		return CORRUPT("model embedding section has unknown flags");
+	for (i = 20; i < NLU_EMB_HEADER; i++)
+		if (b[i] != 0)
+			return CORRUPT("model embedding section header "
+			    "reserved bytes are not zero");
+	if (e->n == 0 || e->dim == 0 || e->dim > NLU_EMB_MAX_DIM ||
+	    e->dim % 4 != 0)
+		return CORRUPT("model embedding section sizes are out of range");
+	e->in_dim = e->flags & NLU_EMB_MAX ? 2 * e->dim : e->dim;
+	need = NLU_EMB_HEADER + (uint64_t)e->n * (12 + (uint64_t)e->dim) +
+	    e->pool_bytes;
+	if (need != len)
+		return CORRUPT("model embedding section is truncated or has "
+		    "trailing bytes (%zu bytes, %llu expected)", len,
+		    (unsigned long long)need);
+	/* Four-byte arrays first: aligned as the section is. */
+	e->str_off = (const uint32_t *)(const void *)(b + NLU_EMB_HEADER);
+	e->scale = (const float *)(const void *)(e->str_off + e->n);
+	e->weight = e->scale + e->n;
+	e->q = (const int8_t *)(const void *)(e->weight + e->n);
+	e->pool = (const char *)(e->q + (size_t)e->n * e->dim);
+	if (e->pool_bytes == 0 || e->pool[e->pool_bytes - 1] != '\0')
+		return CORRUPT("model embedding words are not terminated");
+	for (i = 0; i < e->n; i++) {
+		const char *w;
+
+		if (e->str_off[i] >= e->pool_bytes)
+			return CORRUPT("model embedding word offset out of "
+			    "bounds");
+		w = e->pool + e->str_off[i];
+		if (!utf8_valid(w, strlen(w)))
+			return CORRUPT("model embedding word is not UTF-8");
+		/* Strictly increasing: nlu_emb_find's binary search. */
+		if (prev != NULL && strcmp(prev, w) >= 0)
+			return CORRUPT("model embedding words are not sorted");
+		prev = w;
+		if (!isfinite(e->scale[i]) || e->scale[i] < 0.0f ||
+		    !isfinite(e->weight[i]) || e->weight[i] < 0.0f ||
+		    e->weight[i] > 1e6f)
+			return CORRUPT("model embedding scale or weight out "
+			    "of range");
+		for (k = 0; k < e->dim; k++)
+			if (e->q[(size_t)i * e->dim + k] == -128)
+				return CORRUPT("model embedding value out of "
+				    "range");
+	}
+	return 0;
+}
+
+long
+nlu_emb_find(const struct nlu_emb *e, const char *word)
+{
+	size_t lo = 0, hi = e->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(word, e->pool + e->str_off[mid]);
+
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/* out[0 .. n) times scale / its norm; nothing when all zero. */
+static void
+normalise(float *out, size_t n, float scale)
+{
+	double norm = 0.0;
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		norm += (double)out[k] * out[k];
+	if (norm <= 0.0)
+		return;
+	norm = scale / sqrt(norm);
+	for (k = 0; k < n; k++)
+		out[k] = (float)(out[k] * norm);
+}
+
+size_t
+nlu_emb_sentence(const struct nlu_emb *e, const struct nlu_text *t,
+    float scale, float *out)
+{
+	char tok[4 * NLU_EMB_MAX_WORD + 8];
+	float *mx = e->flags & NLU_EMB_MAX ? out + e->dim : NULL;
+	size_t i, k, found = 0;
+
+	for (k = 0; k < e->in_dim; k++)
+		out[k] = 0.0f;
+	for (i = 0; i < t->n_tok; i++) {
+		const int8_t *q;
+		float w;
+		long ix;
+
+		if (t->tok[i].kind != NLU_TOK_LATIN ||
+		    t->tok[i].len > NLU_EMB_MAX_WORD)
+			continue;
+		nlu_text_tok_utf8(t, i, tok, sizeof(tok));
+		ix = nlu_emb_find(e, tok);
+		if (ix < 0)
+			continue;
+		w = e->weight[ix] * e->scale[ix];
+		q = e->q + (size_t)ix * e->dim;
+		for (k = 0; k < e->dim; k++)
+			out[k] += w * (float)q[k];
+		if (mx != NULL) {
+			float sc = e->scale[ix];
+
+			for (k = 0; k < e->dim; k++)
+				if (found == 0 || sc * (float)q[k] > mx[k])
+					mx[k] = sc * (float)q[k];
+		}
+		found++;
+	}
+	if (found == 0)
+		return 0;
+	normalise(out, e->dim, scale);
+	if (mx != NULL)
+		normalise(mx, e->dim, scale);
+	return found;
+}

@@ -1,0 +1,421 @@
+/* test_nlu_embed.c - word vectors: the reader of both file formats and its
+ * errors, the model's table section and its refusal when damaged, and a
+ * model trained with sentence vectors (deterministic, round trip, a
+ * damaged or relabelled section refused). */
+#include "tests.h"
+#include "fixture.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nlu/embed.h"
+#include "nlu/model.h"
+#include "security/crypto.h"
+
+/* Four dimensions; "buy" and "purchase" close, "hello" and "hi" close. */
+static const char good_text[] =
+    "7 4\n"
+    "the 0.1 0.1 0.1 0.1\n"
+    "hello 1 0 0 0.1\n"
+    "hi 0.9 0.1 0 0.1\n"
+    "\n"
+    "buy 0 1 0 0.2\n"
+    "purchase 0 0.95 0.05 0.2\n"
+    "fee 0 0 1 0\n"
+    "price 0 0.1 0.9 0\n";
+
+static const char good_json[] =
+    "{\"precision\":8,\"l2NormIndex\":4,\"wordIndex\":5,\"size\":3,"
+    "\"dimensions\":4,\"words\":[\"the\",\"hello\",\"caf\\u00e9\"],"
+    "\"vectors\":{\"the\":[0.1,0.1,0.1,0.1,0.2,0],"
+    "\"hello\":[1,0,0,0.1,1.005,1],"
+    "\"caf\\u00e9\":[0,-2.5e-1,0,0,0.25,2]},"
+    "\"unkVector\":[0,0,0,0,0,-1]}";
+
+static char *
+tmp_path(const char *name)
+{
+	char *p = malloc(256);
+
+	snprintf(p, 256, "/tmp/gacp-emb-test-%ld-%s", (long)getpid(), name);
+	return p;
+}
+
+/* Load text as a vector file; returns the error code ("" on success). */
+static const char *
+load_str(const char *text, const struct nlu_emb_filter *f,
+    struct nlu_emb_src *s, struct gacp_err *err)
+{
+	char *path = tmp_path("vec");
+
+	fixture_write_file(path, text, strlen(text));
+	gacp_err_clear(err);
+	if (nlu_emb_src_load(path, f, s, err) != 0) {
+		unlink(path);
+		free(path);
+		return err->code;
+	}
+	unlink(path);
+	free(path);
+	return "";
+}
+
+static long
+src_find(const struct nlu_emb_src *s, const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->word[i], w) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void
+test_reader_text(void)
+{
+	struct nlu_emb_src s;
+	struct nlu_emb_filter f;
+	struct gacp_err err;
+	const char *vocab[] = { "fee", "unknown" };
+	long i;
+
+	/* Everything: the word2vec header and the blank line skipped. */
+	CU_ASSERT_STRING_EQUAL(load_str(good_text, NULL, &s, &err), "");
+	CU_ASSERT_EQUAL(s.dim, 4);
+	CU_ASSERT_EQUAL(s.n, 7);
+	CU_ASSERT_EQUAL(s.n_file, 7);
+	i = src_find(&s, "purchase");
+	CU_ASSERT_FATAL(i >= 0);
+	CU_ASSERT_EQUAL(s.rank[i], 4);
+	CU_ASSERT_DOUBLE_EQUAL(s.vec[i * 4 + 1], 0.95, 1e-6);
+	nlu_emb_src_cleanup(&s);
+
+	/* The two most frequent words and the vocabulary's. */
+	f.vocab = vocab;
+	f.n_vocab = 2;
+	f.top = 2;
+	CU_ASSERT_STRING_EQUAL(load_str(good_text, &f, &s, &err), "");
+	CU_ASSERT_EQUAL(s.n, 3);
+	CU_ASSERT(src_find(&s, "the") >= 0);
+	CU_ASSERT(src_find(&s, "hello") >= 0);
+	CU_ASSERT(src_find(&s, "fee") >= 0);
+	CU_ASSERT(src_find(&s, "buy") < 0);
+	nlu_emb_src_cleanup(&s);
+
+	/* No header line: GloVe's own format. */
+	CU_ASSERT_STRING_EQUAL(load_str("a 1 2\nb 3 4\n", NULL, &s, &err),
+	    "");
+	CU_ASSERT_EQUAL(s.dim, 2);
+	CU_ASSERT_EQUAL(s.n, 2);
+	nlu_emb_src_cleanup(&s);
+}
+
+static void
+test_reader_malformed(void)
+{
+	struct nlu_emb_src s;
+	struct gacp_err err;
+	char *missing = tmp_path("missing");
+
+	/* A line with another dimension, named by its number. */
+	CU_ASSERT_STRING_EQUAL(load_str("a 1 2 3\nb 1 2\n", NULL, &s, &err),
+	    "nlu_embeddings_format");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "line 2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "dimension is 3"));
+	CU_ASSERT_EQUAL(s.n, 0);
+	/* A value that is not a number, or not finite. */
+	CU_ASSERT_STRING_EQUAL(load_str("a 1 2\nb 1 x\n", NULL, &s, &err),
+	    "nlu_embeddings_format");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "line 2"));
+	CU_ASSERT_STRING_EQUAL(load_str("a 1 inf\n", NULL, &s, &err),
+	    "nlu_embeddings_format");
+	CU_ASSERT_STRING_EQUAL(load_str("a 1 1e999\n", NULL, &s, &err),
+	    "nlu_embeddings_format");
+	/* A word alone, a word that is not UTF-8, nothing at all. */
+	CU_ASSERT_STRING_EQUAL(load_str("a\n", NULL, &s, &err),
+	    "nlu_embeddings_format");
+	CU_ASSERT_STRING_EQUAL(load_str("\xff\xfe 1 2\n", NULL, &s, &err),
+	    "nlu_embeddings_format");
+	CU_ASSERT_STRING_EQUAL(load_str("\n\n", NULL, &s, &err),
+	    "nlu_embeddings_format");
+	/* Unreadable. */
+	gacp_err_clear(&err);
+	CU_ASSERT_EQUAL(nlu_emb_src_load(missing, NULL, &s, &err), GACP_EIO);
+	CU_ASSERT_STRING_EQUAL(err.code, "nlu_embeddings_unreadable");
+	free(missing);
+}
+
+static void
+test_reader_json(void)
+{
+	struct nlu_emb_src s;
+	struct gacp_err err;
+	long i;
+
+	CU_ASSERT_STRING_EQUAL(load_str(good_json, NULL, &s, &err), "");
+	CU_ASSERT_EQUAL(s.dim, 4);
+	CU_ASSERT_EQUAL(s.n, 3);
+	i = src_find(&s, "caf\xc3\xa9");
+	CU_ASSERT_FATAL(i >= 0);
+	CU_ASSERT_EQUAL(s.rank[i], 2);
+	CU_ASSERT_DOUBLE_EQUAL(s.vec[i * 4 + 1], -0.25, 1e-6);
+	nlu_emb_src_cleanup(&s);
+
+	/* An array one value short: named with its word. */
+	CU_ASSERT_STRING_EQUAL(load_str("{\"dimensions\":2,\"wordIndex\":3,"
+	    "\"l2NormIndex\":2,\"vectors\":{\"a\":[1,2,3,0],\"b\":[1,2,3]}}",
+	    NULL, &s, &err), "nlu_embeddings_format");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "\"b\" has 3 values"));
+	/* Vectors before their dimension; a value that is not a number;
+	 * an unterminated object; no vectors at all. */
+	CU_ASSERT_STRING_EQUAL(load_str("{\"vectors\":{\"a\":[1]},"
+	    "\"dimensions\":1}", NULL, &s, &err), "nlu_embeddings_format");
+	CU_ASSERT_STRING_EQUAL(load_str("{\"dimensions\":1,\"vectors\":"
+	    "{\"a\":[true]}}", NULL, &s, &err), "nlu_embeddings_format");
+	CU_ASSERT_STRING_EQUAL(load_str("{\"dimensions\":1,\"vectors\":"
+	    "{\"a\":[1]", NULL, &s, &err), "nlu_embeddings_format");
+	CU_ASSERT_STRING_EQUAL(load_str("{\"dimensions\":1,\"words\":[]}",
+	    NULL, &s, &err), "nlu_embeddings_format");
+	CU_ASSERT_STRING_EQUAL(load_str("{\"dimensions\":5000,\"vectors\":{}}",
+	    NULL, &s, &err), "nlu_embeddings_format");
+}
+
+/* The table of good_text with weight 1 everywhere. */
+static void
+build_table(struct buf *b)
+{
+	struct nlu_emb_src s;
+	struct gacp_err err;
+
+	CU_ASSERT_STRING_EQUAL_FATAL(load_str(good_text, NULL, &s, &err), "");
+	buf_init(b);
+	nlu_emb_build(&s, NULL, 0, b);
+	nlu_emb_src_cleanup(&s);
+}
+
+static void
+test_table(void)
+{
+	struct nlu_emb e;
+	struct nlu_text t;
+	struct gacp_err err;
+	struct buf b;
+	unsigned char *bad;
+	float v[4], w[4], dot = 0.0f, norm = 0.0f;
+	size_t k;
+
+	build_table(&b);
+	CU_ASSERT_FATAL(nlu_emb_open(&e, b.data, b.len, &err) == 0);
+	CU_ASSERT_EQUAL(e.n, 7);
+	CU_ASSERT_EQUAL(e.dim, 4);
+	CU_ASSERT(nlu_emb_find(&e, "buy") >= 0);
+	CU_ASSERT(nlu_emb_find(&e, "the") >= 0);
+	CU_ASSERT_EQUAL(nlu_emb_find(&e, "sell"), -1);
+	CU_ASSERT_EQUAL(nlu_emb_find(&e, ""), -1);
+
+	/* Sentence vectors: unit norm times the scale, near for synonyms,
+	 * zero with no known word (Thai is not looked up). */
+	CU_ASSERT_FATAL(nlu_text_init(&t, NULL) == 0);
+	CU_ASSERT_FATAL(nlu_text_process(&t, "Buy it!", 7, NULL) == 0);
+	CU_ASSERT_EQUAL(nlu_emb_sentence(&e, &t, 2.0f, v), 1);
+	for (k = 0; k < 4; k++)
+		norm += v[k] * v[k];
+	CU_ASSERT_DOUBLE_EQUAL(norm, 4.0, 1e-4);
+	CU_ASSERT_FATAL(nlu_text_process(&t, "purchase", 8, NULL) == 0);
+	CU_ASSERT_EQUAL(nlu_emb_sentence(&e, &t, 2.0f, w), 1);
+	for (k = 0; k < 4; k++)
+		dot += v[k] * w[k];
+	CU_ASSERT(dot / 4.0f > 0.95f);
+	CU_ASSERT_FATAL(nlu_text_process(&t, "ราคา xyz", strlen("ราคา xyz"),
+	    NULL) == 0);
+	CU_ASSERT_EQUAL(nlu_emb_sentence(&e, &t, 1.0f, v), 0);
+	for (k = 0; k < 4; k++)
+		CU_ASSERT_EQUAL(v[k], 0.0f);
+	nlu_text_cleanup(&t);
+
+	/* Damaged sections are refused. */
+	bad = malloc(b.len);
+	CU_ASSERT_EQUAL(nlu_emb_open(&e, b.data, b.len - 1, &err),
+	    GACP_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.code, "nlu_model_corrupt");
+	CU_ASSERT_EQUAL(nlu_emb_open(&e, b.data, 20, &err), GACP_EINVAL);
+	memcpy(bad, b.data, b.len);
+	bad[0] = 'X';
+	CU_ASSERT_EQUAL(nlu_emb_open(&e, bad, b.len, &err), GACP_EINVAL);
+	/* Words out of order (the first two offsets swapped). */
+	memcpy(bad, b.data, b.len);
+	memcpy(bad + NLU_EMB_HEADER, b.data + NLU_EMB_HEADER + 4, 4);
+	memcpy(bad + NLU_EMB_HEADER + 4, b.data + NLU_EMB_HEADER, 4);
+	CU_ASSERT_EQUAL(nlu_emb_open(&e, bad, b.len, &err), GACP_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "sorted"));
+	/* A word offset past the pool. */
+	memcpy(bad, b.data, b.len);
+	memset(bad + NLU_EMB_HEADER, 0x7f, 4);
+	CU_ASSERT_EQUAL(nlu_emb_open(&e, bad, b.len, &err), GACP_EINVAL);
+	/* The pool's last word unterminated. */
+	memcpy(bad, b.data, b.len);
+	bad[b.len - 1] = 'x';
+	CU_ASSERT_EQUAL(nlu_emb_open(&e, bad, b.len, &err), GACP_EINVAL);
+	/* A dimension that does not match the size. */
+	memcpy(bad, b.data, b.len);
+	bad[8] = 8;
+	CU_ASSERT_EQUAL(nlu_emb_open(&e, bad, b.len, &err), GACP_EINVAL);
+	free(bad);
+	buf_cleanup(&b);
+}
+
+/* A model with sentence vectors from good_text. */
+static const char *const rows[][2] = {
+	{ "hello", "greet" }, { "hi there", "greet" }, { "hello friend", "greet" },
+	{ "hi", "greet" }, { "good day hello", "greet" },
+	{ "buy a ticket", "buy" }, { "buy now", "buy" },
+	{ "i want to buy", "buy" }, { "buy it", "buy" },
+	{ "buy the thing", "buy" },
+	{ "what is the fee", "fee" }, { "fee please", "fee" },
+	{ "how much is the fee", "fee" }, { "the fee", "fee" },
+	{ "fee for it", "fee" },
+};
+
+static int
+train_emb(const char *vec_path, uint32_t threads, struct nlu_model **m,
+    struct gacp_err *err)
+{
+	struct nlu_dataset ds;
+	struct nlu_train_opts o;
+	size_t i;
+	int rc;
+
+	nlu_dataset_init(&ds);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		nlu_dataset_add(&ds, rows[i][0], rows[i][1], NULL, 0, NULL);
+	nlu_train_opts_default(&o);
+	o.seed = 5;
+	o.threads = threads;
+	o.members = 2;
+	o.mlp.hidden = 16;
+	o.feat.dim_log2 = 11;
+	o.embeddings = vec_path;
+	o.emb_top = 3;
+	o.emb_scale = 2.0f;
+	gacp_err_clear(err);
+	rc = nlu_model_train(&ds, NULL, &o, m, NULL, err);
+	nlu_dataset_cleanup(&ds);
+	return rc;
+}
+
+static void
+test_model_with_vectors(void)
+{
+	struct nlu_model *m = NULL, *again = NULL, *l = NULL;
+	struct nlu_scratch s1, s2;
+	struct gacp_err err;
+	char *vec = tmp_path("model.vec"), *path = tmp_path("emb.model");
+	unsigned char *img;
+	const char *q = "purchase it";
+	uint64_t off;
+	uint32_t c;
+
+	fixture_write_file(vec, good_text, strlen(good_text));
+	CU_ASSERT_FATAL(train_emb(vec, 2, &m, &err) == 0);
+	CU_ASSERT_FATAL(train_emb(vec, 1, &again, &err) == 0);
+	/* Deterministic whatever the thread count. */
+	CU_ASSERT_EQUAL_FATAL(m->image_bytes, again->image_bytes);
+	CU_ASSERT(memcmp(m->image, again->image, m->image_bytes) == 0);
+	CU_ASSERT_EQUAL(m->format, NLU_MODEL_FORMAT_VERSION);
+	CU_ASSERT_EQUAL(m->emb.dim, 4);
+	/* The three most frequent words and the training words found in
+	 * the file ("hello", "hi", "buy", "fee"), not "purchase". */
+	CU_ASSERT_EQUAL(m->emb.n, 5);
+	CU_ASSERT(nlu_emb_find(&m->emb, "fee") >= 0);
+	CU_ASSERT_EQUAL(nlu_emb_find(&m->emb, "purchase"), -1);
+	CU_ASSERT_DOUBLE_EQUAL(m->emb_scale, 2.0, 1e-6);
+
+	/* Round trip through the file: the same probabilities. */
+	CU_ASSERT_FATAL(nlu_model_save(m, path, &err) == 0);
+	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
+	CU_ASSERT_EQUAL(l->emb.n, m->emb.n);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s1, &err) == 0);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s2, &err) == 0);
+	CU_ASSERT(nlu_model_score(m, &s1, q, strlen(q), &err) == 0);
+	CU_ASSERT(nlu_model_score(l, &s2, q, strlen(q), &err) == 0);
+	for (c = 0; c < m->n_labels; c++)
+		CU_ASSERT_DOUBLE_EQUAL(s1.probs[c], s2.probs[c], 0.0);
+	nlu_scratch_cleanup(&s1);
+	nlu_scratch_cleanup(&s2);
+
+	img = malloc(m->image_bytes);
+	/* A damaged section with a matching checksum: an int8 value of
+	 * -128 (never written) in the first word's vector. */
+	memcpy(img, m->image, m->image_bytes);
+	memcpy(&off, img + NLU_MODEL_HEADER_BYTES + 288, 8);
+	CU_ASSERT_FATAL(off > 0 && off < m->image_bytes);
+	img[NLU_MODEL_HEADER_BYTES + off + NLU_EMB_HEADER + 12 * m->emb.n] =
+	    0x80;
+	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+	fixture_write_file(path, img, m->image_bytes);
+	nlu_model_free(l);
+	l = NULL;
+	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.code, "nlu_model_corrupt");
+	/* The section's length one short: out of the payload's accounting. */
+	memcpy(img, m->image, m->image_bytes);
+	img[NLU_MODEL_HEADER_BYTES + 296] -= 1;
+	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+	fixture_write_file(path, img, m->image_bytes);
+	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	/* A scale without the section, and the section without a scale. */
+	memcpy(img, m->image, m->image_bytes);
+	memset(img + NLU_MODEL_HEADER_BYTES + 156, 0, 4);
+	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+	fixture_write_file(path, img, m->image_bytes);
+	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	/* Relabelled version 2 (the version is outside the checksum): it
+	 * would load as MLPs of the wrong width. */
+	memcpy(img, m->image, m->image_bytes);
+	img[8] = 2;
+	fixture_write_file(path, img, m->image_bytes);
+	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "version 3 metadata"));
+	CU_ASSERT_PTR_NULL(l);
+	/* A truncated file. */
+	fixture_write_file(path, m->image, m->image_bytes - 7);
+	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+
+	/* A bad vector file fails training with the reader's error. */
+	fixture_write_file(vec, "a 1 2\nb 1\n", 10);
+	nlu_model_free(again);
+	again = NULL;
+	CU_ASSERT_EQUAL(train_emb(vec, 1, &again, &err), GACP_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.code, "nlu_embeddings_format");
+	CU_ASSERT_PTR_NULL(again);
+
+	free(img);
+	unlink(vec);
+	unlink(path);
+	free(vec);
+	free(path);
+	nlu_model_free(m);
+	nlu_model_free(again);
+}
+
+void
+test_nlu_embed_register(void)
+{
+	static const struct test_case cases[] = {
+		{ "text vector file", test_reader_text },
+		{ "malformed vector files refused", test_reader_malformed },
+		{ "wink JSON vector file", test_reader_json },
+		{ "table section, damaged refused", test_table },
+		{ "model with word vectors", test_model_with_vectors },
+		{ NULL, NULL },
+	};
+
+	tests_add_suite("nlu_embed", cases);
+}

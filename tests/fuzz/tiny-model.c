@@ -22,24 +22,23 @@ static const char *const rows[][2] = {
 	{ "นัดตรวจฟาร์ม", "inspect" }, { "ขอนัดตรวจประเมิน", "inspect" },
 };
 
-/* The tiny WordNet database of the unit tests, so the model carries a
- * lexicon section for the loader fuzzer to mutate: beside this source
- * file (__FILE__ is the path the build used), else under the working
- * directory; NULL (no lexicon) when neither has it. */
+/* A fixture of tests/data (name): beside this source file (__FILE__ is
+ * the path the build used), else under the working directory; NULL when
+ * neither has it.  path holds the result. */
 static const char *
-fixture_wordnet(void)
+fixture_data(const char *name, char *path, size_t cap)
 {
-	static char path[1024];
 	const char *slash = strrchr(__FILE__, '/');
 
 	if (slash != NULL) {
-		snprintf(path, sizeof(path), "%.*s/../data/wordnet",
-		    (int)(slash - __FILE__), __FILE__);
+		snprintf(path, cap, "%.*s/../data/%s",
+		    (int)(slash - __FILE__), __FILE__, name);
 		if (access(path, R_OK) == 0)
 			return path;
 	}
-	if (access("tests/data/wordnet", R_OK) == 0)
-		return "tests/data/wordnet";
+	snprintf(path, cap, "tests/data/%s", name);
+	if (access(path, R_OK) == 0)
+		return path;
 	return NULL;
 }
 
@@ -50,6 +49,7 @@ tiny_model_train(void)
 	struct nlu_train_opts o;
 	struct nlu_model *m = NULL;
 	struct gacp_err err;
+	static char wn_path[1024], vec_path[1024];
 	size_t i;
 
 	nlu_dataset_init(&ds);
@@ -72,7 +72,12 @@ tiny_model_train(void)
 	o.mlp.min_steps = 200;
 	o.feat.dim_log2 = 10;
 	o.holdout = 0.25;
-	o.wordnet_dir = fixture_wordnet();
+	/* The tiny WordNet database and word vectors of the unit tests, so
+	 * the model carries a lexicon and a word-vector section for the
+	 * loader fuzzer to mutate. */
+	o.wordnet_dir = fixture_data("wordnet", wn_path, sizeof(wn_path));
+	o.embeddings = fixture_data("vectors.txt", vec_path,
+	    sizeof(vec_path));
 	if (nlu_model_train(&ds, NULL, &o, &m, NULL, &err) != 0)
 		goto fail;
 	nlu_dataset_cleanup(&ds);

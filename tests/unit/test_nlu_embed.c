@@ -388,6 +388,28 @@ test_model_with_vectors(void)
 	fixture_write_file(path, m->image, m->image_bytes - 7);
 	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
 
+	/* Without word vectors a model is what format version 2 wrote, so
+	 * a version 2 file still loads and scores the same. */
+	nlu_model_free(again);
+	again = NULL;
+	CU_ASSERT_FATAL(train_emb(NULL, 1, &again, &err) == 0);
+	CU_ASSERT_EQUAL(again->emb.in_dim, 0);
+	memcpy(img, again->image, again->image_bytes);
+	img[8] = 2;
+	fixture_write_file(path, img, again->image_bytes);
+	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
+	CU_ASSERT_EQUAL(l->format, 2);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s1, &err) == 0);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s2, &err) == 0);
+	CU_ASSERT(nlu_model_score(again, &s1, q, strlen(q), &err) == 0);
+	CU_ASSERT(nlu_model_score(l, &s2, q, strlen(q), &err) == 0);
+	for (c = 0; c < again->n_labels; c++)
+		CU_ASSERT_DOUBLE_EQUAL(s1.probs[c], s2.probs[c], 0.0);
+	nlu_scratch_cleanup(&s1);
+	nlu_scratch_cleanup(&s2);
+	nlu_model_free(l);
+	l = NULL;
+
 	/* A bad vector file fails training with the reader's error. */
 	fixture_write_file(vec, "a 1 2\nb 1\n", 10);
 	nlu_model_free(again);

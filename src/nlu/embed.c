@@ -167,8 +167,9 @@ load_text(const char *path, size_t len, const char *buf,
 				if (r == eol)
 					break;
 				if (parse_num(&r, eol, &x) != 0) {
-					rc = FORMAT("%s: line %zu: value %zu is "
-					    "not a number", path, line, nv + 1);
+					rc = FORMAT("%s: line %zu: value %zu "
+					    "is not a number", path, line,
+					    nv + 1);
 					break;
 				}
 				nv++;
@@ -432,7 +433,8 @@ load_json(const char *path, size_t len, const char *buf,
 			else for (;;) {
 				size_t nv = 0;
 				uint32_t rank;
-				int keep;
+				const char *close;
+				int keep, fast;
 
 				if (json_str(&c, key, sizeof(key), &kl) != 0) {
 					rc = AT("expected a word");
@@ -451,11 +453,47 @@ load_json(const char *path, size_t len, const char *buf,
 					goto out;
 				}
 				c.p++;
-				/* Rank: the wordIndex entry, read below for
-				 * kept words; the position otherwise. */
 				keep = kl < sizeof(key) && kl == strlen(key) &&
 				    utf8_valid(key, kl);
-				for (;;) {
+				/* Most of the file's words are not kept: their
+				 * values are counted, not converted, and the
+				 * rank (the last entry, in the wink file) is
+				 * read alone. */
+				close = memchr(c.p, ']', (size_t)(c.end - c.p));
+				if (close == NULL) {
+					rc = AT("a word's vector is not "
+					    "closed");
+					goto out;
+				}
+				rank = (uint32_t)order;
+				fast = word_ix >= 0 &&
+				    (size_t)word_ix == n_arr - 1;
+				if (fast) {
+					const char *q = close;
+
+					while (q > c.p && q[-1] != ',')
+						q--;
+					while (q < close && (*q == ' ' ||
+					    *q == '\n' || *q == '\r' ||
+					    *q == '\t'))
+						q++;
+					if (parse_num(&q, close, &x) == 0 &&
+					    x >= 0 && x < 4e9 && x == floor(x))
+						rank = (uint32_t)x;
+					keep = keep && keep_word(f, key, rank);
+				}
+				if (fast && !keep) {
+					const char *q;
+
+					for (q = c.p; q < close; q++)
+						nv += *q == ',';
+					for (q = c.p; q < close && (*q == ' ' ||
+					    *q == '\n' || *q == '\r' ||
+					    *q == '\t'); q++)
+						;
+					nv += q < close;
+					c.p = close;
+				} else for (;;) {
 					ws(&c);
 					if (c.p < c.end && *c.p == ']' &&
 					    nv == 0)
@@ -488,13 +526,17 @@ load_json(const char *path, size_t len, const char *buf,
 					rc = AT(msg);
 					goto out;
 				}
-				rank = word_ix >= 0 && v[(size_t)word_ix] >= 0 &&
-				    v[(size_t)word_ix] < 4e9f ?
-				    (uint32_t)v[(size_t)word_ix] :
-				    (uint32_t)order;
-				order++;
-				if (keep && keep_word(f, key, rank))
+				if (!fast) {
+					float r = word_ix >= 0 ?
+					    v[(size_t)word_ix] : -1.0f;
+
+					if (r >= 0.0f && r < 4e9f)
+						rank = (uint32_t)r;
+					keep = keep && keep_word(f, key, rank);
+				}
+				if (keep)
 					src_add(s, key, v, rank);
+				order++;
 				ws(&c);
 				if (c.p < c.end && *c.p == ',') {
 					c.p++;
@@ -683,7 +725,8 @@ nlu_emb_build(const struct nlu_emb_src *s, const float *weight,
 				mx = fabsf(v[k]);
 		for (k = 0; k < s->dim; k++) {
 			long q = mx > 0.0f ? lrintf(v[k] / mx * 127.0f) : 0;
-			int8_t b = (int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
+			int8_t b = (int8_t)(q > 127 ? 127 :
+			    q < -127 ? -127 : q);
 
 			buf_append(out, &b, 1);
 		}
@@ -724,7 +767,8 @@ nlu_emb_open(struct nlu_emb *e, const void *p, size_t len,
 			    "reserved bytes are not zero");
 	if (e->n == 0 || e->dim == 0 || e->dim > NLU_EMB_MAX_DIM ||
 	    e->dim % 4 != 0)
-		return CORRUPT("model embedding section sizes are out of range");
+		return CORRUPT("model embedding section sizes are out of "
+		    "range");
 	e->in_dim = e->flags & NLU_EMB_MAX ? 2 * e->dim : e->dim;
 	need = NLU_EMB_HEADER + (uint64_t)e->n * (12 + (uint64_t)e->dim) +
 	    e->pool_bytes;

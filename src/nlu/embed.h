@@ -21,7 +21,8 @@
  *     vector array), "l2NormIndex" and "vectors", an object mapping each
  *     word to an array of its values followed by the extra entries.
  * The JSON file is 300 MB, so it is scanned in place (mmap), not parsed
- * into a tree: only the kept words' numbers are converted.
+ * into a tree: only the kept words' values are converted (and checked to
+ * be numbers); the others' are counted.
  *
  * Section layout (little-endian): magic "GEM1", u32 n_words, u32 dim,
  * u32 string pool bytes, u32 flags (NLU_EMB_*), 12 zero bytes; then n_words u32

@@ -1000,8 +1000,8 @@ vocab_df(const struct nlu_dataset *ds, char ***out, uint32_t **df_out,
 	for (i = 0; i < ds->n_ex && rc == 0; i++) {
 		size_t first = n;
 
-		rc = nlu_text_process(&t, ds->ex[i].text, strlen(ds->ex[i].text),
-		    err);
+		rc = nlu_text_process(&t, ds->ex[i].text,
+		    strlen(ds->ex[i].text), err);
 		for (k = 0; rc == 0 && k < t.n_tok; k++) {
 			size_t j;
 			int seen = 0;

@@ -270,8 +270,9 @@ test_table(void)
 
 /* A model with sentence vectors from good_text. */
 static const char *const rows[][2] = {
-	{ "hello", "greet" }, { "hi there", "greet" }, { "hello friend", "greet" },
-	{ "hi", "greet" }, { "good day hello", "greet" },
+	{ "hello", "greet" }, { "hi there", "greet" },
+	{ "hello friend", "greet" }, { "hi", "greet" },
+	{ "good day hello", "greet" },
 	{ "buy a ticket", "buy" }, { "buy now", "buy" },
 	{ "i want to buy", "buy" }, { "buy it", "buy" },
 	{ "buy the thing", "buy" },

@@ -174,11 +174,19 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	o->linear_dim_log2 = 14;
 	o->linear_epochs = 10;
 	o->linear_lr = 0.2f;
+	/* No word vectors unless asked (the file is not ours to ship).
+	 * With them, on CLINC150's validation split over five seeds (in-scope
+	 * accuracy at the chosen threshold, bench/nlu): none 92.65 %, the
+	 * IDF-weighted mean at norm 1 93.40 %, mean and maximum at norm 2
+	 * 93.69 %; unweighted means lost 0.3 points, dropout-free dense
+	 * inputs nothing.  The training vocabulary plus the 50,000 most
+	 * frequent words cover all but 0.5 % of the test words the vector
+	 * file knows, in 6 MB. */
 	o->embeddings = NULL;
 	o->emb_top = 50000;
-	o->emb_scale = 1.0f;
+	o->emb_scale = 2.0f;
 	o->emb_idf = 1;
-	o->emb_max = 0;
+	o->emb_max = 1;
 }
 
 static int

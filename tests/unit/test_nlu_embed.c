@@ -235,6 +235,40 @@ test_table(void)
 	CU_ASSERT_EQUAL(nlu_emb_sentence(&e, &t, 1.0f, v), 0);
 	for (k = 0; k < 4; k++)
 		CU_ASSERT_EQUAL(v[k], 0.0f);
+
+	/* With the maximum: the mean as before, then the per-dimension
+	 * maximum of "hello" (1 0 0 0.1) and "buy" (0 1 0 0.2), normalised
+	 * on its own. */
+	{
+		struct buf bm;
+		struct nlu_emb em;
+		struct nlu_emb_src src;
+		float mv[8];
+
+		CU_ASSERT_STRING_EQUAL_FATAL(load_str(good_text, NULL, &src,
+		    &err), "");
+		buf_init(&bm);
+		nlu_emb_build(&src, NULL, NLU_EMB_MAX, &bm);
+		nlu_emb_src_cleanup(&src);
+		CU_ASSERT_FATAL(nlu_emb_open(&em, bm.data, bm.len, &err) == 0);
+		CU_ASSERT_EQUAL(em.in_dim, 8);
+		CU_ASSERT_FATAL(nlu_text_process(&t, "hello buy", 9, NULL) ==
+		    0);
+		CU_ASSERT_EQUAL(nlu_emb_sentence(&em, &t, 1.0f, mv), 2);
+		/* max = (1, 1, 0, 0.2) / |.| = 1.42127 */
+		CU_ASSERT_DOUBLE_EQUAL(mv[4], 1.0 / 1.42127, 0.01);
+		CU_ASSERT_DOUBLE_EQUAL(mv[5], 1.0 / 1.42127, 0.01);
+		CU_ASSERT_DOUBLE_EQUAL(mv[6], 0.0, 1e-6);
+		CU_ASSERT_DOUBLE_EQUAL(mv[7], 0.2 / 1.42127, 0.01);
+		/* mean = (0.5, 0.5, 0, 0.15) normalised */
+		CU_ASSERT_DOUBLE_EQUAL(mv[0], mv[1], 0.01);
+		CU_ASSERT_DOUBLE_EQUAL(mv[0], 0.5 / 0.72457, 0.01);
+		/* Unknown flags are refused. */
+		bm.data[16] = 2;
+		CU_ASSERT_EQUAL(nlu_emb_open(&em, bm.data, bm.len, &err),
+		    GACP_EINVAL);
+		buf_cleanup(&bm);
+	}
 	nlu_text_cleanup(&t);
 
 	/* Damaged sections are refused. */
@@ -328,6 +362,9 @@ test_model_with_vectors(void)
 	CU_ASSERT(memcmp(m->image, again->image, m->image_bytes) == 0);
 	CU_ASSERT_EQUAL(m->format, NLU_MODEL_FORMAT_VERSION);
 	CU_ASSERT_EQUAL(m->emb.dim, 4);
+	/* Mean and maximum by default. */
+	CU_ASSERT_EQUAL(m->emb.flags, NLU_EMB_MAX);
+	CU_ASSERT_EQUAL(m->emb.in_dim, 8);
 	/* The three most frequent words and the training words found in
 	 * the file ("hello", "hi", "buy", "fee"), not "purchase". */
 	CU_ASSERT_EQUAL(m->emb.n, 5);

@@ -33,29 +33,23 @@ int
 mxq_enqueue(struct cache *c, struct arena *a, const struct mxq_item *items,
     size_t n, size_t *queued, size_t *duplicates, struct gacp_err *err)
 {
-	size_t argc = 4 + 2 * n, i;
-	const char **argv = arena_alloc(a, argc * sizeof(*argv));
-	size_t *lens = arena_alloc(a, argc * sizeof(*lens));
-	char nkeys[24], ttl[24];
+	size_t nargs = 1 + 2 * n, i;
+	const char **args = arena_alloc(a, nargs * sizeof(*args));
+	char ttl[24];
 	redisReply *r;
 	int rc;
 
 	*queued = *duplicates = 0;
 	if (n == 0)
 		return GACP_OK;
-	snprintf(nkeys, sizeof(nkeys), "%zu", n);
 	snprintf(ttl, sizeof(ttl), "%d", MXQ_DEDUPE_TTL_S);
-	argv[0] = "EVAL";
-	argv[1] = enqueue_script;
-	argv[2] = nkeys;
 	for (i = 0; i < n; i++)
-		argv[3 + i] = items[i].dedupe_key;
-	argv[3 + n] = ttl;
+		args[i] = items[i].dedupe_key;
+	args[n] = ttl;
 	for (i = 0; i < n; i++)
-		argv[4 + n + i] = items[i].payload;
-	for (i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	rc = cache_commandv(c, a, (int)argc, argv, lens, &r, err);
+		args[n + 1 + i] = items[i].payload;
+	rc = cache_eval(c, a, enqueue_script, (int)n, nargs, args, NULL, &r,
+	    err);
 	if (rc != GACP_OK)
 		return rc == GACP_EUNAVAIL ? rc : gacp_err_set(err, GACP_EUNAVAIL,
 		    "queue_unavailable", "the event queue did not accept the events");
@@ -226,27 +220,16 @@ mxq_ack(struct cache *c, struct arena *a, const char *id, struct gacp_err *err)
 
 /* EVAL script with nkeys keys then the other arguments (NULL-terminated
  * list vals), in one round trip. */
+/* vals: NULL-terminated, the nkeys keys first. */
 static int
 eval(struct cache *c, struct arena *a, const char *script, int nkeys,
     const char *const *vals, redisReply **r, struct gacp_err *err)
 {
-	const char **argv;
-	size_t *lens, n = 0, i;
-	char nk[16];
+	size_t n = 0;
 
 	while (vals[n] != NULL)
 		n++;
-	argv = arena_alloc(a, (n + 3) * sizeof(*argv));
-	lens = arena_alloc(a, (n + 3) * sizeof(*lens));
-	snprintf(nk, sizeof(nk), "%d", nkeys);
-	argv[0] = "EVAL";
-	argv[1] = script;
-	argv[2] = nk;
-	for (i = 0; i < n; i++)
-		argv[3 + i] = vals[i];
-	for (i = 0; i < n + 3; i++)
-		lens[i] = strlen(argv[i]);
-	return cache_commandv(c, a, (int)(n + 3), argv, lens, r, err);
+	return cache_eval(c, a, script, nkeys, n, vals, NULL, r, err);
 }
 
 /* KEYS: stream, dead letters; ARGV: group, id, payload, error,
@@ -609,26 +592,21 @@ mxq_pace(struct cache *c, struct arena *a, const char *tenant_id,
     struct gacp_err *err)
 {
 	char key[160], rate[16], cap[16], now[24];
-	const char *argv[7];
-	size_t lens[7];
+	const char *vals[5];
 	redisReply *r;
-	int i, rc;
+	int rc;
 
 	*wait_ms = 0;
 	snprintf(key, sizeof(key), "gacp:{%s}:pace:%s", tenant_id, page_id);
 	snprintf(rate, sizeof(rate), "%d", rate_per_s > 0 ? rate_per_s : 250);
 	snprintf(cap, sizeof(cap), "%d", burst > 0 ? burst : 250);
 	snprintf(now, sizeof(now), "%lld", (long long)(util_wall_us() / 1000));
-	argv[0] = "EVAL";
-	argv[1] = pace_script;
-	argv[2] = "1";
-	argv[3] = key;
-	argv[4] = rate;
-	argv[5] = cap;
-	argv[6] = now;
-	for (i = 0; i < 7; i++)
-		lens[i] = strlen(argv[i]);
-	rc = cache_commandv(c, a, 7, argv, lens, &r, err);
+	vals[0] = key;
+	vals[1] = rate;
+	vals[2] = cap;
+	vals[3] = now;
+	vals[4] = NULL;
+	rc = eval(c, a, pace_script, 1, vals, &r, err);
 	if (rc != GACP_OK)
 		return rc;
 	if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
+#include <limits.h>
+
+#include <openssl/evp.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -455,22 +458,108 @@ stale(struct cache *c, int reused, redisReply *reply)
 	    strcmp(c->ctx->errstr, strerror(EPIPE)) == 0));
 }
 
+/* One argv command on a connected context, with the stale-connection
+ * retry; the reply (NULL on a transport failure) is the caller's. */
+static int
+send_argv(struct cache *c, int argc, const char **argv, const size_t *argvlen,
+    redisReply **reply, struct gacp_err *err)
+{
+	int rc, reused = c->ctx != NULL;
+
+	*reply = NULL;
+	if ((rc = cache_connect(c, err)) != GACP_OK)
+		return rc;
+	*reply = redisCommandArgv(c->ctx, argc, argv, argvlen);
+	if (stale(c, reused, *reply)) {
+		drop(c);
+		if ((rc = cache_connect(c, err)) != GACP_OK)
+			return rc;
+		*reply = redisCommandArgv(c->ctx, argc, argv, argvlen);
+	}
+	return GACP_OK;
+}
+
 int
 cache_commandv(struct cache *c, struct arena *a, int argc, const char **argv,
     const size_t *argvlen, redisReply **out, struct gacp_err *err)
 {
-	int rc, reused = c->ctx != NULL;
 	redisReply *reply;
+	int rc;
 
 	*out = NULL;
-	if ((rc = cache_connect(c, err)) != GACP_OK)
+	if ((rc = send_argv(c, argc, argv, argvlen, &reply, err)) != GACP_OK)
 		return rc;
-	reply = redisCommandArgv(c->ctx, argc, argv, argvlen);
-	if (stale(c, reused, reply)) {
-		drop(c);
-		if ((rc = cache_connect(c, err)) != GACP_OK)
+	return finish(c, a, reply, out, err);
+}
+
+/* The script's SHA-1 in hex, computed once per process; NULL when the
+ * table is full or the digest failed (the caller sends EVAL then). */
+static const char *
+script_sha1(struct cache *c, const char *body)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	struct cache_script *s;
+	size_t k;
+
+	for (k = 0; k < c->nscripts; k++)
+		if (c->scripts[k].body == body)
+			return c->scripts[k].sha1;
+	if (c->nscripts == CACHE_MAX_SCRIPTS)
+		return NULL;
+	if (EVP_Digest(body, strlen(body), md, &mdlen, EVP_sha1(), NULL) != 1 ||
+	    mdlen != 20)
+		return NULL;
+	s = &c->scripts[c->nscripts++];
+	s->body = body;
+	for (i = 0; i < mdlen; i++) {
+		s->sha1[2 * i] = hex[md[i] >> 4];
+		s->sha1[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	s->sha1[40] = '\0';
+	return s->sha1;
+}
+
+int
+cache_eval(struct cache *c, struct arena *a, const char *script, int nkeys,
+    size_t nargs, const char *const *args, const size_t *lens,
+    redisReply **out, struct gacp_err *err)
+{
+	size_t argc = nargs + 3, i;
+	const char **argv = arena_alloc(a, argc * sizeof(*argv));
+	size_t *argvlen = arena_alloc(a, argc * sizeof(*argvlen));
+	const char *sha = script_sha1(c, script);
+	redisReply *reply;
+	char nk[16];
+	int rc;
+
+	*out = NULL;
+	if (nkeys < 0 || (size_t)nkeys > nargs || argc > INT_MAX)
+		return gacp_err_set(err, GACP_EINTERNAL, "internal",
+		    "bad script arguments");
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	argv[0] = sha ? "EVALSHA" : "EVAL";
+	argv[1] = sha ? sha : script;
+	argv[2] = nk;
+	for (i = 0; i < nargs; i++) {
+		argv[3 + i] = args[i];
+		argvlen[3 + i] = lens ? lens[i] : strlen(args[i]);
+	}
+	for (i = 0; i < 3; i++)
+		argvlen[i] = strlen(argv[i]);
+	if ((rc = send_argv(c, (int)argc, argv, argvlen, &reply, err)) != GACP_OK)
+		return rc;
+	if (sha != NULL && reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+	    strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+		freeReplyObject(reply);
+		argv[0] = "EVAL";
+		argv[1] = script;
+		argvlen[0] = 4;
+		argvlen[1] = strlen(script);
+		if ((rc = send_argv(c, (int)argc, argv, argvlen, &reply,
+		    err)) != GACP_OK)
 			return rc;
-		reply = redisCommandArgv(c->ctx, argc, argv, argvlen);
 	}
 	return finish(c, a, reply, out, err);
 }

@@ -32,6 +32,8 @@ struct cache_sentinel {
 
 #define CACHE_MAX_SENTINELS 16
 
+#define CACHE_MAX_SCRIPTS 16   /* distinct scripts one process runs */
+
 struct cache {
 	redisContext   *ctx;
 	char           *host;         /* host name/address, or NULL for unix */
@@ -45,6 +47,13 @@ struct cache {
 	size_t          nsentinels;
 	char           *master_name;       /* the monitored set's name */
 	char           *sentinel_password; /* Sentinel's own AUTH, or NULL */
+	/* SHA-1 of each Lua script this process has run (cache_eval), found
+	 * by the script's address: scripts are static strings. */
+	struct cache_script {
+		const char *body;
+		char        sha1[41];
+	}               scripts[CACHE_MAX_SCRIPTS];
+	size_t          nscripts;
 };
 
 /* password (may be NULL) is copied; it is sent with AUTH on connect. */
@@ -80,6 +89,17 @@ int  cache_ping(struct cache *c, struct arena *a, struct gacp_err *err);
 int  cache_commandv(struct cache *c, struct arena *a, int argc,
     const char **argv, const size_t *argvlen, redisReply **out,
     struct gacp_err *err);
+/* Run a Lua script (a static string: it is remembered by its address)
+ * with EVALSHA, so the body is sent and hashed by Redis only when the
+ * server does not have it yet (first use, or after a restart or failover
+ * emptied its script cache: NOSCRIPT, then EVAL once, which runs and
+ * loads it; NOSCRIPT means nothing ran, so the retry cannot run it
+ * twice).  args: nkeys keys then the script's other arguments, nargs in
+ * all; lens NULL for NUL-terminated args.  Answers and errors as
+ * cache_commandv. */
+int  cache_eval(struct cache *c, struct arena *a, const char *script,
+    int nkeys, size_t nargs, const char *const *args, const size_t *lens,
+    redisReply **out, struct gacp_err *err);
 /* printf-style command (redisCommand formats: %s, %b, %d …). */
 int  cache_command(struct cache *c, struct arena *a, redisReply **out,
     struct gacp_err *err, const char *fmt, ...);

@@ -65,22 +65,17 @@ eval(struct cache *c, struct arena *a, const char *script, int nkeys,
     const char *const *keys, int nargs, const char *const *args,
     redisReply **out, struct gacp_err *err)
 {
-	const char *argv[16];
-	char nk[8];
-	int argc = 0, i;
+	const char *vals[16];
+	int n = 0, i;
 
-	if (3 + nkeys + nargs > (int)(sizeof(argv) / sizeof(argv[0])))
+	if (nkeys + nargs > (int)(sizeof(vals) / sizeof(vals[0])))
 		return gacp_err_set(err, GACP_EINTERNAL, "internal",
 		    "too many script arguments");
-	snprintf(nk, sizeof(nk), "%d", nkeys);
-	argv[argc++] = "EVAL";
-	argv[argc++] = script;
-	argv[argc++] = nk;
 	for (i = 0; i < nkeys; i++)
-		argv[argc++] = keys[i];
+		vals[n++] = keys[i];
 	for (i = 0; i < nargs; i++)
-		argv[argc++] = args[i];
-	return cache_commandv(c, a, argc, argv, NULL, out, err);
+		vals[n++] = args[i];
+	return cache_eval(c, a, script, nkeys, (size_t)n, vals, NULL, out, err);
 }
 
 static int

@@ -186,22 +186,17 @@ static int
 retry_ids(struct ctl_ctx *ctl, struct arena *a, const char **ids, size_t n,
     struct buf *b, size_t *retried, size_t *missing, struct gacp_err *err)
 {
-	const char **argv = arena_calloc(a, n + 5, sizeof(*argv));
-	size_t *lens = arena_calloc(a, n + 5, sizeof(*lens));
+	const char **vals = arena_calloc(a, n + 2, sizeof(*vals));
 	redisReply *r;
 	size_t i;
 	int rc;
 
-	argv[0] = "EVAL";
-	argv[1] = retry_script;
-	argv[2] = "2";
-	argv[3] = MXQ_DEADLETTER;
-	argv[4] = MXQ_STREAM;
+	vals[0] = MXQ_DEADLETTER;
+	vals[1] = MXQ_STREAM;
 	for (i = 0; i < n; i++)
-		argv[5 + i] = ids[i];
-	for (i = 0; i < n + 5; i++)
-		lens[i] = strlen(argv[i]);
-	rc = cache_commandv(&ctl->app.cache, a, (int)(n + 5), argv, lens, &r, err);
+		vals[2 + i] = ids[i];
+	rc = cache_eval(&ctl->app.cache, a, retry_script, 2, n + 2, vals, NULL,
+	    &r, err);
 	if (rc != GACP_OK)
 		return rc;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != n)

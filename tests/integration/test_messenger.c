@@ -839,6 +839,67 @@ test_english_message(void)
 	    "required_documents", "en");
 }
 
+static double metric(const char *series);
+
+/* Scripts cached by the Redis server (INFO memory), -1 if unreadable. */
+static long long
+redis_cached_scripts(void)
+{
+	redisContext *c = redis_connect();
+	redisReply *r;
+	long long n = -1;
+	const char *p;
+
+	if (c == NULL)
+		return -1;
+	r = redisCommand(c, "INFO memory");
+	if (r != NULL && r->type == REDIS_REPLY_STRING &&
+	    (p = strstr(r->str, "number_of_cached_scripts:")) != NULL)
+		n = atoll(p + strlen("number_of_cached_scripts:"));
+	if (r)
+		freeReplyObject(r);
+	redisFree(c);
+	return n;
+}
+
+/* The processes run their Lua scripts with EVALSHA; a server whose script
+ * cache was emptied (a restart, a failover to a replica, SCRIPT FLUSH)
+ * answers NOSCRIPT and they send the body once with EVAL: the webhook,
+ * the worker and the duplicate check all keep working. */
+static void
+test_script_cache_flushed(void)
+{
+	redisContext *c;
+	redisReply *r;
+	char psid[32], mid[64];
+	long long recv0, dup0;
+
+	REQUIRE_ENV();
+	c = redis_connect();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	r = redisCommand(c, "SCRIPT FLUSH");
+	CU_ASSERT_TRUE(r != NULL && r->type == REDIS_REPLY_STATUS);
+	if (r)
+		freeReplyObject(r);
+	redisFree(c);
+	CU_ASSERT_EQUAL(redis_cached_scripts(), 0);
+
+	check_answer("hello there", "greet", "en");
+	CU_ASSERT_TRUE(redis_cached_scripts() >= 1);
+
+	/* The same event again, now through EVALSHA: a duplicate. */
+	recv0 = (long long)metric("gacp_webhook_events_total{result=\"received\"}");
+	dup0 = (long long)metric("gacp_webhook_events_total{result=\"duplicate\"}");
+	new_psid(psid);
+	snprintf(mid, sizeof(mid), "m_noscript_%s", psid);
+	CU_ASSERT_EQUAL(say(psid, mid, "thanks"), 200);
+	CU_ASSERT_EQUAL(say(psid, mid, "thanks"), 200);
+	CU_ASSERT_EQUAL((long long)metric(
+	    "gacp_webhook_events_total{result=\"received\"}"), recv0 + 1);
+	CU_ASSERT_EQUAL((long long)metric(
+	    "gacp_webhook_events_total{result=\"duplicate\"}"), dup0 + 1);
+}
+
 static void
 test_verify_handshake(void)
 {
@@ -2227,6 +2288,8 @@ itest_messenger_register(void)
 		{ "verify-token handshake", test_verify_handshake },
 		{ "Thai message gets the Thai answer", test_thai_message },
 		{ "English message gets the English answer", test_english_message },
+		{ "Redis script cache emptied: EVALSHA falls back to EVAL",
+		    test_script_cache_flushed },
 		{ "bad or missing signature refused, nothing queued",
 		    test_bad_signature_queues_nothing },
 		{ "echo, delivery, read, standby ignored", test_ignored_events },

@@ -92,7 +92,7 @@ int
 reload_opts_configure(struct reload_opts *o, const struct config *cfg,
     struct gacp_err *err)
 {
-	const char *wn;
+	const char *wn, *emb;
 	char probe[4096];
 	int rc;
 
@@ -119,6 +119,18 @@ reload_opts_configure(struct reload_opts *o, const struct config *cfg,
 			    "nlu.wordnet = %s: no WordNet database there "
 			    "(auto, none or a directory with index.noun)", wn);
 		o->train.wordnet_dir = wn;
+	}
+	/* Word vectors (embed.h): a file an operator installed, or none;
+	 * the file is read at each training, never at parse time. */
+	emb = config_get(cfg, "nlu.embeddings", "none");
+	if (strcmp(emb, "none") == 0) {
+		o->train.embeddings = NULL;
+	} else {
+		if (access(emb, R_OK) != 0)
+			return gacp_err_set(err, GACP_EINVAL, "config",
+			    "nlu.embeddings = %s: not a readable file (none or "
+			    "a word-vector file)", emb);
+		o->train.embeddings = emb;
 	}
 	return GACP_OK;
 }

@@ -1,6 +1,7 @@
 /* test_training_reload.c - the settings gacp-nlu reload and gacpctl nlu
  * train share (reload_opts_configure): numbers are checked, nlu.wordnet
- * picks the WordNet database tenant models are trained with. */
+ * picks the WordNet database tenant models are trained with, and
+ * nlu.embeddings their word vectors. */
 #include "tests.h"
 #include "fixture.h"
 
@@ -57,6 +58,7 @@ test_defaults(void)
 	CU_ASSERT_DOUBLE_EQUAL(o.max_regression, 0.02, 1e-9);
 	CU_ASSERT_EQUAL(o.refit, 1);
 	CU_ASSERT_EQUAL(o.keep_versions, 10);
+	CU_ASSERT_PTR_NULL(o.train.embeddings);
 	/* auto: the installed database, or none without one. */
 	if (nlu_wn_default_dir() != NULL) {
 		CU_ASSERT_STRING_EQUAL(o.train.wordnet_dir, NLU_WN_DEFAULT_DIR);
@@ -89,6 +91,33 @@ test_wordnet_directory(void)
 }
 
 static void
+test_embeddings_file(void)
+{
+	struct reload_opts o;
+	struct gacp_err err;
+	struct config cfg;
+	char path[128], text[300];
+
+	snprintf(path, sizeof(path), "/tmp/gacp-reload-test-%ld.vec",
+	    (long)getpid());
+	fixture_write_file(path, "word 1 2 3 4\n", 13);
+	snprintf(text, sizeof(text), "[nlu]\nembeddings = %s\n", path);
+	CU_ASSERT_EQUAL(configure(&cfg, text, &o, &err), GACP_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o.train.embeddings);
+	CU_ASSERT_STRING_EQUAL(o.train.embeddings, path);
+	config_cleanup(&cfg);
+	CU_ASSERT_EQUAL(configure(&cfg, "[nlu]\nembeddings = none\n", &o,
+	    &err), GACP_OK);
+	CU_ASSERT_PTR_NULL(o.train.embeddings);
+	config_cleanup(&cfg);
+	unlink(path);
+	CU_ASSERT_EQUAL(configure(&cfg, text, &o, &err), GACP_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.code, "config");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "nlu.embeddings"));
+	config_cleanup(&cfg);
+}
+
+static void
 test_bad_numbers_refused(void)
 {
 	struct reload_opts o;
@@ -115,6 +144,7 @@ test_training_reload_register(void)
 		{ "settings are read", test_settings_read },
 		{ "defaults, WordNet auto", test_defaults },
 		{ "nlu.wordnet directory checked", test_wordnet_directory },
+		{ "nlu.embeddings file checked", test_embeddings_file },
 		{ "settings that are not numbers refused", test_bad_numbers_refused },
 		{ NULL, NULL },
 	};

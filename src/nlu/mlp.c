@@ -99,6 +99,12 @@ dot(const float *restrict x, const float *restrict y, size_t n)
 	return s;
 }
 
+/* y[0 .. n) += a[r] * w[row[r] * stride + 0 .. n) for r = 0 .. nr - 1.
+ * Each element adds the rows in the order of r, as nr calls of nlu_axpy
+ * would (the same bits), but a block of y stays in registers across all
+ * the rows instead of being loaded and stored once per row: the forward
+ * pass's adds no longer wait on the store of the row before.  n is a
+ * multiple of NLU_MLP_LANES. */
 /* With GCC on x86-64, a second copy for AVX2 chosen at load time (ifunc):
  * the fixed eight-lane loops become one 256-bit operation instead of two
  * 128-bit ones.  AVX2 without FMA, and -std=c11 contracts nothing, so
@@ -107,20 +113,77 @@ dot(const float *restrict x, const float *restrict y, size_t n)
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 __attribute__((target_clones("avx2", "default")))
 #endif
+static void
+gather_axpy(const float *restrict w, size_t stride,
+    const uint32_t *restrict row, const float *restrict a, size_t nr,
+    float *restrict y, size_t n)
+{
+	size_t c = 0, r, k;
+
+	/* Four separate accumulators: GCC keeps each in one register, where
+	 * one array of four times the width stays on the stack. */
+	for (; c + 4 * NLU_MLP_LANES <= n; c += 4 * NLU_MLP_LANES) {
+		float a0[NLU_MLP_LANES], a1[NLU_MLP_LANES];
+		float a2[NLU_MLP_LANES], a3[NLU_MLP_LANES];
+
+		memcpy(a0, y + c, sizeof(a0));
+		memcpy(a1, y + c + NLU_MLP_LANES, sizeof(a1));
+		memcpy(a2, y + c + 2 * NLU_MLP_LANES, sizeof(a2));
+		memcpy(a3, y + c + 3 * NLU_MLP_LANES, sizeof(a3));
+		for (r = 0; r < nr; r++) {
+			const float *p = w + (size_t)row[r] * stride + c;
+			float ar = a[r];
+
+			for (k = 0; k < NLU_MLP_LANES; k++)
+				a0[k] += ar * p[k];
+			for (k = 0; k < NLU_MLP_LANES; k++)
+				a1[k] += ar * p[NLU_MLP_LANES + k];
+			for (k = 0; k < NLU_MLP_LANES; k++)
+				a2[k] += ar * p[2 * NLU_MLP_LANES + k];
+			for (k = 0; k < NLU_MLP_LANES; k++)
+				a3[k] += ar * p[3 * NLU_MLP_LANES + k];
+		}
+		memcpy(y + c, a0, sizeof(a0));
+		memcpy(y + c + NLU_MLP_LANES, a1, sizeof(a1));
+		memcpy(y + c + 2 * NLU_MLP_LANES, a2, sizeof(a2));
+		memcpy(y + c + 3 * NLU_MLP_LANES, a3, sizeof(a3));
+	}
+	for (; c < n; c += NLU_MLP_LANES) {
+		float acc[NLU_MLP_LANES];
+
+		memcpy(acc, y + c, sizeof(acc));
+		for (r = 0; r < nr; r++) {
+			const float *p = w + (size_t)row[r] * stride + c;
+
+			for (k = 0; k < NLU_MLP_LANES; k++)
+				acc[k] += a[r] * p[k];
+		}
+		memcpy(y + c, acc, sizeof(acc));
+	}
+}
+
 void
 nlu_mlp_forward(const struct nlu_mlp *m, const struct nlu_sparse *x,
     float *hid, float *logits)
 {
-	size_t i, j, h = m->hidden, s = m->out_stride;
+	size_t j, h = m->hidden, s = m->out_stride, na;
+	uint32_t act[64];
+	float av[64];
 
 	memcpy(hid, m->b1, h * sizeof(*hid));
-	for (i = 0; i < x->n; i++)
-		nlu_axpy(x->val[i], m->w1 + (size_t)x->idx[i] * h, hid, h);
+	gather_axpy(m->w1, h, x->idx, x->val, x->n, hid, h);
 	memcpy(logits, m->b2, s * sizeof(*logits));
-	/* ReLU zeroes about half the units: skip them. */
-	for (j = 0; j < h; j++)
-		if (hid[j] > 0.0f)
-			nlu_axpy(hid[j], m->w2 + j * s, logits, s);
+	/* ReLU zeroes about half the units: skip them.  The active ones go
+	 * in order, a batch at a time. */
+	for (j = 0; j < h; ) {
+		for (na = 0; j < h && na < 64; j++) {
+			if (hid[j] > 0.0f) {
+				act[na] = (uint32_t)j;
+				av[na++] = hid[j];
+			}
+		}
+		gather_axpy(m->w2, s, act, av, na, logits, s);
+	}
 }
 
 static void

@@ -127,9 +127,22 @@ unreadable_event(struct svc *s, const char *tenant_id, const char *type,
 	    id, d, err);
 }
 
-/* One tenant's encrypted configuration values. */
+/* What one table's sweep re-seals: the rows still under another key
+ * (SELECT with $1 the new key id, $2 the last id done, $3 the batch size,
+ * id first, ordered by id, locked), and how to re-seal one of them. */
+struct sweep_table {
+	const char *select_sql;
+	/* Re-seal row i of res: *resealed or *unreadable set when so. */
+	int (*row)(struct sweep *w, const char *tenant_id, PGresult *res,
+	    int i, bool *resealed, bool *unreadable, struct gacp_err *err);
+};
+
+/* One tenant's rows of one table, in batches of one transaction each
+ * (the batch counters are updated in the same transaction, so a resumed
+ * run continues where a stopped one committed). */
 static int
-sweep_config(struct sweep *w, const char *tenant_id, struct gacp_err *err)
+sweep_rows(struct sweep *w, const char *tenant_id, const struct sweep_table *t,
+    struct gacp_err *err)
 {
 	struct svc *s = w->s;
 	char after[37] = FIRST_UUID, limit[16];
@@ -144,12 +157,8 @@ sweep_config(struct sweep *w, const char *tenant_id, struct gacp_err *err)
 
 		if ((rc = batch_begin(s, tenant_id, err)) != GACP_OK)
 			break;
-		/* Soft-deleted rows too: their ciphertext is still stored. */
-		if ((rc = db_exec(&s->app->db, s->a, "SELECT id::text,"
-		    " environment, config_key, config_value FROM system_config"
-		    " WHERE is_encrypted AND split_part(config_value, '.', 2) <> $1"
-		    " AND id > $2::uuid ORDER BY id LIMIT $3::int FOR UPDATE",
-		    3, p, &res, err)) != GACP_OK)
+		if ((rc = db_exec(&s->app->db, s->a, t->select_sql, 3, p, &res,
+		    err)) != GACP_OK)
 			break;
 		n = PQntuples(res);
 		if (n == 0) {
@@ -158,39 +167,14 @@ sweep_config(struct sweep *w, const char *tenant_id, struct gacp_err *err)
 			break;
 		}
 		for (i = 0; i < n; i++) {
-			const char *id = PQgetvalue(res, i, 0);
-			const char *old = PQgetvalue(res, i, 3);
-			struct gacp_err oerr;
-			char *plain = NULL, *sealed = NULL;
-			PGresult *ures;
+			bool resealed = false, unreadable = false;
 
-			snprintf(after, sizeof(after), "%s", id);
-			gacp_err_clear(&oerr);
-			if (syscfg_open(s->app->master_keys, s->a, tenant_id, id,
-			    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), old,
-			    &plain, &oerr) != GACP_OK) {
-				bad++;
-				if ((rc = unreadable_event(s, tenant_id, "config",
-				    id, "config_value", &oerr, err)) != GACP_OK)
-					goto out;
-				continue;
-			}
-			rc = syscfg_seal(s->app->master_keys, tenant_id, id,
-			    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), plain,
-			    &sealed, err);
-			explicit_bzero(plain, strlen(plain));
-			if (rc == GACP_OK) {
-				const char *up[3] = { id, sealed, old };
-
-				rc = db_exec(&s->app->db, s->a, "UPDATE"
-				    " system_config SET config_value = $2"
-				    " WHERE id = $1::uuid AND config_value = $3",
-				    3, up, &ures, err);
-			}
-			free(sealed);
-			if (rc != GACP_OK)
+			snprintf(after, sizeof(after), "%s", PQgetvalue(res, i, 0));
+			if ((rc = t->row(w, tenant_id, res, i, &resealed,
+			    &unreadable, err)) != GACP_OK)
 				goto out;
-			done++;
+			done += resealed;
+			bad += unreadable;
 		}
 		if ((rc = batch_end(w, done, bad, err)) != GACP_OK)
 			break;
@@ -202,6 +186,51 @@ out:
 		svc_rollback(s);
 	return rc;
 }
+
+/* An encrypted configuration value: id, environment, key, value. */
+static int
+reseal_config_row(struct sweep *w, const char *tenant_id, PGresult *res,
+    int i, bool *resealed, bool *unreadable, struct gacp_err *err)
+{
+	struct svc *s = w->s;
+	const char *id = PQgetvalue(res, i, 0);
+	const char *old = PQgetvalue(res, i, 3);
+	struct gacp_err oerr;
+	char *plain = NULL, *sealed = NULL;
+	PGresult *ures;
+	int rc;
+
+	gacp_err_clear(&oerr);
+	if (syscfg_open(s->app->master_keys, s->a, tenant_id, id,
+	    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), old, &plain,
+	    &oerr) != GACP_OK) {
+		*unreadable = true;
+		return unreadable_event(s, tenant_id, "config", id,
+		    "config_value", &oerr, err);
+	}
+	rc = syscfg_seal(s->app->master_keys, tenant_id, id,
+	    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), plain, &sealed, err);
+	explicit_bzero(plain, strlen(plain));
+	if (rc == GACP_OK) {
+		const char *up[3] = { id, sealed, old };
+
+		rc = db_exec(&s->app->db, s->a, "UPDATE system_config SET"
+		    " config_value = $2 WHERE id = $1::uuid AND config_value = $3",
+		    3, up, &ures, err);
+	}
+	free(sealed);
+	*resealed = rc == GACP_OK;
+	return rc;
+}
+
+/* Soft-deleted rows too: their ciphertext is still stored. */
+static const struct sweep_table config_table = {
+	"SELECT id::text, environment, config_key, config_value"
+	" FROM system_config WHERE is_encrypted"
+	" AND split_part(config_value, '.', 2) <> $1"
+	" AND id > $2::uuid ORDER BY id LIMIT $3::int FOR UPDATE",
+	reseal_config_row,
+};
 
 /* Re-seal one channel field if it is under another key; *out is the new
  * token (heap) or NULL when nothing is to do or it did not open. */
@@ -232,82 +261,47 @@ reseal_channel_field(struct sweep *w, const char *tenant_id, const char *id,
 	return rc;
 }
 
-/* One tenant's channel secrets (app secret, page access token). */
+/* A channel's secrets: id, app secret, page access token. */
 static int
-sweep_channels(struct sweep *w, const char *tenant_id, struct gacp_err *err)
+reseal_channel_row(struct sweep *w, const char *tenant_id, PGresult *res,
+    int i, bool *resealed, bool *unreadable, struct gacp_err *err)
 {
 	struct svc *s = w->s;
-	char after[37] = FIRST_UUID, limit[16];
-	int rc = GACP_OK;
+	const char *id = PQgetvalue(res, i, 0);
+	const char *secret = PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1);
+	const char *token = PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2);
+	char *ns = NULL, *nt = NULL;
+	PGresult *ures;
+	int rc;
 
-	snprintf(limit, sizeof(limit), "%d", w->o->batch_size);
-	while (!w->stopped) {
-		const char *p[3] = { w->kid, after, limit };
-		long long done = 0, bad = 0;
-		PGresult *res;
-		int i, n;
+	rc = reseal_channel_field(w, tenant_id, id, "app_secret", secret, &ns,
+	    unreadable, err);
+	if (rc == GACP_OK)
+		rc = reseal_channel_field(w, tenant_id, id, "page_access_token",
+		    token, &nt, unreadable, err);
+	if (rc == GACP_OK && (ns != NULL || nt != NULL)) {
+		const char *up[3] = { id, ns, nt };
 
-		if ((rc = batch_begin(s, tenant_id, err)) != GACP_OK)
-			break;
-		if ((rc = db_exec(&s->app->db, s->a, "SELECT id::text,"
-		    " app_secret_enc, page_access_token_enc FROM channels"
-		    " WHERE ((app_secret_enc IS NOT NULL AND"
-		    " split_part(app_secret_enc, '.', 2) <> $1) OR"
-		    " (page_access_token_enc IS NOT NULL AND"
-		    " split_part(page_access_token_enc, '.', 2) <> $1))"
-		    " AND id > $2::uuid ORDER BY id LIMIT $3::int FOR UPDATE",
-		    3, p, &res, err)) != GACP_OK)
-			break;
-		n = PQntuples(res);
-		if (n == 0) {
-			rc = svc_commit(s, err);
-			break;
-		}
-		for (i = 0; i < n; i++) {
-			const char *id = PQgetvalue(res, i, 0);
-			const char *secret = PQgetisnull(res, i, 1) ? NULL :
-			    PQgetvalue(res, i, 1);
-			const char *token = PQgetisnull(res, i, 2) ? NULL :
-			    PQgetvalue(res, i, 2);
-			char *ns = NULL, *nt = NULL;
-			bool bad_row = false;
-			PGresult *ures;
-
-			snprintf(after, sizeof(after), "%s", id);
-			rc = reseal_channel_field(w, tenant_id, id, "app_secret",
-			    secret, &ns, &bad_row, err);
-			if (rc == GACP_OK)
-				rc = reseal_channel_field(w, tenant_id, id,
-				    "page_access_token", token, &nt, &bad_row,
-				    err);
-			if (rc == GACP_OK && (ns != NULL || nt != NULL)) {
-				const char *up[3] = { id, ns, nt };
-
-				rc = db_exec(&s->app->db, s->a, "UPDATE channels"
-				    " SET app_secret_enc = coalesce($2,"
-				    " app_secret_enc), page_access_token_enc ="
-				    " coalesce($3, page_access_token_enc)"
-				    " WHERE id = $1::uuid", 3, up, &ures, err);
-				if (rc == GACP_OK)
-					done++;
-			}
-			free(ns);
-			free(nt);
-			if (rc != GACP_OK)
-				goto out;
-			if (bad_row)
-				bad++;
-		}
-		if ((rc = batch_end(w, done, bad, err)) != GACP_OK)
-			break;
-		if (n < w->o->batch_size)
-			break;
+		rc = db_exec(&s->app->db, s->a, "UPDATE channels SET"
+		    " app_secret_enc = coalesce($2, app_secret_enc),"
+		    " page_access_token_enc = coalesce($3, page_access_token_enc)"
+		    " WHERE id = $1::uuid", 3, up, &ures, err);
+		*resealed = rc == GACP_OK;
 	}
-out:
-	if (rc != GACP_OK)
-		svc_rollback(s);
+	free(ns);
+	free(nt);
 	return rc;
 }
+
+static const struct sweep_table channel_table = {
+	"SELECT id::text, app_secret_enc, page_access_token_enc FROM channels"
+	" WHERE ((app_secret_enc IS NOT NULL AND"
+	" split_part(app_secret_enc, '.', 2) <> $1) OR"
+	" (page_access_token_enc IS NOT NULL AND"
+	" split_part(page_access_token_enc, '.', 2) <> $1))"
+	" AND id > $2::uuid ORDER BY id LIMIT $3::int FOR UPDATE",
+	reseal_channel_row,
+};
 
 /* Resume an unfinished rotation, or add a key and start one. */
 static int
@@ -449,8 +443,8 @@ rotate_locked(struct svc *s, const struct syscfg_rotate_opts *opts,
 
 		if (pgrow_bool(tenants, i, 1) && platform == NULL)
 			platform = tid;
-		if ((rc = sweep_config(&w, tid, err)) != GACP_OK ||
-		    (rc = sweep_channels(&w, tid, err)) != GACP_OK)
+		if ((rc = sweep_rows(&w, tid, &config_table, err)) != GACP_OK ||
+		    (rc = sweep_rows(&w, tid, &channel_table, err)) != GACP_OK)
 			return rc;
 	}
 	if (w.stopped)

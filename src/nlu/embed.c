@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -92,7 +93,10 @@ parse_num(const char **pp, const char *end, double *out)
 	tmp[n] = '\0';
 	errno = 0;
 	*out = strtod(tmp, &e);
-	if (e != tmp + n || errno != 0 || !isfinite(*out))
+	/* Values are kept as float: one past FLT_MAX would become inf
+	 * there (found by fuzz-embeddings), so it is as unusable as inf. */
+	if (e != tmp + n || errno != 0 || !isfinite(*out) ||
+	    fabs(*out) > FLT_MAX)
 		return -1;
 	*pp = p + n;
 	return 0;
@@ -335,10 +339,15 @@ json_skip(struct cur *c)
 				return -1;
 			break;
 		default:
-			if (strchr("-0123456789tfn", *c->p) == NULL)
+			/* strchr finds a NUL byte too (the terminator): without
+			 * the first test, a NUL inside an array or object was
+			 * taken for a number that never advanced, and the loop
+			 * never ended (found by fuzz-embeddings). */
+			if (*c->p == '\0' ||
+			    strchr("-0123456789tfn", *c->p) == NULL)
 				return -1;
-			while (c->p < c->end && strchr("-+.eE0123456789"
-			    "truefalsn", *c->p) != NULL && *c->p != '\0')
+			while (c->p < c->end && *c->p != '\0' &&
+			    strchr("-+.eE0123456789truefalsn", *c->p) != NULL)
 				c->p++;
 			break;
 		}
@@ -453,8 +462,11 @@ load_json(const char *path, size_t len, const char *buf,
 					goto out;
 				}
 				c.p++;
-				keep = kl < sizeof(key) && kl == strlen(key) &&
-				    utf8_valid(key, kl);
+				/* Not kept: a word that is empty (found by
+				 * fuzz-embeddings), too long, holds a NUL or is
+				 * not UTF-8; no text can meet it. */
+				keep = kl > 0 && kl < sizeof(key) &&
+				    kl == strlen(key) && utf8_valid(key, kl);
 				/* Most of the file's words are not kept: their
 				 * values are counted, not converted, and the
 				 * rank (the last entry, in the wink file) is
@@ -580,7 +592,6 @@ nlu_emb_src_load(const char *path, const struct nlu_emb_filter *f,
     struct nlu_emb_src *out, struct gacp_err *err)
 {
 	struct stat st;
-	const char *buf, *p;
 	void *map = NULL;
 	size_t len;
 	int fd, rc;
@@ -606,17 +617,34 @@ nlu_emb_src_load(const char *path, const struct nlu_emb_filter *f,
 		return gacp_err_set(err, GACP_EIO, "nlu_embeddings_unreadable",
 		    "cannot map embeddings %s: %s", path, strerror(errno));
 	(void)madvise(map, len, MADV_SEQUENTIAL);
-	buf = map;
+	rc = nlu_emb_src_parse(path, map, len, f, out, err);
+	munmap(map, len);
+	return rc;
+}
+
+int
+nlu_emb_src_parse(const char *name, const char *buf, size_t len,
+    const struct nlu_emb_filter *f, struct nlu_emb_src *out,
+    struct gacp_err *err)
+{
+	const char *p;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
 	for (p = buf; p < buf + len && (*p == ' ' || *p == '\n' ||
 	    *p == '\r' || *p == '\t'); p++)
 		;
 	if (p < buf + len && *p == '{')
-		rc = load_json(path, len, buf, f, out, err);
+		rc = load_json(name, len, buf, f, out, err);
 	else
-		rc = load_text(path, len, buf, f, out, err);
-	munmap(map, len);
+		rc = load_text(name, len, buf, f, out, err);
 	if (rc == 0 && out->n_file == 0)
-		rc = FORMAT("%s: no word vectors", path);
+		rc = FORMAT("%s: no word vectors", name);
+	/* The model's table keeps rows a multiple of 4 long (nlu_emb_open
+	 * refuses others): say so before training, not after. */
+	if (rc == 0 && out->dim % 4 != 0)
+		rc = FORMAT("%s: dimension %u is not a multiple of 4", name,
+		    out->dim);
 	if (rc != 0)
 		nlu_emb_src_cleanup(out);
 	return rc;

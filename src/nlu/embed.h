@@ -92,9 +92,16 @@ struct nlu_emb {
  * unreadable") when it cannot be read, GACP_EINVAL ("nlu_embeddings_
  * format") with the line or byte offset when it is malformed: a line or
  * array with a different number of values, a value that is not a finite
- * number, a dimension over NLU_EMB_MAX_DIM, no vectors at all. */
+ * number, a dimension over NLU_EMB_MAX_DIM or not a multiple of 4, no
+ * vectors at all. */
 int  nlu_emb_src_load(const char *path, const struct nlu_emb_filter *f,
          struct nlu_emb_src *out, struct gacp_err *err);
+/* The same from len bytes at buf (not NUL-terminated; name is for the
+ * messages).  nlu_emb_src_load maps the file and calls this; the fuzz
+ * target tests/fuzz/fuzz-embeddings.c calls it directly. */
+int  nlu_emb_src_parse(const char *name, const char *buf, size_t len,
+         const struct nlu_emb_filter *f, struct nlu_emb_src *out,
+         struct gacp_err *err);
 void nlu_emb_src_cleanup(struct nlu_emb_src *s);
 
 /* Section bytes of the words of s (weight[i] is s->word[i]'s, or NULL for

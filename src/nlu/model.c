@@ -1081,12 +1081,6 @@ embeddings_table(const struct nlu_dataset *train,
 	rc = nlu_emb_src_load(o->embeddings, &f, &src, err);
 	if (rc != 0)
 		goto out;
-	if (src.dim % 4 != 0) {
-		rc = gacp_err_set(err, GACP_EINVAL, "nlu_embeddings_format",
-		    "%s: dimension %u is not a multiple of 4",
-		    o->embeddings, src.dim);
-		goto out;
-	}
 	wt = xcalloc(src.n + 1, sizeof(*wt));
 	for (i = 0; i < src.n; i++) {
 		char **hit = bsearch(&src.word[i], words, n, sizeof(*words),

@@ -107,9 +107,9 @@ test_reader_text(void)
 	nlu_emb_src_cleanup(&s);
 
 	/* No header line: GloVe's own format. */
-	CU_ASSERT_STRING_EQUAL(load_str("a 1 2\nb 3 4\n", NULL, &s, &err),
-	    "");
-	CU_ASSERT_EQUAL(s.dim, 2);
+	CU_ASSERT_STRING_EQUAL(load_str("a 1 2 3 4\nb 3 4 5 6\n", NULL, &s,
+	    &err), "");
+	CU_ASSERT_EQUAL(s.dim, 4);
 	CU_ASSERT_EQUAL(s.n, 2);
 	nlu_emb_src_cleanup(&s);
 }
@@ -128,13 +128,26 @@ test_reader_malformed(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "dimension is 3"));
 	CU_ASSERT_EQUAL(s.n, 0);
 	/* A value that is not a number, or not finite. */
-	CU_ASSERT_STRING_EQUAL(load_str("a 1 2\nb 1 x\n", NULL, &s, &err),
-	    "nlu_embeddings_format");
+	CU_ASSERT_STRING_EQUAL(load_str("a 1 2 3 4\nb 1 x 3 4\n", NULL, &s,
+	    &err), "nlu_embeddings_format");
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "line 2"));
-	CU_ASSERT_STRING_EQUAL(load_str("a 1 inf\n", NULL, &s, &err),
+	CU_ASSERT_STRING_EQUAL(load_str("a 1 inf 3 4\n", NULL, &s, &err),
 	    "nlu_embeddings_format");
-	CU_ASSERT_STRING_EQUAL(load_str("a 1 1e999\n", NULL, &s, &err),
+	CU_ASSERT_STRING_EQUAL(load_str("a 1 1e999 3 4\n", NULL, &s, &err),
 	    "nlu_embeddings_format");
+	/* Finite as a double but not as the float it is kept in. */
+	CU_ASSERT_STRING_EQUAL(load_str("a 1 1e39 3 4\n", NULL, &s, &err),
+	    "nlu_embeddings_format");
+	CU_ASSERT_STRING_EQUAL(load_str("a 1 3e38 3 4\n", NULL, &s, &err),
+	    "");
+	nlu_emb_src_cleanup(&s);
+	/* Well formed, but a dimension the model's table cannot hold (found
+	 * by fuzz-embeddings: the trainer used to refuse it only after
+	 * reading the whole file). */
+	CU_ASSERT_STRING_EQUAL(load_str("a 1 2 3\nb 3 4 5\n", NULL, &s, &err),
+	    "nlu_embeddings_format");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "multiple of 4"));
+	CU_ASSERT_EQUAL(s.n, 0);
 	/* A word alone, a word that is not UTF-8, nothing at all. */
 	CU_ASSERT_STRING_EQUAL(load_str("a\n", NULL, &s, &err),
 	    "nlu_embeddings_format");
@@ -182,6 +195,25 @@ test_reader_json(void)
 	    NULL, &s, &err), "nlu_embeddings_format");
 	CU_ASSERT_STRING_EQUAL(load_str("{\"dimensions\":5000,\"vectors\":{}}",
 	    NULL, &s, &err), "nlu_embeddings_format");
+	/* An empty word is read but not kept: no text can meet it. */
+	CU_ASSERT_STRING_EQUAL(load_str("{\"dimensions\":4,\"vectors\":"
+	    "{\"\":[1,2,3,4],\"b\":[1,2,3,4]}}", NULL, &s, &err), "");
+	CU_ASSERT_EQUAL(s.n, 1);
+	CU_ASSERT_EQUAL(s.n_file, 2);
+	CU_ASSERT(src_find(&s, "b") >= 0);
+	nlu_emb_src_cleanup(&s);
+	/* A NUL byte inside a value the reader skips: refused, where it used
+	 * to loop for ever (found by fuzz-embeddings). */
+	{
+		static const char nul[] = "{\"other\":[1,\0 2],"
+		    "\"dimensions\":4}";
+
+		gacp_err_clear(&err);
+		CU_ASSERT_EQUAL(nlu_emb_src_parse("nul", nul, sizeof(nul) - 1,
+		    NULL, &s, &err), GACP_EINVAL);
+		CU_ASSERT_STRING_EQUAL(err.code, "nlu_embeddings_format");
+		CU_ASSERT_EQUAL(s.n, 0);
+	}
 }
 
 /* The table of good_text with weight 1 everywhere. */

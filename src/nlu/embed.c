@@ -622,6 +622,24 @@ nlu_emb_src_load(const char *path, const struct nlu_emb_filter *f,
 	return rc;
 }
 
+/* The model's table keeps rows a multiple of 4 long (nlu_emb_open
+ * refuses others): pad each vector with zeros, which change no length and
+ * no angle between vectors (GloVe's 50-d file becomes 52-d). */
+static void
+pad_dim(struct nlu_emb_src *s)
+{
+	uint32_t dim = (s->dim + 3u) & ~3u;
+	float *vec = xcalloc(s->n * dim + 1, sizeof(*vec));
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		memcpy(vec + i * dim, s->vec + i * s->dim,
+		    s->dim * sizeof(*vec));
+	free(s->vec);
+	s->vec = vec;
+	s->dim = dim;
+}
+
 int
 nlu_emb_src_parse(const char *name, const char *buf, size_t len,
     const struct nlu_emb_filter *f, struct nlu_emb_src *out,
@@ -640,11 +658,8 @@ nlu_emb_src_parse(const char *name, const char *buf, size_t len,
 		rc = load_text(name, len, buf, f, out, err);
 	if (rc == 0 && out->n_file == 0)
 		rc = FORMAT("%s: no word vectors", name);
-	/* The model's table keeps rows a multiple of 4 long (nlu_emb_open
-	 * refuses others): say so before training, not after. */
 	if (rc == 0 && out->dim % 4 != 0)
-		rc = FORMAT("%s: dimension %u is not a multiple of 4", name,
-		    out->dim);
+		pad_dim(out);
 	if (rc != 0)
 		nlu_emb_src_cleanup(out);
 	return rc;

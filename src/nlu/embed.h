@@ -92,8 +92,9 @@ struct nlu_emb {
  * unreadable") when it cannot be read, GACP_EINVAL ("nlu_embeddings_
  * format") with the line or byte offset when it is malformed: a line or
  * array with a different number of values, a value that is not a finite
- * number, a dimension over NLU_EMB_MAX_DIM or not a multiple of 4, no
- * vectors at all. */
+ * number, a dimension over NLU_EMB_MAX_DIM, no vectors at all.  A
+ * dimension that is not a multiple of 4 is padded with zeros up to one
+ * (the table's rows are), so out->dim may exceed the file's. */
 int  nlu_emb_src_load(const char *path, const struct nlu_emb_filter *f,
          struct nlu_emb_src *out, struct gacp_err *err);
 /* The same from len bytes at buf (not NUL-terminated; name is for the

@@ -1,6 +1,7 @@
 /* embed.c - pretrained word vectors: file reader, model table, sentence
  * vectors (embed.h). */
 #include "nlu/embed.h"
+#include "common/le.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,7 +112,7 @@ load_text(const char *path, size_t len, const char *buf,
 	const char *p = buf, *end = buf + len;
 	size_t line = 0;
 	uint32_t rank = 0;
-	float *v = NULL;
+	float *v = xmalloc(NLU_EMB_MAX_DIM * sizeof(*v));
 	char word[NLU_EMB_MAX_WORD + 1];
 	int rc = 0;
 
@@ -160,36 +161,8 @@ load_text(const char *path, size_t len, const char *buf,
 			    path, line);
 			break;
 		}
-		/* Count and read the values. */
-		if (s->dim == 0) {
-			const char *r = q;
-
-			for (;;) {
-				while (r < eol && (*r == ' ' || *r == '\t' ||
-				    *r == '\r'))
-					r++;
-				if (r == eol)
-					break;
-				if (parse_num(&r, eol, &x) != 0) {
-					rc = FORMAT("%s: line %zu: value %zu "
-					    "is not a number", path, line,
-					    nv + 1);
-					break;
-				}
-				nv++;
-			}
-			if (rc != 0)
-				break;
-			if (nv == 0 || nv > NLU_EMB_MAX_DIM) {
-				rc = FORMAT("%s: line %zu: %zu values (1 to "
-				    "%u expected)", path, line, nv,
-				    NLU_EMB_MAX_DIM);
-				break;
-			}
-			s->dim = (uint32_t)nv;
-			v = xmalloc(s->dim * sizeof(*v));
-		}
-		nv = 0;
+		/* Read the values; the first line of vectors sets the
+		 * dimension every other line must have. */
 		for (;;) {
 			while (q < eol && (*q == ' ' || *q == '\t' ||
 			    *q == '\r'))
@@ -201,13 +174,21 @@ load_text(const char *path, size_t len, const char *buf,
 				    "number", path, line, nv + 1);
 				break;
 			}
-			if (nv < s->dim)
+			if (nv < NLU_EMB_MAX_DIM)
 				v[nv] = (float)x;
 			nv++;
 		}
 		if (rc != 0)
 			break;
-		if (nv != s->dim) {
+		if (s->dim == 0) {
+			if (nv == 0 || nv > NLU_EMB_MAX_DIM) {
+				rc = FORMAT("%s: line %zu: %zu values (1 to "
+				    "%u expected)", path, line, nv,
+				    NLU_EMB_MAX_DIM);
+				break;
+			}
+			s->dim = (uint32_t)nv;
+		} else if (nv != s->dim) {
 			rc = FORMAT("%s: line %zu: %zu values, the file's "
 			    "dimension is %u", path, line, nv, s->dim);
 			break;
@@ -236,7 +217,9 @@ ws(struct cur *c)
 
 /* A JSON string at c->p into out (cap bytes, NUL-terminated); *len gets
  * its length, or cap when it did not fit (the scan still moves past it).
- * Escapes \" \\ \/ \b \f \n \r \t and \uXXXX (BMP). */
+ * Escapes: \" \\ \/ \b \f \n \r \t, and \u with four hex digits, one
+ * code point of the Basic Multilingual Plane (a surrogate half is encoded
+ * as it is, so a word holding one is not UTF-8 and is not kept). */
 static int
 json_str(struct cur *c, char *out, size_t cap, size_t *len)
 {
@@ -698,24 +681,6 @@ cmp_ent(const void *a, const void *b)
 	return x->src < y->src ? -1 : x->src > y->src;
 }
 
-static void
-put_u32(struct buf *b, uint32_t v)
-{
-	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8),
-	    (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
-
-	buf_append(b, x, 4);
-}
-
-static void
-put_f32(struct buf *b, float f)
-{
-	uint32_t v;
-
-	memcpy(&v, &f, 4);
-	put_u32(b, v);
-}
-
 void
 nlu_emb_build(const struct nlu_emb_src *s, const float *weight,
     uint32_t flags, struct buf *out)
@@ -737,14 +702,14 @@ nlu_emb_build(const struct nlu_emb_src *s, const float *weight,
 
 	buf_reset(out);
 	buf_append(out, "GEM1", 4);
-	put_u32(out, (uint32_t)n);
-	put_u32(out, s->dim);
-	put_u32(out, (uint32_t)pool);
-	put_u32(out, flags);
+	le_put_u32(out, (uint32_t)n);
+	le_put_u32(out, s->dim);
+	le_put_u32(out, (uint32_t)pool);
+	le_put_u32(out, flags);
 	buf_append(out, zero, sizeof(zero));
 	pool = 0;
 	for (i = 0; i < n; i++) {
-		put_u32(out, (uint32_t)pool);
+		le_put_u32(out, (uint32_t)pool);
 		pool += strlen(e[i].word) + 1;
 	}
 	/* Symmetric int8 per word: scale = max |value| / 127. */
@@ -755,10 +720,10 @@ nlu_emb_build(const struct nlu_emb_src *s, const float *weight,
 		for (k = 0; k < s->dim; k++)
 			if (fabsf(v[k]) > mx)
 				mx = fabsf(v[k]);
-		put_f32(out, mx > 0.0f ? mx / 127.0f : 0.0f);
+		le_put_f32(out, mx > 0.0f ? mx / 127.0f : 0.0f);
 	}
 	for (i = 0; i < n; i++)
-		put_f32(out, weight ? weight[e[i].src] : 1.0f);
+		le_put_f32(out, weight ? weight[e[i].src] : 1.0f);
 	for (i = 0; i < n; i++) {
 		const float *v = s->vec + e[i].src * s->dim;
 		float mx = 0.0f;
@@ -779,13 +744,6 @@ nlu_emb_build(const struct nlu_emb_src *s, const float *weight,
 	free(e);
 }
 
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
 int
 nlu_emb_open(struct nlu_emb *e, const void *p, size_t len,
     struct gacp_err *err)
@@ -798,10 +756,10 @@ nlu_emb_open(struct nlu_emb *e, const void *p, size_t len,
 	memset(e, 0, sizeof(*e));
 	if (len < NLU_EMB_HEADER || memcmp(b, "GEM1", 4) != 0)
 		return CORRUPT("model embedding section has a bad header");
-	e->n = get_u32(b + 4);
-	e->dim = get_u32(b + 8);
-	e->pool_bytes = get_u32(b + 12);
-	e->flags = get_u32(b + 16);
+	e->n = le_get_u32(b + 4);
+	e->dim = le_get_u32(b + 8);
+	e->pool_bytes = le_get_u32(b + 12);
+	e->flags = le_get_u32(b + 16);
 	if ((e->flags & ~NLU_EMB_FLAGS_ALL) != 0)
 		return CORRUPT("model embedding section has unknown flags");
 	for (i = 20; i < NLU_EMB_HEADER; i++)

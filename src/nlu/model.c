@@ -1,5 +1,6 @@
 /* model.c - NLU ensemble: training, calibration, file format, scoring. */
 #include "nlu/model.h"
+#include "common/le.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -107,14 +108,8 @@ static int	 augment_synonyms(const struct nlu_dataset *,
 static float	 calibrate_linear(const struct nlu_train_opts *,
 		    const struct nlu_feat_params *, const float *, float *,
 		    uint32_t, const struct prep *);
-static void	 put_u32(struct buf *, uint32_t);
-static void	 put_u64(struct buf *, uint64_t);
-static void	 put_f32(struct buf *, float);
 static void	 put_str(struct buf *, const char *);
 static void	 pad_to(struct buf *, size_t);
-static uint32_t	 get_u32(const unsigned char *);
-static uint64_t	 get_u64(const unsigned char *);
-static float	 get_f32(const unsigned char *);
 static void	 build_image(struct buf *, const struct nlu_train_opts *,
 		    const char **, uint32_t, const float *, const float *,
 		    const struct nlu_dataset *, const struct nlu_train_report *,
@@ -935,89 +930,35 @@ choose_threshold(const float *lg, const struct prep *p, uint32_t members,
 	return chosen;
 }
 
-/* Latin words found in at least min_df examples of ds, sorted. */
+/* Latin words of ds of at most max_cp code points (sorted, each once) and
+ * the number of examples each is found in; t is the processor to use. */
 static int
-frequent_words(const struct nlu_dataset *ds, struct nlu_text *t,
-    size_t min_df, char ***out, size_t *n_out, struct gacp_err *err)
+latin_df(const struct nlu_dataset *ds, struct nlu_text *t, size_t max_cp,
+    char ***out, uint32_t **df_out, size_t *n_out, struct gacp_err *err)
 {
-	char **w = NULL, tok[4 * NLU_WN_MAX_WORD + 8];
-	size_t n = 0, cap = 0, i, k, run;
-	int rc = 0;
-
-	for (i = 0; i < ds->n_ex; i++) {
-		size_t first = n;
-
-		rc = nlu_text_process(t, ds->ex[i].text, strlen(ds->ex[i].text),
-		    err);
-		if (rc != 0)
-			break;
-		for (k = 0; k < t->n_tok; k++) {
-			size_t j;
-			int seen = 0;
-
-			if (t->tok[k].kind != NLU_TOK_LATIN)
-				continue;
-			nlu_text_tok_utf8(t, k, tok, sizeof(tok));
-			/* Once per example: document frequency. */
-			for (j = first; j < n && !seen; j++)
-				seen = strcmp(w[j], tok) == 0;
-			if (seen)
-				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 4096;
-				w = xrealloc(w, cap * sizeof(*w));
-			}
-			w[n++] = xstrdup(tok);
-		}
-	}
-	if (n > 0)
-		qsort(w, n, sizeof(*w), cmp_cstr);
-	*n_out = 0;
-	*out = xcalloc(n + 1, sizeof(**out));
-	for (i = 0; i < n; i += run) {
-		for (run = 1; i + run < n && strcmp(w[i], w[i + run]) == 0;
-		    run++)
-			;
-		if (rc == 0 && run >= min_df)
-			(*out)[(*n_out)++] = xstrdup(w[i]);
-	}
-	for (i = 0; i < n; i++)
-		free(w[i]);
-	free(w);
-	return rc;
-}
-
-/* Latin words of ds (sorted, each once) and the number of examples each
- * is found in. */
-static int
-vocab_df(const struct nlu_dataset *ds, char ***out, uint32_t **df_out,
-    size_t *n_out, struct gacp_err *err)
-{
-	struct nlu_text t;
 	char **w = NULL, tok[4 * NLU_EMB_MAX_WORD + 8];
 	size_t n = 0, cap = 0, i, k, run, u = 0;
 	uint32_t *df;
-	int rc;
+	int rc = 0;
 
 	*out = NULL;
 	*df_out = NULL;
 	*n_out = 0;
-	rc = nlu_text_init(&t, err);
-	if (rc != 0)
-		return rc;
+	if (max_cp > NLU_EMB_MAX_WORD)
+		max_cp = NLU_EMB_MAX_WORD;    /* what tok holds */
 	for (i = 0; i < ds->n_ex && rc == 0; i++) {
 		size_t first = n;
 
-		rc = nlu_text_process(&t, ds->ex[i].text,
+		rc = nlu_text_process(t, ds->ex[i].text,
 		    strlen(ds->ex[i].text), err);
-		for (k = 0; rc == 0 && k < t.n_tok; k++) {
+		for (k = 0; rc == 0 && k < t->n_tok; k++) {
 			size_t j;
 			int seen = 0;
 
-			if (t.tok[k].kind != NLU_TOK_LATIN ||
-			    t.tok[k].len > NLU_EMB_MAX_WORD)
+			if (t->tok[k].kind != NLU_TOK_LATIN ||
+			    t->tok[k].len > max_cp)
 				continue;
-			nlu_text_tok_utf8(&t, k, tok, sizeof(tok));
+			nlu_text_tok_utf8(t, k, tok, sizeof(tok));
 			for (j = first; j < n && !seen; j++)
 				seen = strcmp(w[j], tok) == 0;
 			if (seen)
@@ -1029,7 +970,6 @@ vocab_df(const struct nlu_dataset *ds, char ***out, uint32_t **df_out,
 			w[n++] = xstrdup(tok);
 		}
 	}
-	nlu_text_cleanup(&t);
 	if (n > 0)
 		qsort(w, n, sizeof(*w), cmp_cstr);
 	df = xcalloc(n + 1, sizeof(*df));
@@ -1051,6 +991,50 @@ vocab_df(const struct nlu_dataset *ds, char ***out, uint32_t **df_out,
 	*df_out = df;
 	*n_out = u;
 	return 0;
+}
+
+/* Latin words found in at least min_df examples of ds, sorted. */
+static int
+frequent_words(const struct nlu_dataset *ds, struct nlu_text *t,
+    size_t min_df, char ***out, size_t *n_out, struct gacp_err *err)
+{
+	char **w;
+	uint32_t *df;
+	size_t n, i, k = 0;
+	int rc;
+
+	/* Longer words have no WordNet entry to replace them by anyway. */
+	rc = latin_df(ds, t, NLU_WN_MAX_WORD, &w, &df, &n, err);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (df[i] >= min_df)
+			w[k++] = w[i];
+		else
+			free(w[i]);
+	}
+	free(df);
+	*out = w;
+	*n_out = k;
+	return 0;
+}
+
+/* Latin words of ds (as latin_df) for the word-vector table. */
+static int
+vocab_df(const struct nlu_dataset *ds, char ***out, uint32_t **df_out,
+    size_t *n_out, struct gacp_err *err)
+{
+	struct nlu_text t;
+	int rc;
+
+	*out = NULL;
+	*df_out = NULL;
+	*n_out = 0;
+	if ((rc = nlu_text_init(&t, err)) != 0)
+		return rc;
+	rc = latin_df(ds, &t, NLU_EMB_MAX_WORD, out, df_out, n_out, err);
+	nlu_text_cleanup(&t);
+	return rc;
 }
 
 /* The word-vector table of a model (embed.h) into out: the vectors of the
@@ -1503,31 +1487,6 @@ host_little_endian(void)
 }
 
 static void
-put_u32(struct buf *b, uint32_t v)
-{
-	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8),
-	    (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
-
-	buf_append(b, x, 4);
-}
-
-static void
-put_u64(struct buf *b, uint64_t v)
-{
-	put_u32(b, (uint32_t)v);
-	put_u32(b, (uint32_t)(v >> 32));
-}
-
-static void
-put_f32(struct buf *b, float f)
-{
-	uint32_t v;
-
-	memcpy(&v, &f, 4);
-	put_u32(b, v);
-}
-
-static void
 put_str(struct buf *b, const char *s)
 {
 	buf_append(b, s, strlen(s) + 1);
@@ -1540,29 +1499,6 @@ pad_to(struct buf *b, size_t align)
 
 	if (b->len % align)
 		buf_append(b, zeros, align - b->len % align);
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get_u64(const unsigned char *p)
-{
-	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-static float
-get_f32(const unsigned char *p)
-{
-	uint32_t v = get_u32(p);
-	float f;
-
-	memcpy(&f, &v, 4);
-	return f;
 }
 
 static bool
@@ -1621,19 +1557,19 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 	pad_to(&p, SECTION_ALIGN);
 
 	ent_off = p.len;
-	put_u32(&p, (uint32_t)spec->n_rx);
+	le_put_u32(&p, (uint32_t)spec->n_rx);
 	for (i = 0; i < spec->n_rx; i++) {
 		put_str(&p, spec->rx[i].name);
 		put_str(&p, spec->rx[i].pattern);
 	}
-	put_u32(&p, (uint32_t)spec->n_lk);
+	le_put_u32(&p, (uint32_t)spec->n_lk);
 	for (i = 0; i < spec->n_lk; i++) {
 		put_str(&p, spec->lk[i].name);
-		put_u32(&p, (uint32_t)spec->lk[i].n_values);
+		le_put_u32(&p, (uint32_t)spec->lk[i].n_values);
 		for (k = 0; k < spec->lk[i].n_values; k++)
 			put_str(&p, spec->lk[i].values[k]);
 	}
-	put_u32(&p, (uint32_t)spec->n_syn);
+	le_put_u32(&p, (uint32_t)spec->n_syn);
 	for (i = 0; i < spec->n_syn; i++) {
 		put_str(&p, spec->syn[i].text);
 		put_str(&p, spec->syn[i].canonical);
@@ -1677,57 +1613,57 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			struct buf m;
 
 			buf_init(&m);
-			put_u32(&m, n_labels);
-			put_u32(&m, o->members);
-			put_u32(&m, o->feat.dim_log2);
-			put_u32(&m, o->mlp.hidden);
-			put_u32(&m, o->feat.hash_seed);
-			put_u32(&m, o->feat.char_min);
-			put_u32(&m, o->feat.char_max);
-			put_f32(&m, o->feat.char_weight);
-			put_f32(&m, r->temperature);
-			put_f32(&m, r->threshold);
-			put_f32(&m, o->ambiguity);
-			put_u32(&m, (uint32_t)0);   /* oos: recomputed */
-			put_u64(&m, o->seed);
-			put_u32(&m, r->n_train);
-			put_u32(&m, r->n_valid);
-			put_f32(&m, r->valid_in_scope_acc);
-			put_f32(&m, r->valid_oos_recall);
+			le_put_u32(&m, n_labels);
+			le_put_u32(&m, o->members);
+			le_put_u32(&m, o->feat.dim_log2);
+			le_put_u32(&m, o->mlp.hidden);
+			le_put_u32(&m, o->feat.hash_seed);
+			le_put_u32(&m, o->feat.char_min);
+			le_put_u32(&m, o->feat.char_max);
+			le_put_f32(&m, o->feat.char_weight);
+			le_put_f32(&m, r->temperature);
+			le_put_f32(&m, r->threshold);
+			le_put_f32(&m, o->ambiguity);
+			le_put_u32(&m, (uint32_t)0);   /* oos: recomputed */
+			le_put_u64(&m, o->seed);
+			le_put_u32(&m, r->n_train);
+			le_put_u32(&m, r->n_valid);
+			le_put_f32(&m, r->valid_in_scope_acc);
+			le_put_f32(&m, r->valid_oos_recall);
 			buf_append(&m, o->lang, 8);
 			buf_append(&m, data_sha, 32);
-			put_u32(&m, o->mlp.epochs);
-			put_f32(&m, o->mlp.lr);
-			put_f32(&m, o->mlp.dropout_in);
-			put_f32(&m, o->mlp.dropout_hidden);
-			put_u32(&m, o->synth_oos);
-			put_u32(&m, o->feat.flags);
-			put_f32(&m, o->feat.wn != NULL ? o->feat.wn_weight :
+			le_put_u32(&m, o->mlp.epochs);
+			le_put_f32(&m, o->mlp.lr);
+			le_put_f32(&m, o->mlp.dropout_in);
+			le_put_f32(&m, o->mlp.dropout_hidden);
+			le_put_u32(&m, o->synth_oos);
+			le_put_u32(&m, o->feat.flags);
+			le_put_f32(&m, o->feat.wn != NULL ? o->feat.wn_weight :
 			    0.0f);
-			put_f32(&m, o->feat.wn != NULL ? o->feat.wn_decay :
+			le_put_f32(&m, o->feat.wn != NULL ? o->feat.wn_decay :
 			    0.0f);
-			put_f32(&m, o->feat.wn != NULL ? o->feat.wn_hyper :
+			le_put_f32(&m, o->feat.wn != NULL ? o->feat.wn_hyper :
 			    0.0f);
-			put_f32(&m, lin_params != NULL ? o->linear_weight :
+			le_put_f32(&m, lin_params != NULL ? o->linear_weight :
 			    0.0f);
-			put_u32(&m, lin_params != NULL ? lin_fp->dim_log2 : 0);
-			put_f32(&m, emb->len > 0 ? o->emb_scale : 0.0f);
+			le_put_u32(&m, lin_params != NULL ? lin_fp->dim_log2 : 0);
+			le_put_f32(&m, emb->len > 0 ? o->emb_scale : 0.0f);
 			memcpy(p.data, m.data, m.len);
 			buf_reset(&m);
-			put_u64(&m, labels_off);
-			put_u64(&m, ent_off - labels_off);
-			put_u64(&m, ent_off);
-			put_u64(&m, ent_len);
-			put_u64(&m, idf_off);
-			put_u64(&m, w_off);
-			put_u64(&m, n_w * sizeof(float));
-			put_u64(&m, wn_off);
-			put_u64(&m, wn->len);
-			put_u64(&m, lin_idf_off);
-			put_u64(&m, lin_off);
-			put_u64(&m, lin_len);
-			put_u64(&m, emb_off);
-			put_u64(&m, emb->len);
+			le_put_u64(&m, labels_off);
+			le_put_u64(&m, ent_off - labels_off);
+			le_put_u64(&m, ent_off);
+			le_put_u64(&m, ent_len);
+			le_put_u64(&m, idf_off);
+			le_put_u64(&m, w_off);
+			le_put_u64(&m, n_w * sizeof(float));
+			le_put_u64(&m, wn_off);
+			le_put_u64(&m, wn->len);
+			le_put_u64(&m, lin_idf_off);
+			le_put_u64(&m, lin_off);
+			le_put_u64(&m, lin_len);
+			le_put_u64(&m, emb_off);
+			le_put_u64(&m, emb->len);
 			memcpy(p.data + M_LABELS_OFF, m.data, m.len);
 			buf_cleanup(&m);
 		}
@@ -1741,9 +1677,9 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 
 	buf_reset(img);
 	buf_append(img, NLU_MODEL_MAGIC, 8);   /* includes the NUL */
-	put_u32(img, NLU_MODEL_FORMAT_VERSION);
-	put_u32(img, NLU_MODEL_HEADER_BYTES);
-	put_u64(img, p.len);
+	le_put_u32(img, NLU_MODEL_FORMAT_VERSION);
+	le_put_u32(img, NLU_MODEL_HEADER_BYTES);
+	le_put_u64(img, p.len);
 	buf_append(img, sha, 32);
 	pad_to(img, NLU_MODEL_HEADER_BYTES);
 	buf_append(img, p.data, p.len);
@@ -1796,7 +1732,7 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	if (m->image_bytes < NLU_MODEL_HEADER_BYTES ||
 	    memcmp(img, NLU_MODEL_MAGIC, 8) != 0)
 		return CORRUPT("not a GACP NLU model (bad magic)");
-	version = get_u32(img + 8);
+	version = le_get_u32(img + 8);
 	if (version < NLU_MODEL_FORMAT_OLDEST ||
 	    version > NLU_MODEL_FORMAT_VERSION)
 		return gacp_err_set(err, GACP_EINVAL, "nlu_model_version",
@@ -1804,12 +1740,12 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 		    "reads versions %u to %u)", version,
 		    NLU_MODEL_FORMAT_OLDEST, NLU_MODEL_FORMAT_VERSION);
 	m->format = version;
-	if (get_u32(img + 12) != NLU_MODEL_HEADER_BYTES)
+	if (le_get_u32(img + 12) != NLU_MODEL_HEADER_BYTES)
 		return CORRUPT("model header size is wrong");
 	/* The last 8 header bytes are reserved and outside the checksum. */
 	if (!all_zero(img + 56, 8))
 		return CORRUPT("model header reserved bytes are not zero");
-	payload_len = get_u64(img + 16);
+	payload_len = le_get_u64(img + 16);
 	if (payload_len != m->image_bytes - NLU_MODEL_HEADER_BYTES)
 		return CORRUPT("model file is truncated or has trailing bytes "
 		    "(%zu bytes, header says %llu)", m->image_bytes,
@@ -1827,33 +1763,33 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 		return CORRUPT("model metadata is truncated");
 
 	meta = pl;
-	m->n_labels = get_u32(meta + M_N_LABELS);
-	m->members = get_u32(meta + M_MEMBERS);
-	m->feat.dim_log2 = get_u32(meta + M_DIM_LOG2);
-	m->hidden = get_u32(meta + M_HIDDEN);
-	m->feat.hash_seed = get_u32(meta + M_HASH_SEED);
-	m->feat.char_min = get_u32(meta + M_CHAR_MIN);
-	m->feat.char_max = get_u32(meta + M_CHAR_MAX);
-	m->feat.char_weight = get_f32(meta + M_CHAR_W);
-	m->feat.flags = get_u32(meta + M_FEAT_FLAGS);
-	m->temperature = get_f32(meta + M_TEMP);
-	m->threshold = get_f32(meta + M_THRESH);
-	m->ambiguity = get_f32(meta + M_AMBIG);
-	m->seed = get_u64(meta + M_SEED);
-	m->n_train = get_u32(meta + M_N_TRAIN);
-	m->n_valid = get_u32(meta + M_N_VALID);
-	m->valid_in_scope_acc = get_f32(meta + M_VAL_IN);
-	m->valid_oos_recall = get_f32(meta + M_VAL_OOS);
+	m->n_labels = le_get_u32(meta + M_N_LABELS);
+	m->members = le_get_u32(meta + M_MEMBERS);
+	m->feat.dim_log2 = le_get_u32(meta + M_DIM_LOG2);
+	m->hidden = le_get_u32(meta + M_HIDDEN);
+	m->feat.hash_seed = le_get_u32(meta + M_HASH_SEED);
+	m->feat.char_min = le_get_u32(meta + M_CHAR_MIN);
+	m->feat.char_max = le_get_u32(meta + M_CHAR_MAX);
+	m->feat.char_weight = le_get_f32(meta + M_CHAR_W);
+	m->feat.flags = le_get_u32(meta + M_FEAT_FLAGS);
+	m->temperature = le_get_f32(meta + M_TEMP);
+	m->threshold = le_get_f32(meta + M_THRESH);
+	m->ambiguity = le_get_f32(meta + M_AMBIG);
+	m->seed = le_get_u64(meta + M_SEED);
+	m->n_train = le_get_u32(meta + M_N_TRAIN);
+	m->n_valid = le_get_u32(meta + M_N_VALID);
+	m->valid_in_scope_acc = le_get_f32(meta + M_VAL_IN);
+	m->valid_oos_recall = le_get_f32(meta + M_VAL_OOS);
 	memcpy(m->lang, meta + M_LANG, 8);
 	m->lang[7] = '\0';
 	memcpy(m->data_sha256, meta + M_DATA_SHA, 32);
-	lab_off = get_u64(meta + M_LABELS_OFF);
-	lab_len = get_u64(meta + M_LABELS_LEN);
-	ent_off = get_u64(meta + M_ENT_OFF);
-	ent_len = get_u64(meta + M_ENT_LEN);
-	idf_off = get_u64(meta + M_IDF_OFF);
-	w_off = get_u64(meta + M_W_OFF);
-	w_len = get_u64(meta + M_W_LEN);
+	lab_off = le_get_u64(meta + M_LABELS_OFF);
+	lab_len = le_get_u64(meta + M_LABELS_LEN);
+	ent_off = le_get_u64(meta + M_ENT_OFF);
+	ent_len = le_get_u64(meta + M_ENT_LEN);
+	idf_off = le_get_u64(meta + M_IDF_OFF);
+	w_off = le_get_u64(meta + M_W_OFF);
+	w_len = le_get_u64(meta + M_W_LEN);
 	/* Version 1 had no lexicon; its metadata there is zero padding.
 	 * The version sits in the header, outside the checksum, so a
 	 * version 2 file relabelled 1 would otherwise load and score
@@ -1865,16 +1801,16 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 		return CORRUPT("format version 1 model carries version 2 "
 		    "metadata");
 	if (version >= 2) {
-		m->feat.wn_weight = get_f32(meta + M_WN_WEIGHT);
-		m->feat.wn_decay = get_f32(meta + M_WN_DECAY);
-		m->feat.wn_hyper = get_f32(meta + M_WN_HYPER);
-		wn_off = get_u64(meta + M_WN_OFF);
-		wn_len = get_u64(meta + M_WN_LEN);
-		m->lin_weight = get_f32(meta + M_LIN_WEIGHT);
-		lin_dim_log2 = get_u32(meta + M_LIN_DIM_LOG2);
-		lin_idf_off = get_u64(meta + M_LIN_IDF_OFF);
-		lin_off = get_u64(meta + M_LIN_OFF);
-		lin_len = get_u64(meta + M_LIN_LEN);
+		m->feat.wn_weight = le_get_f32(meta + M_WN_WEIGHT);
+		m->feat.wn_decay = le_get_f32(meta + M_WN_DECAY);
+		m->feat.wn_hyper = le_get_f32(meta + M_WN_HYPER);
+		wn_off = le_get_u64(meta + M_WN_OFF);
+		wn_len = le_get_u64(meta + M_WN_LEN);
+		m->lin_weight = le_get_f32(meta + M_LIN_WEIGHT);
+		lin_dim_log2 = le_get_u32(meta + M_LIN_DIM_LOG2);
+		lin_idf_off = le_get_u64(meta + M_LIN_IDF_OFF);
+		lin_off = le_get_u64(meta + M_LIN_OFF);
+		lin_len = le_get_u64(meta + M_LIN_LEN);
 	}
 	/* Likewise version 2 had no word vectors: the version is not
 	 * covered by the checksum, so a version 3 file with them
@@ -1884,9 +1820,9 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 		return CORRUPT("format version %u model carries version 3 "
 		    "metadata", version);
 	if (version >= 3) {
-		m->emb_scale = get_f32(meta + M_EMB_SCALE);
-		emb_off = get_u64(meta + M_EMB_OFF);
-		emb_len = get_u64(meta + M_EMB_LEN);
+		m->emb_scale = le_get_f32(meta + M_EMB_SCALE);
+		emb_off = le_get_u64(meta + M_EMB_OFF);
+		emb_len = le_get_u64(meta + M_EMB_LEN);
 	}
 	/* Word vectors: a scale and a section, or neither. */
 	if ((emb_len > 0) != (m->emb_scale != 0.0f) ||
@@ -1977,7 +1913,7 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	end = (size_t)(ent_off + ent_len);
 	if (end - pos < 4)
 		return CORRUPT("model entity section is truncated");
-	n = get_u32(pl + pos);
+	n = le_get_u32(pl + pos);
 	pos += 4;
 	for (i = 0; i < n; i++) {
 		const char *name = take_str(pl, &pos, end);
@@ -1988,7 +1924,7 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	}
 	if (end - pos < 4)
 		return CORRUPT("model entity section is truncated");
-	n = get_u32(pl + pos);
+	n = le_get_u32(pl + pos);
 	pos += 4;
 	for (i = 0; i < n; i++) {
 		const char *name = take_str(pl, &pos, end);
@@ -1996,7 +1932,7 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 
 		if (name == NULL || end - pos < 4)
 			return CORRUPT("model lookup table is malformed");
-		nv = get_u32(pl + pos);
+		nv = le_get_u32(pl + pos);
 		pos += 4;
 		for (k = 0; k < nv; k++) {
 			const char *v = take_str(pl, &pos, end);
@@ -2008,7 +1944,7 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	}
 	if (end - pos < 4)
 		return CORRUPT("model entity section is truncated");
-	n = get_u32(pl + pos);
+	n = le_get_u32(pl + pos);
 	pos += 4;
 	for (i = 0; i < n; i++) {
 		const char *t = take_str(pl, &pos, end);

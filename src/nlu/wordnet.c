@@ -1,6 +1,7 @@
 /* wordnet.c - WordNet database reader, Morphy lemmatiser and model lexicon
  * (see wordnet.h). */
 #include "nlu/wordnet.h"
+#include "common/le.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -66,8 +67,6 @@ static const struct rule adv_rules[] = { { NULL, NULL } };
 static const struct rule *const rules[NLU_WN_N_POS] = { noun_rules,
     verb_rules, adj_rules, adv_rules };
 
-static uint32_t	 get_u32(const unsigned char *);
-static void	 put_u32(struct buf *, uint32_t);
 static uint32_t	 key_hash(unsigned, unsigned, const char *, size_t);
 static int	 plain_word(const char *, size_t);
 static const unsigned char *find(const struct nlu_wn_lex *, unsigned,
@@ -89,22 +88,6 @@ static int	 load_exc(const char *, enum nlu_wn_pos, struct entries *,
 static size_t	 candidates(const struct nlu_wn_lex *, enum nlu_wn_pos,
 		    const char *, size_t, char (*)[NLU_WN_MAX_WORD + 1],
 		    size_t *, const unsigned char **);
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static void
-put_u32(struct buf *b, uint32_t v)
-{
-	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8),
-	    (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
-
-	buf_append(b, x, 4);
-}
 
 /* FNV-1a over kind, pos and key, then a multiply-xorshift finish so the
  * low bits (the slot) depend on every byte. */
@@ -164,7 +147,7 @@ find(const struct nlu_wn_lex *lx, unsigned kind, unsigned pos,
 	/* n_entries < n_slots (checked at open), so an empty slot ends
 	 * every probe sequence; the bound is belt and braces. */
 	for (probes = 0; probes < lx->n_slots; probes++) {
-		uint32_t v = get_u32(lx->slots + 4u * s);
+		uint32_t v = le_get_u32(lx->slots + 4u * s);
 		const unsigned char *e;
 
 		if (v == 0)
@@ -202,9 +185,9 @@ nlu_wn_lex_open(struct nlu_wn_lex *lx, const void *p, size_t len,
 	"model WordNet lexicon is malformed (%s)", what)
 	if (len < LEX_HEADER || memcmp(b, LEX_MAGIC, 4) != 0)
 		return BAD("bad magic");
-	n_slots = get_u32(b + 4);
-	n_entries = get_u32(b + 8);
-	pool_bytes = get_u32(b + 12);
+	n_slots = le_get_u32(b + 4);
+	n_entries = le_get_u32(b + 8);
+	pool_bytes = le_get_u32(b + 12);
 	if (n_slots < 2 || (n_slots & (n_slots - 1)) != 0 ||
 	    n_slots > (1u << 26) || n_entries >= n_slots)
 		return BAD("bad table size");
@@ -215,13 +198,13 @@ nlu_wn_lex_open(struct nlu_wn_lex *lx, const void *p, size_t len,
 	lx->pool_bytes = pool_bytes;
 	lx->n_slots = n_slots;
 	lx->n_entries = n_entries;
-	lx->max_senses = get_u32(b + 16);
-	lx->flags = get_u32(b + 20);
+	lx->max_senses = le_get_u32(b + 16);
+	lx->flags = le_get_u32(b + 20);
 	if (lx->max_senses < 1 || lx->max_senses > NLU_WN_MAX_SENSES ||
 	    (lx->flags & ~NLU_WN_BUILD_HYPERNYMS) != 0)
 		return BAD("bad build parameters");
 	for (i = 0; i < n_slots; i++) {
-		uint32_t v = get_u32(lx->slots + 4u * i), k, off;
+		uint32_t v = le_get_u32(lx->slots + 4u * i), k, off;
 		const unsigned char *e;
 		size_t need;
 
@@ -244,7 +227,7 @@ nlu_wn_lex_open(struct nlu_wn_lex *lx, const void *p, size_t len,
 			if (need + 4u * e[3] > pool_bytes - off)
 				return BAD("entry items out of bounds");
 			for (k = 0; k < e[3]; k++)
-				if (get_u32(e + need + 4u * k) & 0x80000000u)
+				if (le_get_u32(e + need + 4u * k) & 0x80000000u)
 					return BAD("bad concept item");
 			continue;
 		}
@@ -369,7 +352,7 @@ nlu_wn_lookup(const struct nlu_wn_lex *lx, const uint32_t *cp, size_t n,
 			    ((4u + ent[i][2] + 3u) & ~3u);
 
 			for (k = 0; k < ent[i][3] && out < cap; k++)
-				items[out++] = get_u32(it + 4 * k);
+				items[out++] = le_get_u32(it + 4 * k);
 		}
 	}
 	return out;
@@ -465,7 +448,7 @@ layout(const struct entries *es, uint32_t max_senses, uint32_t flags,
 			buf_putc(&pool, '\0');
 		for (k = 0; k < hdr[3]; k++) {
 			if (e->kind == KIND_LEMMA) {
-				put_u32(&pool, e->items[k]);
+				le_put_u32(&pool, e->items[k]);
 			} else {
 				size_t bl = strlen(e->bases[k]);
 
@@ -478,13 +461,13 @@ layout(const struct entries *es, uint32_t max_senses, uint32_t flags,
 	}
 	buf_reset(out);
 	buf_append(out, LEX_MAGIC, 4);
-	put_u32(out, n_slots);
-	put_u32(out, n_used);
-	put_u32(out, (uint32_t)pool.len);
-	put_u32(out, max_senses);
-	put_u32(out, flags);
+	le_put_u32(out, n_slots);
+	le_put_u32(out, n_used);
+	le_put_u32(out, (uint32_t)pool.len);
+	le_put_u32(out, max_senses);
+	le_put_u32(out, flags);
 	for (i = 0; i < n_slots; i++)
-		put_u32(out, slot[i]);
+		le_put_u32(out, slot[i]);
 	buf_append(out, pool.data, pool.len);
 	buf_cleanup(&pool);
 	free(slot);
@@ -933,7 +916,7 @@ nlu_wn_lexicon_build(const struct nlu_wn_db *db, const char *const *words,
 	/* Every lemma sharing one of them, in the full table's slot order
 	 * (deterministic), items cut to the reachable concepts. */
 	for (i = 0; i < full->n_slots; i++) {
-		uint32_t v = get_u32(full->slots + 4u * i);
+		uint32_t v = le_get_u32(full->slots + 4u * i);
 		const unsigned char *e, *it;
 		uint32_t *kept = NULL, nk = 0;
 
@@ -944,7 +927,7 @@ nlu_wn_lexicon_build(const struct nlu_wn_db *db, const char *const *words,
 			continue;
 		it = e + ((4u + e[2] + 3u) & ~3u);
 		for (k = 0; k < e[3]; k++) {
-			uint32_t x = get_u32(it + 4 * k);
+			uint32_t x = le_get_u32(it + 4 * k);
 
 			if (!cset_has(&cs, x & NLU_WN_ITEM_CONCEPT_MASK))
 				continue;
@@ -959,7 +942,7 @@ nlu_wn_lexicon_build(const struct nlu_wn_db *db, const char *const *words,
 	}
 	/* Exceptions whose base forms survived, in the same order. */
 	for (i = 0; i < full->n_slots; i++) {
-		uint32_t v = get_u32(full->slots + 4u * i);
+		uint32_t v = le_get_u32(full->slots + 4u * i);
 		const unsigned char *e;
 		char **bases = NULL;
 		size_t at, nb = 0;
@@ -979,7 +962,7 @@ nlu_wn_lexicon_build(const struct nlu_wn_db *db, const char *const *words,
 			it = nlu_wn_lex_entry(full, (enum nlu_wn_pos)e[1],
 			    (const char *)e + at + 1, bl, &nit);
 			for (j = 0; it != NULL && j < nit && !any; j++)
-				any = cset_has(&cs, get_u32(it + 4 * j) &
+				any = cset_has(&cs, le_get_u32(it + 4 * j) &
 				    NLU_WN_ITEM_CONCEPT_MASK);
 			if (any) {
 				bases = xrealloc(bases, (nb + 1) *
@@ -1029,7 +1012,7 @@ nlu_wn_syn_init(struct nlu_wn_syn *s, const struct nlu_wn_lex *lx)
 
 	memset(s, 0, sizeof(*s));
 	for (i = 0; lx != NULL && i < lx->n_slots; i++) {
-		uint32_t v = get_u32(lx->slots + 4u * i);
+		uint32_t v = le_get_u32(lx->slots + 4u * i);
 		const unsigned char *e, *it;
 
 		if (v == 0)
@@ -1039,7 +1022,7 @@ nlu_wn_syn_init(struct nlu_wn_syn *s, const struct nlu_wn_lex *lx)
 			continue;
 		it = e + ((4u + e[2] + 3u) & ~3u);
 		for (k = 0; k < e[3]; k++) {
-			uint32_t x = get_u32(it + 4 * k);
+			uint32_t x = le_get_u32(it + 4 * k);
 
 			if ((x & NLU_WN_ITEM_HYPER) ||
 			    ((x >> NLU_WN_ITEM_RANK_SHIFT) &
@@ -1111,7 +1094,7 @@ nlu_wn_synonym(const struct nlu_wn_lex *lx, const struct nlu_wn_syn *s,
 			    ((4u + ent[i][2] + 3u) & ~3u);
 
 			for (k = 0; k < ni; k++) {
-				uint32_t x = get_u32(it + 4 * k);
+				uint32_t x = le_get_u32(it + 4 * k);
 
 				if (!(x & NLU_WN_ITEM_HYPER) &&
 				    ((x >> NLU_WN_ITEM_RANK_SHIFT) &

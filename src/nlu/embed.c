@@ -888,3 +888,32 @@ nlu_emb_sentence(const struct nlu_emb *e, const struct nlu_text *t,
 		normalise(mx, e->dim, scale);
 	return found;
 }
+
+size_t
+nlu_emb_sequence(const struct nlu_emb *e, const struct nlu_text *t,
+    float *out, size_t max)
+{
+	char tok[4 * NLU_EMB_MAX_WORD + 8];
+	size_t i, k, n = 0;
+
+	for (i = 0; i < t->n_tok && n < max; i++, n++) {
+		float *v = out + n * e->dim;
+		const int8_t *q;
+		long ix;
+
+		for (k = 0; k < e->dim; k++)
+			v[k] = 0.0f;
+		if (t->tok[i].kind != NLU_TOK_LATIN ||
+		    t->tok[i].len > NLU_EMB_MAX_WORD)
+			continue;
+		nlu_text_tok_utf8(t, i, tok, sizeof(tok));
+		ix = nlu_emb_find(e, tok);
+		if (ix < 0)
+			continue;
+		q = e->q + (size_t)ix * e->dim;
+		for (k = 0; k < e->dim; k++)
+			v[k] = e->scale[ix] * (float)q[k];
+		normalise(v, e->dim, 1.0f);
+	}
+	return n;
+}

@@ -127,4 +127,12 @@ long nlu_emb_find(const struct nlu_emb *e, const char *word);
 size_t nlu_emb_sentence(const struct nlu_emb *e, const struct nlu_text *t,
          float scale, float *out);
 
+/* The word vectors of the text last processed into t, one position per
+ * token (at most max): a Latin-script word found in the table gets its
+ * vector L2-normalised, any other token zeros, so positions keep their
+ * neighbours.  out holds max x e->dim floats; returns the positions
+ * written.  The convolution's input (mlp.h). */
+size_t nlu_emb_sequence(const struct nlu_emb *e, const struct nlu_text *t,
+         float *out, size_t max);
+
 #endif

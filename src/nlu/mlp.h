@@ -26,6 +26,37 @@
  * inner loops have a fixed-width body the compiler turns into SIMD. */
 #define NLU_MLP_LANES 8
 
+/* Word order beyond bigrams: a convolution over the sentence's word
+ * vectors (embed.h), one bank of `filters` filters of each width
+ * NLU_CONV_WIDTH_MIN .. NLU_CONV_WIDTH_MAX, ReLU and the maximum over the
+ * positions.  The 2 x filters pooled values are extra inputs of an MLP's
+ * hidden layer (the last rows of its W1) and are trained jointly with it
+ * (nlu_mlp_train).  Windows reach past both ends of the sentence, which
+ * count as zero vectors, so a one-word text still fills every width; a
+ * word without a vector is a zero vector in its place.  Only the first
+ * NLU_CONV_MAX_POS words are read, which bounds a parse's cost.
+ * Parameters: a dim x cols matrix, cols = filters x (the sum of the
+ * widths), whose column block (width w, offset o) maps a word to its
+ * share of the filters of width w at the window that holds it at offset
+ * o, so each word goes through one matrix product whatever the widths;
+ * then NLU_CONV_WIDTHS x filters biases.  nlu_conv is a view. */
+#define NLU_CONV_WIDTH_MIN 2u
+#define NLU_CONV_WIDTH_MAX 3u
+#define NLU_CONV_WIDTHS    (NLU_CONV_WIDTH_MAX - NLU_CONV_WIDTH_MIN + 1u)
+#define NLU_CONV_MAX_POS   64u
+#define NLU_CONV_MAX_FILTERS 256u
+/* Column blocks: the sum of the widths. */
+#define NLU_CONV_BLOCKS \
+	((NLU_CONV_WIDTH_MIN + NLU_CONV_WIDTH_MAX) * NLU_CONV_WIDTHS / 2u)
+
+struct nlu_conv {
+	uint32_t     dim;         /* word vector size */
+	uint32_t     filters;     /* per width, multiple of NLU_MLP_LANES */
+	uint32_t     cols;        /* NLU_CONV_BLOCKS x filters */
+	const float *w;           /* dim x cols */
+	const float *b;           /* NLU_CONV_WIDTHS x filters */
+};
+
 struct nlu_mlp {
 	uint32_t     dim;         /* input buckets */
 	uint32_t     hidden;      /* hidden units, multiple of NLU_MLP_LANES */
@@ -45,6 +76,12 @@ struct nlu_mlp_data {
 	const uint32_t *label;    /* class of each row, < n_out */
 	const float    *weight;   /* per-row loss weight, or NULL for 1 */
 	size_t          n;
+	/* Word vectors of each row for the convolution (opts conv_filters
+	 * > 0): row i's words are seq[seq_off[i] .. seq_off[i + 1]),
+	 * seq_dim floats each (at most NLU_CONV_MAX_POS words). */
+	const uint32_t *seq_off;
+	const float    *seq;
+	uint32_t        seq_dim;
 };
 
 struct nlu_mlp_train_opts {
@@ -57,6 +94,9 @@ struct nlu_mlp_train_opts {
 	float    dropout_in;      /* probability of dropping an input feature */
 	float    dropout_hidden;  /* probability of dropping a hidden unit */
 	float    label_smoothing; /* mass spread over the other classes */
+	uint32_t conv_filters;    /* convolution filters per width (0: none),
+	                           * multiple of NLU_MLP_LANES; its 2 x
+	                           * conv_filters outputs are the last inputs */
 	uint64_t seed;
 };
 
@@ -89,10 +129,28 @@ void   nlu_mlp_forward(const struct nlu_mlp *m, const struct nlu_sparse *x,
            float *hid, float *logits);
 
 /* Train from scratch into params (nlu_mlp_floats(dim, hidden, n_out)
- * floats, caller-owned).  Deterministic for a given seed and inputs. */
+ * floats, caller-owned) and, with o->conv_filters > 0, conv_params
+ * (nlu_conv_floats(d->seq_dim, o->conv_filters)), whose pooled outputs
+ * are inputs dim - NLU_CONV_WIDTHS * conv_filters .. dim - 1.
+ * Deterministic for a given seed and inputs. */
 void   nlu_mlp_train(const struct nlu_mlp_train_opts *o,
            const struct nlu_mlp_data *d, uint32_t dim, uint32_t n_out,
-           float *params);
+           float *params, float *conv_params);
+
+/* Number of floats of a convolution's parameters. */
+size_t nlu_conv_floats(uint32_t dim, uint32_t filters);
+/* Point c at a parameter block of nlu_conv_floats() floats. */
+void   nlu_conv_bind(struct nlu_conv *c, uint32_t dim, uint32_t filters,
+           const float *params);
+/* Floats of scratch nlu_conv_forward needs. */
+size_t nlu_conv_scratch(uint32_t filters);
+/* pooled[0 .. NLU_CONV_WIDTHS x filters) = max over the positions of
+ * ReLU(conv) of the n_pos word vectors at x (n_pos x dim floats, n_pos <=
+ * NLU_CONV_MAX_POS); all zero when n_pos is 0.  argmax (may be NULL) gets
+ * each output's window start (-(width - 1) .. n_pos - 1), or INT32_MIN
+ * where the output is zero.  z is scratch (nlu_conv_scratch floats). */
+void   nlu_conv_forward(const struct nlu_conv *c, const float *x,
+           uint32_t n_pos, float *pooled, int32_t *argmax, float *z);
 
 /* Deterministic PRNG (splitmix64) shared by the trainers. */
 uint64_t nlu_rng_next(uint64_t *state);

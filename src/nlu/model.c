@@ -45,6 +45,11 @@ struct prep {
 	size_t    cap;
 	uint32_t  edim;          /* sentence vector size, 0: none */
 	float    *sent;          /* n x edim sentence vectors (embed.h) */
+	uint32_t  sdim;          /* word vector size for the convolution,
+	                          * 0: none */
+	uint32_t *seq_off;       /* n + 1 offsets (words) into seq */
+	float    *seq;           /* word vectors (nlu_emb_sequence) */
+	size_t    seq_cap;       /* words seq holds */
 };
 
 /* One member's training job, run on a worker thread. */
@@ -59,6 +64,8 @@ struct member_job {
 	float                       *idf;     /* out: 1 << fp->dim_log2 */
 	float                       *params;  /* out: nlu_mlp_floats or
 	                                       * nlu_linear_floats */
+	float                       *conv;    /* out: nlu_conv_floats, or
+	                                       * NULL */
 };
 
 struct thread_arg {
@@ -76,7 +83,9 @@ struct writer {
 static int	 cmp_str(const void *, const void *);
 static int	 prep_build(struct prep *, const struct nlu_dataset *,
 		    const char **, uint32_t, const struct nlu_feat_params *,
-		    const struct nlu_emb *, float, struct gacp_err *);
+		    const struct nlu_emb *, float, int, struct gacp_err *);
+static void	 append_conv(struct nlu_sparse *, uint32_t, const float *,
+		    uint32_t);
 static void	 append_dense(struct nlu_sparse *, uint32_t, const float *,
 		    uint32_t);
 static void	 prep_add_synthetic(struct prep *, uint32_t, uint32_t,
@@ -88,11 +97,11 @@ static void	 member_train(struct member_job *);
 static void	*thread_main(void *);
 static void	 train_members(const struct nlu_train_opts *,
 		    const struct nlu_feat_params *, const struct prep *,
-		    uint32_t, float *, float *, float *, float *);
+		    uint32_t, float *, float *, float *, float *, float *);
 static void	 member_logits(const struct nlu_train_opts *,
 		    const struct nlu_feat_params *, const float *,
-		    const float *, const float *, const float *, uint32_t,
-		    const struct prep *, float *);
+		    const float *, const float *, const float *,
+		    const float *, uint32_t, const struct prep *, float *);
 static void	 probs_from_logits(const float *, uint32_t, float, uint32_t,
 		    uint32_t, float, float *);
 static double	 nll_at(const float *, const struct prep *, uint32_t, float,
@@ -115,7 +124,8 @@ static void	 build_image(struct buf *, const struct nlu_train_opts *,
 		    const struct nlu_dataset *, const struct nlu_train_report *,
 		    const unsigned char *, uint32_t, const struct buf *,
 		    const struct nlu_feat_params *, const float *,
-		    const float *, const struct buf *, uint32_t);
+		    const float *, const struct buf *, uint32_t,
+		    const float *, uint32_t);
 static int	 wordnet_lexicon(const struct nlu_dataset *,
 		    const struct nlu_train_opts *, struct buf *,
 		    struct nlu_train_report *, struct gacp_err *);
@@ -291,15 +301,18 @@ prep_cleanup(struct prep *p)
 	free(p->h);
 	free(p->cnt);
 	free(p->sent);
+	free(p->seq_off);
+	free(p->seq);
 	memset(p, 0, sizeof(*p));
 }
 
 /* Tokenise and hash every example of ds once; with emb, its sentence
- * vectors too. */
+ * vectors too, and with conv its word vectors for the convolution. */
 static int
 prep_build(struct prep *p, const struct nlu_dataset *ds, const char **labels,
     uint32_t n_labels, const struct nlu_feat_params *fp,
-    const struct nlu_emb *emb, float emb_scale, struct gacp_err *err)
+    const struct nlu_emb *emb, float emb_scale, int conv,
+    struct gacp_err *err)
 {
 	struct nlu_text t;
 	struct nlu_rawfeat r;
@@ -318,6 +331,12 @@ prep_build(struct prep *p, const struct nlu_dataset *ds, const char **labels,
 	p->edim = emb != NULL ? emb->in_dim : 0;
 	if (p->edim > 0)
 		p->sent = xcalloc((p->n + 1) * p->edim, sizeof(*p->sent));
+	p->sdim = emb != NULL && conv ? emb->dim : 0;
+	if (p->sdim > 0) {
+		p->seq_off = xcalloc(p->n + 1, sizeof(*p->seq_off));
+		p->seq_cap = NLU_CONV_MAX_POS;
+		p->seq = xmalloc(p->seq_cap * p->sdim * sizeof(*p->seq));
+	}
 	for (i = 0; i < ds->n_ex; i++) {
 		const char *intent = ds->ex[i].intent;
 		const char **hit = bsearch(&intent, labels, n_labels,
@@ -333,6 +352,18 @@ prep_build(struct prep *p, const struct nlu_dataset *ds, const char **labels,
 		if (p->edim > 0)
 			nlu_emb_sentence(emb, &t, emb_scale,
 			    p->sent + i * p->edim);
+		if (p->sdim > 0) {
+			size_t at = p->seq_off[i];
+
+			if (at + NLU_CONV_MAX_POS > p->seq_cap) {
+				p->seq_cap = (at + NLU_CONV_MAX_POS) * 2;
+				p->seq = xrealloc(p->seq, p->seq_cap *
+				    p->sdim * sizeof(*p->seq));
+			}
+			p->seq_off[i + 1] = (uint32_t)(at +
+			    nlu_emb_sequence(emb, &t, p->seq + at * p->sdim,
+			    NLU_CONV_MAX_POS));
+		}
 		if (p->off[i] + r.n > p->cap) {
 			p->cap = (p->off[i] + r.n) * 2;
 			p->h = xrealloc(p->h, p->cap * sizeof(*p->h));
@@ -368,6 +399,28 @@ append_dense(struct nlu_sparse *v, uint32_t base, const float *x, uint32_t n)
 	for (k = 0; k < n; k++) {
 		v->idx[v->n] = base + k;
 		v->val[v->n] = x[k];
+		v->n++;
+	}
+}
+
+/* The convolution's n pooled outputs as inputs base .. base + n - 1: the
+ * non-zero ones only, as the trainer feeds them (a zero adds nothing). */
+static void
+append_conv(struct nlu_sparse *v, uint32_t base, const float *pooled,
+    uint32_t n)
+{
+	uint32_t k;
+
+	if (v->cap < v->n + n) {
+		v->cap = v->n + n + 64;
+		v->idx = xrealloc(v->idx, v->cap * sizeof(*v->idx));
+		v->val = xrealloc(v->val, v->cap * sizeof(*v->val));
+	}
+	for (k = 0; k < n; k++) {
+		if (pooled[k] == 0.0f)
+			continue;
+		v->idx[v->n] = base + k;
+		v->val[v->n] = pooled[k];
 		v->n++;
 	}
 }
@@ -436,6 +489,13 @@ prep_add_synthetic(struct prep *p, uint32_t oos_label, uint32_t n_new,
 		memset(p->sent + n0 * p->edim, 0, (n_new + 1) * p->edim *
 		    sizeof(*p->sent));
 	}
+	/* Nor words in order. */
+	if (p->sdim > 0) {
+		p->seq_off = xrealloc(p->seq_off, (n0 + n_new + 1) *
+		    sizeof(*p->seq_off));
+		for (k = n0 + 1; k <= n0 + n_new; k++)
+			p->seq_off[k] = p->seq_off[n0];
+	}
 	for (k = 0; k < n_new; k++) {
 		size_t a, b, src[2], s, i, tries = 0;
 
@@ -483,11 +543,14 @@ member_train(struct member_job *j)
 	const struct prep *p = j->data;
 	uint32_t dim = 1u << fp->dim_log2;
 	uint32_t edim = j->linear ? 0 : p->edim;
+	uint32_t cin = j->linear || p->sdim == 0 ? 0 :
+	    NLU_CONV_WIDTHS * o->conv_filters;
 	struct nlu_mlp_train_opts mo = o->mlp;
 	struct nlu_mlp_data d;
 	struct nlu_rawfeat r;
 	struct nlu_sparse v;
 	uint32_t *df = xcalloc(dim, sizeof(*df)), *stamp, *row_off, *idx, *lab;
+	uint32_t *own_seq_off = NULL;
 	float *val;
 	size_t i, k, n_used = 0, nnz = 0;
 
@@ -543,6 +606,50 @@ member_train(struct member_job *j)
 	d.val = val;
 	d.label = lab;
 	d.weight = NULL;
+	d.seq_off = NULL;
+	d.seq = NULL;
+	d.seq_dim = 0;
+	mo.conv_filters = 0;
+	if (cin > 0) {
+		/* Rows without a label were skipped above: the word
+		 * sequences of the rows kept, in the same order. */
+		uint32_t *so = xmalloc((p->n + 1) * sizeof(*so));
+		size_t r_i = 0;
+
+		so[0] = 0;
+		for (i = 0; i < p->n; i++)
+			if (p->label[i] != UINT32_MAX)
+				r_i++;
+		if (r_i == p->n) {
+			d.seq_off = p->seq_off;
+			free(so);
+			so = NULL;
+		} else {
+			float *sq = xmalloc((p->seq_off[p->n] + 1) *
+			    p->sdim * sizeof(*sq));
+
+			r_i = 0;
+			for (i = 0; i < p->n; i++) {
+				size_t len;
+
+				if (p->label[i] == UINT32_MAX)
+					continue;
+				len = p->seq_off[i + 1] - p->seq_off[i];
+				memcpy(sq + (size_t)so[r_i] * p->sdim,
+				    p->seq + (size_t)p->seq_off[i] * p->sdim,
+				    len * p->sdim * sizeof(*sq));
+				so[r_i + 1] = so[r_i] + (uint32_t)len;
+				r_i++;
+			}
+			d.seq_off = so;
+			d.seq = sq;
+		}
+		if (d.seq == NULL)
+			d.seq = p->seq;
+		d.seq_dim = p->sdim;
+		mo.conv_filters = o->conv_filters;
+		own_seq_off = so;
+	}
 	mo.seed = o->seed * 1000003u + j->member;
 	if (j->linear) {
 		struct nlu_linear_train_opts lo;
@@ -552,7 +659,12 @@ member_train(struct member_job *j)
 		lo.seed = mo.seed;
 		nlu_linear_train(&lo, &d, dim, j->n_labels, j->params);
 	} else {
-		nlu_mlp_train(&mo, &d, dim + edim, j->n_labels, j->params);
+		nlu_mlp_train(&mo, &d, dim + edim + cin, j->n_labels,
+		    j->params, j->conv);
+	}
+	if (own_seq_off != NULL) {
+		free(own_seq_off);
+		free((float *)(uintptr_t)d.seq);
 	}
 	free(row_off);
 	free(idx);
@@ -576,12 +688,16 @@ thread_main(void *arg)
 static void
 train_members(const struct nlu_train_opts *o,
     const struct nlu_feat_params *lin_fp, const struct prep *p,
-    uint32_t n_labels, float *idf, float *params, float *lin_idf,
-    float *lin_params)
+    uint32_t n_labels, float *idf, float *params, float *conv,
+    float *lin_idf, float *lin_params)
 {
 	uint32_t dim = 1u << o->feat.dim_log2, m, t;
 	uint32_t n_jobs = o->members + (lin_params != NULL);
-	size_t per = nlu_mlp_floats(dim + p->edim, o->mlp.hidden, n_labels);
+	uint32_t cin = conv != NULL ? NLU_CONV_WIDTHS * o->conv_filters : 0;
+	size_t per = nlu_mlp_floats(dim + p->edim + cin, o->mlp.hidden,
+	    n_labels);
+	size_t per_conv = conv != NULL ? nlu_conv_floats(p->sdim,
+	    o->conv_filters) : 0;
 	struct member_job *jobs = xcalloc(n_jobs, sizeof(*jobs));
 	uint32_t n_threads = o->threads < 1 ? 1 :
 	    (o->threads > n_jobs ? n_jobs : o->threads);
@@ -596,6 +712,8 @@ train_members(const struct nlu_train_opts *o,
 		jobs[m].n_labels = n_labels;
 		jobs[m].idf = idf + (size_t)m * dim;
 		jobs[m].params = params + (size_t)m * per;
+		jobs[m].conv = conv != NULL ? conv + (size_t)m * per_conv :
+		    NULL;
 	}
 	if (lin_params != NULL) {
 		/* Its own hash salt (member number NLU_MODEL_LINEAR_MEMBER),
@@ -638,12 +756,20 @@ train_members(const struct nlu_train_opts *o,
 static void
 member_logits(const struct nlu_train_opts *o,
     const struct nlu_feat_params *lin_fp, const float *idf,
-    const float *params, const float *lin_idf, const float *lin_params,
-    uint32_t n_labels, const struct prep *p, float *out)
+    const float *params, const float *conv, const float *lin_idf,
+    const float *lin_params, uint32_t n_labels, const struct prep *p,
+    float *out)
 {
 	uint32_t dim = 1u << o->feat.dim_log2, m;
 	uint32_t slots = o->members + (lin_params != NULL);
-	size_t per = nlu_mlp_floats(dim + p->edim, o->mlp.hidden, n_labels), i;
+	uint32_t cin = conv != NULL ? NLU_CONV_WIDTHS * o->conv_filters : 0;
+	size_t per = nlu_mlp_floats(dim + p->edim + cin, o->mlp.hidden,
+	    n_labels), i;
+	size_t per_conv = conv != NULL ? nlu_conv_floats(p->sdim,
+	    o->conv_filters) : 0;
+	float *pool = xmalloc((cin + 1) * sizeof(float));
+	float *cy = xmalloc(nlu_conv_scratch(o->conv_filters) * sizeof(float));
+	struct nlu_conv cv;
 	struct nlu_mlp mlp;
 	struct nlu_linear lin;
 	struct nlu_rawfeat r;
@@ -668,8 +794,11 @@ member_logits(const struct nlu_train_opts *o,
 		}
 	}
 	for (m = 0; m < o->members; m++) {
-		nlu_mlp_bind(&mlp, dim + p->edim, o->mlp.hidden, n_labels,
-		    params + (size_t)m * per);
+		nlu_mlp_bind(&mlp, dim + p->edim + cin, o->mlp.hidden,
+		    n_labels, params + (size_t)m * per);
+		if (cin > 0)
+			nlu_conv_bind(&cv, p->sdim, o->conv_filters,
+			    conv + (size_t)m * per_conv);
 		for (i = 0; i < p->n; i++) {
 			r.h = p->h + p->off[i];
 			r.cnt = p->cnt + p->off[i];
@@ -679,6 +808,13 @@ member_logits(const struct nlu_train_opts *o,
 			if (p->edim > 0)
 				append_dense(&v, dim, p->sent + i * p->edim,
 				    p->edim);
+			if (cin > 0) {
+				nlu_conv_forward(&cv, p->seq +
+				    (size_t)p->seq_off[i] * p->sdim,
+				    p->seq_off[i + 1] - p->seq_off[i], pool,
+				    NULL, cy);
+				append_conv(&v, dim + p->edim, pool, cin);
+			}
 			nlu_mlp_forward(&mlp, &v, hid, lg);
 			memcpy(out + (i * slots + m) * n_labels, lg,
 			    n_labels * sizeof(float));
@@ -687,6 +823,8 @@ member_logits(const struct nlu_train_opts *o,
 	nlu_sparse_cleanup(&v);
 	free(hid);
 	free(lg);
+	free(pool);
+	free(cy);
 }
 
 /* Weighted mean over the slots of softmax(logits / T): with lin_weight
@@ -1191,7 +1329,7 @@ calibrate_linear(const struct nlu_train_opts *o,
 	float t, f;
 
 	none.members = 0;
-	member_logits(&none, lin_fp, NULL, NULL, lin_idf, lin_params,
+	member_logits(&none, lin_fp, NULL, NULL, NULL, lin_idf, lin_params,
 	    n_labels, pcal, lg);
 	t = fit_temperature(lg, pcal, 1, 0.0f, n_labels);
 	f = 1.0f / t;
@@ -1215,7 +1353,9 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	uint32_t n_labels = 0, dim, i, k, n_in_scope_labels;
 	int32_t oos_label = -1;
 	size_t per, n_params;
-	float *idf = NULL, *params = NULL, *lg = NULL;
+	float *idf = NULL, *params = NULL, *lg = NULL, *conv = NULL;
+	uint32_t cin = 0;
+	int use_conv = opts->embeddings != NULL && opts->conv_filters > 0;
 	float *lin_idf = NULL, *lin_params = NULL, lin_scale = 1.0f;
 	struct nlu_feat_params lin_fp;
 	uint32_t slots;
@@ -1262,7 +1402,9 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	    o->linear_dim_log2 < NLU_FEAT_DIM_LOG2_MIN ||
 	    o->linear_dim_log2 > NLU_FEAT_DIM_LOG2_MAX)) ||
 	    (o->embeddings != NULL && !(o->emb_scale > 0.0f &&
-	    o->emb_scale <= 8.0f))) {
+	    o->emb_scale <= 8.0f)) ||
+	    o->conv_filters % NLU_MLP_LANES != 0 ||
+	    o->conv_filters > NLU_CONV_MAX_FILTERS) {
 		rc = gacp_err_set(err, GACP_EINVAL, "nlu_bad_options",
 		    "training options out of range");
 		goto out;
@@ -1330,21 +1472,25 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		fit_ds = &aug;
 	}
 	rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat, emb,
-	    o->emb_scale, err);
+	    o->emb_scale, use_conv, err);
 	if (rc != 0)
 		goto out;
 	size_from_data(&sized, &pfit);
 	dim = 1u << o->feat.dim_log2;
-	per = nlu_mlp_floats(dim + pfit.edim, o->mlp.hidden, n_labels);
+	cin = use_conv ? NLU_CONV_WIDTHS * o->conv_filters : 0;
+	per = nlu_mlp_floats(dim + pfit.edim + cin, o->mlp.hidden, n_labels);
 	n_params = per * o->members;
 	idf = xmalloc((size_t)o->members * dim * sizeof(float));
 	params = xmalloc(n_params * sizeof(float));
+	if (use_conv)
+		conv = xmalloc(nlu_conv_floats(pfit.sdim, o->conv_filters) *
+		    o->members * sizeof(float));
 	if (o->synth_oos > 0 && oos_label >= 0)
 		prep_add_synthetic(&pfit, (uint32_t)oos_label,
 		    o->synth_oos * n_in_scope_labels, o->seed,
 		    n_in_scope_labels);
 	rc = prep_build(&pcal, cal_ds, labels, n_labels, &o->feat, emb,
-	    o->emb_scale, err);
+	    o->emb_scale, use_conv, err);
 	if (rc != 0)
 		goto out;
 	lin_fp = o->feat;
@@ -1357,15 +1503,15 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		    n_labels) * sizeof(float));
 		slots++;
 	}
-	train_members(o, &lin_fp, &pfit, n_labels, idf, params, lin_idf,
+	train_members(o, &lin_fp, &pfit, n_labels, idf, params, conv, lin_idf,
 	    lin_params);
 	if (lin_params != NULL)
 		lin_scale = calibrate_linear(o, &lin_fp, lin_idf, lin_params,
 		    n_labels, &pcal);
 
 	lg = xmalloc((pcal.n + 1) * slots * n_labels * sizeof(float));
-	member_logits(o, &lin_fp, idf, params, lin_idf, lin_params, n_labels,
-	    &pcal, lg);
+	member_logits(o, &lin_fp, idf, params, conv, lin_idf, lin_params,
+	    n_labels, &pcal, lg);
 	r.temperature = fit_temperature(lg, &pcal, slots, o->linear_weight,
 	    n_labels);
 	r.threshold = choose_threshold(lg, &pcal, slots, o->linear_weight,
@@ -1391,14 +1537,14 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 			fit_ds = &aug;
 		}
 		rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat,
-		    emb, o->emb_scale, err);
+		    emb, o->emb_scale, use_conv, err);
 		if (rc != 0)
 			goto out;
 		if (o->synth_oos > 0 && oos_label >= 0)
 			prep_add_synthetic(&pfit, (uint32_t)oos_label,
 			    o->synth_oos * n_in_scope_labels, o->seed,
 			    n_in_scope_labels);
-		train_members(o, &lin_fp, &pfit, n_labels, idf, params,
+		train_members(o, &lin_fp, &pfit, n_labels, idf, params, conv,
 		    lin_idf, lin_params);
 		/* The holdout's scale for the linear member, as for the
 		 * temperature. */
@@ -1452,7 +1598,8 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	nlu_dataset_digest(train, digest);
 	build_image(&image, o, labels, n_labels, idf, params, &spec, &r, digest,
 	    (uint32_t)train->n_ex, &wn_img, &lin_fp, lin_idf, lin_params,
-	    &emb_img, emb != NULL ? emb->in_dim : 0);
+	    &emb_img, emb != NULL ? emb->in_dim : 0, conv,
+	    use_conv ? emb->dim : 0);
 	rc = nlu_model_from_image(image.data, image.len, out, err);
 	r.train_seconds = now_s() - t0;
 	if (rep != NULL)
@@ -1461,6 +1608,7 @@ out:
 	free(labels);
 	free(idf);
 	free(params);
+	free(conv);
 	free(lin_idf);
 	free(lin_params);
 	free(lg);
@@ -1522,10 +1670,12 @@ enum {
 	M_DROP_IN = 120, M_DROP_H = 124, M_SYNTH = 128, M_FEAT_FLAGS = 132,
 	M_WN_WEIGHT = 136, M_WN_DECAY = 140, M_WN_HYPER = 144,
 	M_LIN_WEIGHT = 148, M_LIN_DIM_LOG2 = 152, M_EMB_SCALE = 156,
+	M_CONV_FILTERS = 160,
 	M_LABELS_OFF = 192, M_LABELS_LEN = 200, M_ENT_OFF = 208,
 	M_ENT_LEN = 216, M_IDF_OFF = 224, M_W_OFF = 232, M_W_LEN = 240,
 	M_WN_OFF = 248, M_WN_LEN = 256, M_LIN_IDF_OFF = 264, M_LIN_OFF = 272,
-	M_LIN_LEN = 280, M_EMB_OFF = 288, M_EMB_LEN = 296,
+	M_LIN_LEN = 280, M_EMB_OFF = 288, M_EMB_LEN = 296, M_CONV_OFF = 304,
+	M_CONV_LEN = 312,
 };
 
 static void
@@ -1535,12 +1685,15 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
     const struct nlu_train_report *r, const unsigned char *data_sha,
     uint32_t n_examples, const struct buf *wn,
     const struct nlu_feat_params *lin_fp, const float *lin_idf,
-    const float *lin_params, const struct buf *emb, uint32_t edim)
+    const float *lin_params, const struct buf *emb, uint32_t edim,
+    const float *conv, uint32_t conv_dim)
 {
 	struct buf p;
 	uint32_t dim = 1u << o->feat.dim_log2, i, k;
+	uint32_t cf = conv != NULL ? o->conv_filters : 0;
 	size_t labels_off, ent_off, idf_off, w_off, n_w, wn_off;
 	size_t lin_idf_off = 0, lin_off = 0, lin_len = 0, emb_off = 0;
+	size_t conv_off = 0, conv_len = 0;
 	unsigned char meta[META_BYTES];
 	unsigned char sha[32];
 	unsigned int sha_len = 32;
@@ -1584,8 +1737,8 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 		buf_append(&p, idf, (size_t)o->members * dim * sizeof(float));
 		pad_to(&p, SECTION_ALIGN);
 		w_off = p.len;
-		n_w = nlu_mlp_floats(dim + edim, o->mlp.hidden, n_labels) *
-		    o->members;
+		n_w = nlu_mlp_floats(dim + edim + NLU_CONV_WIDTHS * cf,
+		    o->mlp.hidden, n_labels) * o->members;
 		buf_append(&p, params, n_w * sizeof(float));
 		pad_to(&p, SECTION_ALIGN);
 		wn_off = p.len;
@@ -1606,6 +1759,13 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			pad_to(&p, SECTION_ALIGN);
 			emb_off = p.len;
 			buf_append(&p, emb->data, emb->len);
+		}
+		if (cf > 0) {
+			pad_to(&p, SECTION_ALIGN);
+			conv_off = p.len;
+			conv_len = nlu_conv_floats(conv_dim, cf) * o->members *
+			    sizeof(float);
+			buf_append(&p, conv, conv_len);
 		}
 
 		/* Metadata, now that the offsets are known. */
@@ -1648,6 +1808,7 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			    0.0f);
 			le_put_u32(&m, lin_params != NULL ? lin_fp->dim_log2 : 0);
 			le_put_f32(&m, emb->len > 0 ? o->emb_scale : 0.0f);
+			le_put_u32(&m, cf);
 			memcpy(p.data, m.data, m.len);
 			buf_reset(&m);
 			le_put_u64(&m, labels_off);
@@ -1664,6 +1825,8 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			le_put_u64(&m, lin_len);
 			le_put_u64(&m, emb_off);
 			le_put_u64(&m, emb->len);
+			le_put_u64(&m, conv_off);
+			le_put_u64(&m, conv_len);
 			memcpy(p.data + M_LABELS_OFF, m.data, m.len);
 			buf_cleanup(&m);
 		}
@@ -1720,8 +1883,9 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	uint64_t payload_len, lab_off, lab_len, ent_off, ent_len, idf_off;
 	uint64_t w_off, w_len, dim, per, wn_off = 0, wn_len = 0;
 	uint64_t lin_idf_off = 0, lin_off = 0, lin_len = 0, lin_dim = 0;
-	uint64_t emb_off = 0, emb_len = 0;
-	uint32_t lin_dim_log2 = 0, edim = 0;
+	uint64_t emb_off = 0, emb_len = 0, conv_off = 0, conv_len = 0;
+	uint64_t per_conv = 0;
+	uint32_t lin_dim_log2 = 0, edim = 0, cin = 0;
 	size_t pos, end, i, k;
 	uint32_t n, version;
 	EVP_MD_CTX *ctx;
@@ -1840,6 +2004,28 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 			return rc;
 		edim = m->emb.in_dim;
 	}
+	/* Version 3 had no convolution; as above, a version 4 file with
+	 * one relabelled 3 must not load. */
+	if (version <= 3 && (!all_zero(meta + M_CONV_FILTERS, 4) ||
+	    !all_zero(meta + M_CONV_OFF, 16)))
+		return CORRUPT("format version %u model carries version 4 "
+		    "metadata", version);
+	if (version >= 4) {
+		m->conv_filters = le_get_u32(meta + M_CONV_FILTERS);
+		conv_off = le_get_u64(meta + M_CONV_OFF);
+		conv_len = le_get_u64(meta + M_CONV_LEN);
+	}
+	/* The convolution: filters and a section, or neither; it reads
+	 * the word vectors, so it needs their table. */
+	if ((conv_len > 0) != (m->conv_filters > 0) ||
+	    m->conv_filters % NLU_MLP_LANES != 0 ||
+	    m->conv_filters > NLU_CONV_MAX_FILTERS ||
+	    (m->conv_filters > 0 && emb_len == 0))
+		return CORRUPT("model convolution parameters out of range");
+	if (m->conv_filters > 0) {
+		cin = NLU_CONV_WIDTHS * m->conv_filters;
+		per_conv = nlu_conv_floats(m->emb.dim, m->conv_filters);
+	}
 
 	if (nlu_feat_params_check(&m->feat) != 0 || m->members == 0 ||
 	    m->members > NLU_MODEL_MAX_MEMBERS || m->hidden == 0 ||
@@ -1849,7 +2035,8 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	    !(m->ambiguity >= 0.0f))
 		return CORRUPT("model parameters out of range");
 	dim = 1ull << m->feat.dim_log2;
-	per = nlu_mlp_floats((uint32_t)dim + edim, m->hidden, m->n_labels);
+	per = nlu_mlp_floats((uint32_t)dim + edim + cin, m->hidden,
+	    m->n_labels);
 	if (lab_off < META_BYTES || lab_off > payload_len ||
 	    lab_len > payload_len - lab_off ||
 	    ent_off > payload_len || ent_len > payload_len - ent_off ||
@@ -1861,6 +2048,10 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	    wn_off > payload_len || wn_len > payload_len - wn_off ||
 	    wn_off % SECTION_ALIGN != 0)
 		return CORRUPT("model section offsets are out of bounds");
+	if (cin > 0 && (conv_off % SECTION_ALIGN != 0 ||
+	    conv_off > payload_len || conv_len > payload_len - conv_off ||
+	    conv_len != per_conv * m->members * sizeof(float)))
+		return CORRUPT("model convolution section is out of bounds");
 	if (wn_len > 0) {
 		int rc = nlu_wn_lex_open(&m->wn, pl + wn_off, (size_t)wn_len,
 		    err);
@@ -1960,9 +2151,17 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	m->idf = (const float *)(const void *)(pl + idf_off);
 	m->mlp = xcalloc(m->members, sizeof(*m->mlp));
 	for (i = 0; i < m->members; i++)
-		nlu_mlp_bind(&m->mlp[i], (uint32_t)dim + edim, m->hidden,
-		    m->n_labels, (const float *)(const void *)(pl + w_off) +
-		    i * per);
+		nlu_mlp_bind(&m->mlp[i], (uint32_t)dim + edim + cin,
+		    m->hidden, m->n_labels,
+		    (const float *)(const void *)(pl + w_off) + i * per);
+	if (cin > 0) {
+		m->conv = xcalloc(m->members, sizeof(*m->conv));
+		for (i = 0; i < m->members; i++)
+			nlu_conv_bind(&m->conv[i], m->emb.dim,
+			    m->conv_filters,
+			    (const float *)(const void *)(pl + conv_off) +
+			    i * per_conv);
+	}
 	return nlu_entities_new(&m->entity_spec, &m->entities, err);
 }
 
@@ -2047,6 +2246,7 @@ nlu_model_free(struct nlu_model *m)
 	nlu_dataset_cleanup(&m->entity_spec);
 	free(m->labels);
 	free(m->mlp);
+	free(m->conv);
 	if (m->mapped)
 		munmap((void *)(uintptr_t)m->image, m->image_bytes);
 	else
@@ -2140,6 +2340,9 @@ nlu_scratch_cleanup(struct nlu_scratch *s)
 	nlu_sparse_cleanup(&s->vec);
 	free(s->hid);
 	free(s->dense);
+	free(s->seq);
+	free(s->pool);
+	free(s->conv_y);
 	free(s->logits);
 	free(s->probs);
 	memset(s, 0, sizeof(*s));
@@ -2149,7 +2352,7 @@ int
 nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
     const char *text, size_t len, struct gacp_err *err)
 {
-	uint32_t dim = 1u << m->feat.dim_log2, stride, i;
+	uint32_t dim = 1u << m->feat.dim_log2, stride, i, n_pos = 0;
 	int rc;
 
 	stride = nlu_mlp_stride(m->n_labels);
@@ -2177,11 +2380,33 @@ nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
 		}
 		nlu_emb_sentence(&m->emb, &s->text, m->emb_scale, s->dense);
 	}
+	if (m->conv_filters > 0) {
+		if (s->cap_seq < (size_t)NLU_CONV_MAX_POS * m->emb.dim) {
+			s->cap_seq = (size_t)NLU_CONV_MAX_POS * m->emb.dim;
+			s->seq = xrealloc(s->seq, s->cap_seq * sizeof(float));
+		}
+		if (s->cap_pool < NLU_CONV_WIDTHS * m->conv_filters) {
+			s->cap_pool = NLU_CONV_WIDTHS * m->conv_filters;
+			s->pool = xrealloc(s->pool, s->cap_pool *
+			    sizeof(float));
+			s->conv_y = xrealloc(s->conv_y,
+			    nlu_conv_scratch(m->conv_filters) *
+			    sizeof(float));
+		}
+		n_pos = (uint32_t)nlu_emb_sequence(&m->emb, &s->text, s->seq,
+		    NLU_CONV_MAX_POS);
+	}
 	for (i = 0; i < m->members; i++) {
 		nlu_features_vector(&m->feat, i, m->idf + (size_t)i * dim,
 		    &s->raw, &s->vec);
 		if (m->emb.in_dim > 0)
 			append_dense(&s->vec, dim, s->dense, m->emb.in_dim);
+		if (m->conv_filters > 0) {
+			nlu_conv_forward(&m->conv[i], s->seq, n_pos, s->pool,
+			    NULL, s->conv_y);
+			append_conv(&s->vec, dim + m->emb.in_dim, s->pool,
+			    NLU_CONV_WIDTHS * m->conv_filters);
+		}
 		nlu_mlp_forward(&m->mlp[i], &s->vec, s->hid,
 		    s->logits + (size_t)i * stride);
 	}

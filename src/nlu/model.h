@@ -17,9 +17,12 @@
  *   the optional linear member (its IDF table and weights, linear.h),
  *   and from version 3 the optional word-vector table (embed.h): with
  *   it, every MLP's first layer has e.dim rows after its hashed buckets,
- *   fed the text's sentence vector.
- * Version 1 files (no lexicon) and version 2 files (no word vectors)
- * still load and score as before.
+ *   fed the text's sentence vector; from version 4 the optional
+ *   convolution over the word vectors (mlp.h, float32, one block per
+ *   member): with it, every MLP's first layer has 2 x filters more rows,
+ *   fed the convolution's pooled outputs.
+ * Version 1 files (no lexicon), version 2 files (no word vectors) and
+ * version 3 files (no convolution) still load and score as before.
  * Files are written to a temporary name, fsynced and renamed, so readers
  * see the old file or the new one, never a mix.  nlu_model_load() maps the
  * file read-only (MAP_SHARED), so every pre-forked process shares one copy
@@ -45,7 +48,7 @@
 #include "nlu/wordnet.h"
 
 #define NLU_MODEL_MAGIC          "GACPNLU"   /* + NUL: 8 bytes */
-#define NLU_MODEL_FORMAT_VERSION 3u
+#define NLU_MODEL_FORMAT_VERSION 4u
 #define NLU_MODEL_FORMAT_OLDEST  1u  /* oldest version still loaded */
 #define NLU_MODEL_HEADER_BYTES   64u
 #define NLU_MODEL_MAX_MEMBERS    16u
@@ -114,6 +117,12 @@ struct nlu_train_opts {
 	                                        * in the mean (else 1) */
 	int                       emb_max;     /* their maximum too
 	                                        * (NLU_EMB_MAX) */
+	uint32_t                  conv_filters; /* word-order convolution
+	                                        * over the word vectors
+	                                        * (mlp.h), filters per width
+	                                        * in every member, used when
+	                                        * embeddings are given; 0:
+	                                        * none */
 };
 
 /* What training measured; also stored in the model. */
@@ -157,6 +166,8 @@ struct nlu_model {
 	struct nlu_emb       emb;         /* view into image; emb.dim 0:
 	                                   * no word vectors */
 	float                emb_scale;   /* sentence vector norm */
+	uint32_t             conv_filters; /* per width, 0: no convolution */
+	struct nlu_conv     *conv;        /* members views into image */
 	float                temperature;
 	float                threshold;   /* fallback below this confidence */
 	float                ambiguity;   /* fallback when top1 - top2 < this */
@@ -178,9 +189,14 @@ struct nlu_scratch {
 	struct nlu_sparse  vec;
 	float             *hid;
 	float             *dense;         /* sentence vector (emb.dim) */
+	float             *seq;           /* word vectors for the convolution
+	                                   * (NLU_CONV_MAX_POS x emb.dim) */
+	float             *pool;          /* its outputs, and scratch */
+	float             *conv_y;
 	float             *logits;        /* members x stride */
 	float             *probs;         /* n_labels */
 	size_t             cap_hid, cap_logits, cap_probs, cap_dense;
+	size_t             cap_seq, cap_pool;
 };
 
 /* A classification decision. */

@@ -57,7 +57,7 @@ struct args {
 	double      linear_weight, linear_lr;
 	long        linear_dim_log2, linear_epochs;
 	const char *embeddings;
-	long        emb_top, emb_idf, emb_max;
+	long        emb_top, emb_idf, emb_max, conv_filters;
 	double      emb_scale;
 	long long   seed;
 	long        members, hidden, epochs, dim_log2, threads, synth_oos;
@@ -65,7 +65,7 @@ struct args {
 	double      threshold, ambiguity;
 	double      lr, dropout_in, dropout_hidden, smoothing, char_weight;
 	double      recall_target;
-	long        char_min, char_max, batch, xword, views;
+	long        char_min, char_max, batch, xword, views, trigram;
 	long long   now;
 	int         json;
 };
@@ -134,13 +134,13 @@ parse_args(int argc, char **argv, struct args *a)
 	a->recall_target = -1.0;
 	a->char_weight = -1.0;
 	a->char_min = a->char_max = a->batch = -1;
-	a->xword = a->views = -1;
+	a->xword = a->views = a->trigram = -1;
 	a->wn_senses = a->wn_hypernyms = -1;
 	a->wn_weight = a->wn_decay = a->wn_hyper = a->wn_augment_p = -1.0;
 	a->wn_augment = -1;
 	a->linear_weight = a->linear_lr = -1.0;
 	a->linear_dim_log2 = a->linear_epochs = -1;
-	a->emb_top = a->emb_idf = a->emb_max = -1;
+	a->emb_top = a->emb_idf = a->emb_max = a->conv_filters = -1;
 	a->emb_scale = -1.0;
 	a->iterations = 20000;
 	a->procs = 8;
@@ -181,6 +181,7 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--emb-idf", emb_idf, strtol(v, &end, 10))
 		OPT_NUM("--emb-max", emb_max, strtol(v, &end, 10))
 		OPT_NUM("--emb-scale", emb_scale, strtod(v, &end))
+		OPT_NUM("--conv-filters", conv_filters, strtol(v, &end, 10))
 		OPT_NUM("--wn-senses", wn_senses, strtol(v, &end, 10))
 		OPT_NUM("--wn-hypernyms", wn_hypernyms, strtol(v, &end, 10))
 		OPT_NUM("--wn-weight", wn_weight, strtod(v, &end))
@@ -214,6 +215,7 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--char-max", char_max, strtol(v, &end, 10))
 		OPT_NUM("--batch", batch, strtol(v, &end, 10))
 		OPT_NUM("--xword", xword, strtol(v, &end, 10))
+		OPT_NUM("--trigrams", trigram, strtol(v, &end, 10))
 		OPT_NUM("--procs", procs, strtol(v, &end, 10))
 		OPT_NUM("--views", views, strtol(v, &end, 10))
 #undef OPT_STR
@@ -310,6 +312,10 @@ cmd_train(const struct args *a)
 		o.feat.flags &= ~NLU_FEAT_XWORD;
 	else if (a->xword > 0)
 		o.feat.flags |= NLU_FEAT_XWORD;
+	if (a->trigram == 0)
+		o.feat.flags &= ~NLU_FEAT_TRIGRAM;
+	else if (a->trigram > 0)
+		o.feat.flags |= NLU_FEAT_TRIGRAM;
 	if (a->views == 0)
 		o.feat.flags &= ~NLU_FEAT_VIEWS;
 	else if (a->views > 0)
@@ -359,6 +365,8 @@ cmd_train(const struct args *a)
 		o.emb_max = a->emb_max != 0;
 	if (a->emb_scale >= 0.0)
 		o.emb_scale = (float)a->emb_scale;
+	if (a->conv_filters >= 0)
+		o.conv_filters = (uint32_t)a->conv_filters;
 
 	if (nlu_dataset_load_file(&train, a->data, NLU_DATA_AUTO, &err) != 0)
 		goto fail;
@@ -406,6 +414,9 @@ cmd_train(const struct args *a)
 		    rep.emb_bytes);
 	else
 		printf("word vectors:    none\n");
+	if (m->conv_filters > 0)
+		printf("convolution:     widths %u-%u, %u filters each\n",
+		    NLU_CONV_WIDTH_MIN, NLU_CONV_WIDTH_MAX, m->conv_filters);
 	printf("train seconds:   %.2f\n", rep.train_seconds);
 	printf("model bytes:     %lld\n", (long long)st.st_size);
 	rc = 0;

@@ -356,8 +356,8 @@ static const char *const rows[][2] = {
 };
 
 static int
-train_emb(const char *vec_path, uint32_t threads, struct nlu_model **m,
-    struct gacp_err *err)
+train_emb_conv(const char *vec_path, uint32_t threads, uint32_t conv,
+    struct nlu_model **m, struct gacp_err *err)
 {
 	struct nlu_dataset ds;
 	struct nlu_train_opts o;
@@ -376,10 +376,18 @@ train_emb(const char *vec_path, uint32_t threads, struct nlu_model **m,
 	o.embeddings = vec_path;
 	o.emb_top = 3;
 	o.emb_scale = 2.0f;
+	o.conv_filters = conv;
 	gacp_err_clear(err);
 	rc = nlu_model_train(&ds, NULL, &o, m, NULL, err);
 	nlu_dataset_cleanup(&ds);
 	return rc;
+}
+
+static int
+train_emb(const char *vec_path, uint32_t threads, struct nlu_model **m,
+    struct gacp_err *err)
+{
+	return train_emb_conv(vec_path, threads, 0, m, err);
 }
 
 static void
@@ -505,6 +513,210 @@ test_model_with_vectors(void)
 	nlu_model_free(again);
 }
 
+/* The convolution against a plain reading of its definition: for every
+ * width, every window start from -(w - 1) to n - 1, bias plus the sum of
+ * the window's words through the (width, offset) column block, ReLU, the
+ * maximum over the windows. */
+static void
+test_conv_forward(void)
+{
+	enum { D = 5, F = 8, N = 4 };
+	float params[(D * NLU_CONV_BLOCKS + NLU_CONV_WIDTHS) * F];
+	float x[N * D], pooled[NLU_CONV_WIDTHS * F], want[NLU_CONV_WIDTHS * F];
+	float *z = malloc(nlu_conv_scratch(F) * sizeof(float));
+	int32_t arg[NLU_CONV_WIDTHS * F];
+	struct nlu_conv c;
+	uint64_t rng = 42;
+	uint32_t w, blk = 0, f, o, k, i, n;
+
+	CU_ASSERT_EQUAL(nlu_conv_floats(D, F), sizeof(params) / sizeof(float));
+	for (i = 0; i < sizeof(params) / sizeof(float); i++)
+		params[i] = nlu_rng_float(&rng) - 0.5f;
+	for (i = 0; i < N * D; i++)
+		x[i] = nlu_rng_float(&rng) - 0.5f;
+	/* The second word has no vector. */
+	memset(x + D, 0, D * sizeof(float));
+	nlu_conv_bind(&c, D, F, params);
+	for (n = 1; n <= N; n++) {
+		nlu_conv_forward(&c, x, n, pooled, arg, z);
+		blk = 0;
+		for (w = NLU_CONV_WIDTH_MIN; w <= NLU_CONV_WIDTH_MAX;
+		    blk += w, w++) {
+			for (f = 0; f < F; f++) {
+				uint32_t out = (w - NLU_CONV_WIDTH_MIN) * F + f;
+				int32_t t, best_t = INT32_MIN;
+				double best = 0.0;
+
+				for (t = -(int32_t)(w - 1); t < (int32_t)n;
+				    t++) {
+					double y = c.b[out];
+
+					for (o = 0; o < w; o++) {
+						int32_t p = t + (int32_t)o;
+
+						if (p < 0 || p >= (int32_t)n)
+							continue;
+						for (k = 0; k < D; k++)
+							y += (double)x[p * D + k] *
+							    c.w[k * c.cols +
+							    (blk + o) * F + f];
+					}
+					if (y > best + 1e-6) {
+						best = y;
+						best_t = t;
+					}
+				}
+				want[out] = (float)best;
+				CU_ASSERT_DOUBLE_EQUAL(pooled[out], want[out],
+				    1e-5);
+				if (best > 1e-5)
+					CU_ASSERT_EQUAL(arg[out], best_t);
+				if (pooled[out] == 0.0f)
+					CU_ASSERT_EQUAL(arg[out], INT32_MIN);
+			}
+		}
+	}
+	/* No words: all zero. */
+	nlu_conv_forward(&c, x, 0, pooled, arg, z);
+	for (f = 0; f < NLU_CONV_WIDTHS * F; f++)
+		CU_ASSERT_EQUAL(pooled[f], 0.0f);
+	free(z);
+}
+
+/* Word order beyond bigrams: a model with the convolution is
+ * deterministic, round-trips, and a damaged or relabelled section is
+ * refused; one without still loads as format version 3. */
+static void
+test_model_with_conv(void)
+{
+	struct nlu_model *m = NULL, *again = NULL, *l = NULL;
+	struct nlu_scratch s1, s2;
+	struct gacp_err err;
+	char *vec = tmp_path("conv.vec"), *path = tmp_path("conv.model");
+	const char *q[] = { "purchase it", "hi buy the fee", "", "1234",
+	    "the the the the the the the the the the the the the the the "
+	    "the the the the the the the the the the the the the the the "
+	    "the the the the the the the the the the the the the the the "
+	    "the the the the the the the the the the the the the the the "
+	    "the the the the the fee" };
+	unsigned char *img;
+	uint64_t off, len;
+	uint32_t c, i;
+
+	fixture_write_file(vec, good_text, strlen(good_text));
+	CU_ASSERT_FATAL(train_emb_conv(vec, 2, 8, &m, &err) == 0);
+	CU_ASSERT_FATAL(train_emb_conv(vec, 1, 8, &again, &err) == 0);
+	CU_ASSERT_EQUAL_FATAL(m->image_bytes, again->image_bytes);
+	CU_ASSERT(memcmp(m->image, again->image, m->image_bytes) == 0);
+	CU_ASSERT_EQUAL(m->format, 4);
+	CU_ASSERT_EQUAL(m->conv_filters, 8);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m->conv);
+	CU_ASSERT_EQUAL(m->mlp[0].dim, (1u << 11) + m->emb.in_dim +
+	    NLU_CONV_WIDTHS * 8);
+	/* Filters must be a multiple of the SIMD width. */
+	nlu_model_free(again);
+	again = NULL;
+	CU_ASSERT_EQUAL(train_emb_conv(vec, 1, 12, &again, &err), GACP_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.code, "nlu_bad_options");
+
+	/* Round trip: the same probabilities, for texts with no word, no
+	 * vector, and more words than the convolution reads. */
+	CU_ASSERT_FATAL(nlu_model_save(m, path, &err) == 0);
+	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
+	CU_ASSERT_EQUAL(l->conv_filters, 8);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s1, &err) == 0);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s2, &err) == 0);
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		CU_ASSERT(nlu_model_score(m, &s1, q[i], strlen(q[i]),
+		    &err) == 0);
+		CU_ASSERT(nlu_model_score(l, &s2, q[i], strlen(q[i]),
+		    &err) == 0);
+		for (c = 0; c < m->n_labels; c++)
+			CU_ASSERT_DOUBLE_EQUAL(s1.probs[c], s2.probs[c], 0.0);
+	}
+	nlu_scratch_cleanup(&s1);
+	nlu_scratch_cleanup(&s2);
+	nlu_model_free(l);
+	l = NULL;
+
+	img = malloc(m->image_bytes);
+	memcpy(&off, m->image + NLU_MODEL_HEADER_BYTES + 304, 8);
+	memcpy(&len, m->image + NLU_MODEL_HEADER_BYTES + 312, 8);
+	CU_ASSERT_FATAL(off > 0 && off < m->image_bytes);
+	CU_ASSERT_EQUAL(len, nlu_conv_floats(4, 8) * m->members *
+	    sizeof(float));
+	/* The section one float short. */
+	memcpy(img, m->image, m->image_bytes);
+	len -= 4;
+	memcpy(img + NLU_MODEL_HEADER_BYTES + 312, &len, 8);
+	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+	fixture_write_file(path, img, m->image_bytes);
+	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.code, "nlu_model_corrupt");
+	/* Its offset past the payload. */
+	memcpy(img, m->image, m->image_bytes);
+	off = m->image_bytes;
+	memcpy(img + NLU_MODEL_HEADER_BYTES + 304, &off, 8);
+	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+	fixture_write_file(path, img, m->image_bytes);
+	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	/* A filter count that is not a multiple of the SIMD width, and
+	 * none with the section there. */
+	for (c = 0; c < 2; c++) {
+		uint32_t bad = c == 0 ? 12 : 0;
+
+		memcpy(img, m->image, m->image_bytes);
+		memcpy(img + NLU_MODEL_HEADER_BYTES + 160, &bad, 4);
+		crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+		    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+		fixture_write_file(path, img, m->image_bytes);
+		CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "convolution"));
+	}
+	/* Relabelled version 3 (outside the checksum): it would load as
+	 * MLPs of the wrong width. */
+	memcpy(img, m->image, m->image_bytes);
+	img[8] = 3;
+	fixture_write_file(path, img, m->image_bytes);
+	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "version 4 metadata"));
+	CU_ASSERT_PTR_NULL(l);
+	/* Truncated. */
+	fixture_write_file(path, m->image, m->image_bytes - 5);
+	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	free(img);
+
+	/* Without the convolution a model is what format version 3 wrote:
+	 * relabelled 3, it loads and scores the same. */
+	CU_ASSERT_FATAL(train_emb_conv(vec, 1, 0, &again, &err) == 0);
+	CU_ASSERT_EQUAL(again->conv_filters, 0);
+	img = malloc(again->image_bytes);
+	memcpy(img, again->image, again->image_bytes);
+	img[8] = 3;
+	fixture_write_file(path, img, again->image_bytes);
+	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
+	CU_ASSERT_EQUAL(l->format, 3);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s1, &err) == 0);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s2, &err) == 0);
+	CU_ASSERT(nlu_model_score(again, &s1, q[0], strlen(q[0]), &err) == 0);
+	CU_ASSERT(nlu_model_score(l, &s2, q[0], strlen(q[0]), &err) == 0);
+	for (c = 0; c < again->n_labels; c++)
+		CU_ASSERT_DOUBLE_EQUAL(s1.probs[c], s2.probs[c], 0.0);
+	nlu_scratch_cleanup(&s1);
+	nlu_scratch_cleanup(&s2);
+	nlu_model_free(l);
+
+	free(img);
+	unlink(vec);
+	unlink(path);
+	free(vec);
+	free(path);
+	nlu_model_free(m);
+	nlu_model_free(again);
+}
+
 void
 test_nlu_embed_register(void)
 {
@@ -514,6 +726,8 @@ test_nlu_embed_register(void)
 		{ "wink JSON vector file", test_reader_json },
 		{ "table section, damaged refused", test_table },
 		{ "model with word vectors", test_model_with_vectors },
+		{ "convolution over word vectors", test_conv_forward },
+		{ "model with the convolution", test_model_with_conv },
 		{ NULL, NULL },
 	};
 

@@ -73,11 +73,13 @@ tiny_model_train(void)
 	o.feat.dim_log2 = 10;
 	o.holdout = 0.25;
 	/* The tiny WordNet database and word vectors of the unit tests, so
-	 * the model carries a lexicon and a word-vector section for the
-	 * loader fuzzer to mutate. */
+	 * the model carries a lexicon, a word-vector section and a
+	 * convolution section for the loader fuzzer to mutate. */
 	o.wordnet_dir = fixture_data("wordnet", wn_path, sizeof(wn_path));
 	o.embeddings = fixture_data("vectors.txt", vec_path,
 	    sizeof(vec_path));
+	/* And the word-order convolution over them (format version 4). */
+	o.conv_filters = 8;
 	if (nlu_model_train(&ds, NULL, &o, &m, NULL, &err) != 0)
 		goto fail;
 	nlu_dataset_cleanup(&ds);

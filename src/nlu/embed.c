@@ -889,18 +889,30 @@ nlu_emb_sentence(const struct nlu_emb *e, const struct nlu_text *t,
 	return found;
 }
 
+void
+nlu_emb_unit(const struct nlu_emb *e, uint32_t ix, float *out)
+{
+	const int8_t *q = e->q + (size_t)ix * e->dim;
+	size_t k;
+
+	for (k = 0; k < e->dim; k++)
+		out[k] = e->scale[ix] * (float)q[k];
+	normalise(out, e->dim, 1.0f);
+}
+
 size_t
 nlu_emb_sequence(const struct nlu_emb *e, const struct nlu_text *t,
-    float *out, size_t max)
+    float *out, int32_t *ids, size_t max)
 {
 	char tok[4 * NLU_EMB_MAX_WORD + 8];
 	size_t i, k, n = 0;
 
 	for (i = 0; i < t->n_tok && n < max; i++, n++) {
 		float *v = out + n * e->dim;
-		const int8_t *q;
 		long ix;
 
+		if (ids != NULL)
+			ids[n] = -1;
 		for (k = 0; k < e->dim; k++)
 			v[k] = 0.0f;
 		if (t->tok[i].kind != NLU_TOK_LATIN ||
@@ -910,10 +922,9 @@ nlu_emb_sequence(const struct nlu_emb *e, const struct nlu_text *t,
 		ix = nlu_emb_find(e, tok);
 		if (ix < 0)
 			continue;
-		q = e->q + (size_t)ix * e->dim;
-		for (k = 0; k < e->dim; k++)
-			v[k] = e->scale[ix] * (float)q[k];
-		normalise(v, e->dim, 1.0f);
+		nlu_emb_unit(e, (uint32_t)ix, v);
+		if (ids != NULL)
+			ids[n] = (int32_t)ix;
 	}
 	return n;
 }

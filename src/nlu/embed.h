@@ -130,9 +130,12 @@ size_t nlu_emb_sentence(const struct nlu_emb *e, const struct nlu_text *t,
 /* The word vectors of the text last processed into t, one position per
  * token (at most max): a Latin-script word found in the table gets its
  * vector L2-normalised, any other token zeros, so positions keep their
- * neighbours.  out holds max x e->dim floats; returns the positions
- * written.  The convolution's input (mlp.h). */
+ * neighbours.  out holds max x e->dim floats, ids (may be NULL) max
+ * word indices (-1 for zeros); returns the positions written.  The
+ * convolution's input (mlp.h). */
 size_t nlu_emb_sequence(const struct nlu_emb *e, const struct nlu_text *t,
-         float *out, size_t max);
+         float *out, int32_t *ids, size_t max);
+/* Word ix's vector as nlu_emb_sequence gives it, into out (e->dim). */
+void   nlu_emb_unit(const struct nlu_emb *e, uint32_t ix, float *out);
 
 #endif

@@ -245,13 +245,36 @@ nlu_conv_bind(struct nlu_conv *c, uint32_t dim, uint32_t filters,
 	c->cols = NLU_CONV_BLOCKS * filters;
 	c->w = params;
 	c->b = params + (size_t)dim * c->cols;
+	c->pre_map = NULL;
+	c->n_map = 0;
+	c->pre = NULL;
+}
+
+void
+nlu_conv_word(const struct nlu_conv *c, const float *x, float *z)
+{
+	uint32_t k;
+
+	memset(z, 0, c->cols * sizeof(*z));
+	for (k = 0; k < c->dim && x[k] == 0.0f; k++)
+		;
+	if (k < c->dim)
+		rows_axpy(c->w, c->cols, x, c->dim, z, c->cols);
 }
 
 void
 nlu_conv_forward(const struct nlu_conv *c, const float *x, uint32_t n_pos,
     float *pooled, int32_t *argmax, float *z)
 {
-	uint32_t w, f, o, p, k, F = c->filters, D = c->dim, cols = c->cols;
+	nlu_conv_forward_ids(c, x, NULL, n_pos, pooled, argmax, z);
+}
+
+void
+nlu_conv_forward_ids(const struct nlu_conv *c, const float *x,
+    const int32_t *ids, uint32_t n_pos, float *pooled, int32_t *argmax,
+    float *z)
+{
+	uint32_t w, f, o, p, F = c->filters, D = c->dim, cols = c->cols;
 	uint32_t blk = 0;
 	float *y = z + (size_t)n_pos * cols;
 	int32_t t;
@@ -264,16 +287,18 @@ nlu_conv_forward(const struct nlu_conv *c, const float *x, uint32_t n_pos,
 	if (n_pos == 0)
 		return;
 	/* Each word's share of every window it sits in: one product with
-	 * the whole matrix (a word without a vector adds nothing). */
+	 * the whole matrix (a word without a vector adds nothing), or the
+	 * stored one.  That product is most of a parse's convolution. */
 	for (p = 0; p < n_pos; p++) {
-		const float *xp = x + (size_t)p * D;
 		float *zp = z + (size_t)p * cols;
 
-		memset(zp, 0, cols * sizeof(*zp));
-		for (k = 0; k < D && xp[k] == 0.0f; k++)
-			;
-		if (k < D)
-			rows_axpy(c->w, cols, xp, D, zp, cols);
+		if (ids != NULL && ids[p] >= 0 && c->n_map > 0 &&
+		    (uint32_t)ids[p] < c->n_map &&
+		    c->pre_map[ids[p]] != UINT32_MAX)
+			memcpy(zp, c->pre + (size_t)c->pre_map[ids[p]] * cols,
+			    cols * sizeof(*zp));
+		else
+			nlu_conv_word(c, x + (size_t)p * D, zp);
 	}
 	for (w = NLU_CONV_WIDTH_MIN; w <= NLU_CONV_WIDTH_MAX; blk += w, w++) {
 		const float *b = c->b + (w - NLU_CONV_WIDTH_MIN) * F;

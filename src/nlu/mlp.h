@@ -55,6 +55,13 @@ struct nlu_conv {
 	uint32_t     cols;        /* NLU_CONV_BLOCKS x filters */
 	const float *w;           /* dim x cols */
 	const float *b;           /* NLU_CONV_WIDTHS x filters */
+	/* Optional: the products of words already computed (a model keeps
+	 * those of its training words), the same bits as nlu_conv_word
+	 * gives: pre_map[word id] is a row of pre (cols floats) or
+	 * UINT32_MAX.  n_map 0: none. */
+	const uint32_t *pre_map;
+	uint32_t     n_map;
+	const float *pre;
 };
 
 struct nlu_mlp {
@@ -144,6 +151,9 @@ void   nlu_conv_bind(struct nlu_conv *c, uint32_t dim, uint32_t filters,
            const float *params);
 /* Floats of scratch nlu_conv_forward needs. */
 size_t nlu_conv_scratch(uint32_t filters);
+/* z[0 .. c->cols) = one word vector x (c->dim floats) through the whole
+ * matrix. */
+void   nlu_conv_word(const struct nlu_conv *c, const float *x, float *z);
 /* pooled[0 .. NLU_CONV_WIDTHS x filters) = max over the positions of
  * ReLU(conv) of the n_pos word vectors at x (n_pos x dim floats, n_pos <=
  * NLU_CONV_MAX_POS); all zero when n_pos is 0.  argmax (may be NULL) gets
@@ -151,6 +161,11 @@ size_t nlu_conv_scratch(uint32_t filters);
  * where the output is zero.  z is scratch (nlu_conv_scratch floats). */
 void   nlu_conv_forward(const struct nlu_conv *c, const float *x,
            uint32_t n_pos, float *pooled, int32_t *argmax, float *z);
+/* The same, taking a word's product from c->pre where ids[p] (the word's
+ * id, or -1) has one. */
+void   nlu_conv_forward_ids(const struct nlu_conv *c, const float *x,
+           const int32_t *ids, uint32_t n_pos, float *pooled,
+           int32_t *argmax, float *z);
 
 /* Deterministic PRNG (splitmix64) shared by the trainers. */
 uint64_t nlu_rng_next(uint64_t *state);

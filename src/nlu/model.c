@@ -125,11 +125,14 @@ static void	 build_image(struct buf *, const struct nlu_train_opts *,
 		    const unsigned char *, uint32_t, const struct buf *,
 		    const struct nlu_feat_params *, const float *,
 		    const float *, const struct buf *, uint32_t,
-		    const float *, uint32_t);
+		    const struct buf *, uint32_t);
 static int	 wordnet_lexicon(const struct nlu_dataset *,
 		    const struct nlu_train_opts *, struct buf *,
 		    struct nlu_train_report *, struct gacp_err *);
 static int	 parse_image(struct nlu_model *, struct gacp_err *);
+static int	 conv_section(const struct nlu_dataset *, const struct nlu_emb *,
+		    const float *, uint32_t, uint32_t, struct buf *,
+		    struct gacp_err *);
 static int	 host_little_endian(void);
 static double	 now_s(void);
 static int	 is_builtin_entity(const char *);
@@ -362,7 +365,7 @@ prep_build(struct prep *p, const struct nlu_dataset *ds, const char **labels,
 			}
 			p->seq_off[i + 1] = (uint32_t)(at +
 			    nlu_emb_sequence(emb, &t, p->seq + at * p->sdim,
-			    NLU_CONV_MAX_POS));
+			    NULL, NLU_CONV_MAX_POS));
 		}
 		if (p->off[i] + r.n > p->cap) {
 			p->cap = (p->off[i] + r.n) * 2;
@@ -1227,6 +1230,78 @@ out:
 	return rc;
 }
 
+/* The convolution section (format version 4): a 64-byte header (u32 number
+ * of stored products, u32 number of map entries = the word table's size,
+ * zeros), the map (u32 per table word: its row of stored products, or
+ * UINT32_MAX), zeros to a multiple of 64 bytes, then for each member its
+ * parameters (nlu_conv_floats) and its stored products (rows x cols
+ * floats).  A word's product with the whole matrix is most of the
+ * convolution's cost at parse time; stored for the words of the training
+ * examples, which are nearly all the words a parse meets, it becomes a
+ * copy (CLINC150: 16 filters a width cost 4 members 13 us a parse
+ * without, 1 us with; 1.3 KB a word).  Any other word is multiplied at
+ * parse time, with the same bits (nlu_conv_word either way). */
+static int
+conv_section(const struct nlu_dataset *train, const struct nlu_emb *emb,
+    const float *conv, uint32_t members, uint32_t cf, struct buf *out,
+    struct gacp_err *err)
+{
+	struct nlu_text t;
+	struct nlu_conv cv;
+	uint32_t *map = xmalloc(((size_t)emb->n + 1) * sizeof(*map));
+	unsigned char *used = xcalloc((size_t)emb->n + 1, 1);
+	float *x = xmalloc((size_t)NLU_CONV_MAX_POS * emb->dim * sizeof(float));
+	float *z = xmalloc((size_t)NLU_CONV_BLOCKS * cf * sizeof(float));
+	int32_t ids[NLU_CONV_MAX_POS];
+	uint32_t n_pre = 0, i, m;
+	size_t per = nlu_conv_floats(emb->dim, cf), n, k;
+	int rc;
+
+	buf_reset(out);
+	rc = nlu_text_init(&t, err);
+	if (rc != 0)
+		goto out;
+	for (k = 0; k < train->n_ex; k++) {
+		rc = nlu_text_process(&t, train->ex[k].text,
+		    strlen(train->ex[k].text), err);
+		if (rc != 0)
+			goto out;
+		n = nlu_emb_sequence(emb, &t, x, ids, NLU_CONV_MAX_POS);
+		for (i = 0; i < n; i++)
+			if (ids[i] >= 0)
+				used[ids[i]] = 1;
+	}
+	for (i = 0; i < emb->n; i++)
+		map[i] = used[i] ? n_pre++ : UINT32_MAX;
+	le_put_u32(out, n_pre);
+	le_put_u32(out, emb->n);
+	pad_to(out, SECTION_ALIGN);
+	for (i = 0; i < emb->n; i++)
+		le_put_u32(out, map[i]);
+	pad_to(out, SECTION_ALIGN);
+	for (m = 0; m < members; m++) {
+		const float *params = conv + (size_t)m * per;
+
+		/* Host order: the loader refuses big-endian hosts. */
+		buf_append(out, params, per * sizeof(float));
+		nlu_conv_bind(&cv, emb->dim, cf, params);
+		for (i = 0; i < emb->n; i++) {
+			if (!used[i])
+				continue;
+			nlu_emb_unit(emb, i, x);
+			nlu_conv_word(&cv, x, z);
+			buf_append(out, z, cv.cols * sizeof(float));
+		}
+	}
+out:
+	nlu_text_cleanup(&t);
+	free(map);
+	free(used);
+	free(x);
+	free(z);
+	return rc;
+}
+
 /* Training examples plus o->wn_augment copies of each in which every
  * English word with a WordNet synonym (nlu_wn_synonym) is replaced by it
  * with probability o->wn_augment_p (copies that change nothing are not
@@ -1360,7 +1435,7 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	struct nlu_feat_params lin_fp;
 	uint32_t slots;
 	unsigned char digest[32];
-	struct buf image, wn_img, emb_img;
+	struct buf image, wn_img, emb_img, conv_img;
 	struct nlu_wn_lex wn_lex;
 	struct nlu_emb emb_view;
 	const struct nlu_emb *emb = NULL;
@@ -1378,6 +1453,7 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	buf_init(&image);
 	buf_init(&wn_img);
 	buf_init(&emb_img);
+	buf_init(&conv_img);
 	/* 0 for the hash space or the hidden size means "from the data";
 	 * check the rest with stand-ins. */
 	if (checked.feat.dim_log2 == 0)
@@ -1595,11 +1671,17 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		nlu_dataset_add_synonym(&spec, train->syn[i].text,
 		    train->syn[i].canonical);
 
+	if (use_conv) {
+		rc = conv_section(train, emb, conv, o->members,
+		    o->conv_filters, &conv_img, err);
+		if (rc != 0)
+			goto out;
+	}
 	nlu_dataset_digest(train, digest);
 	build_image(&image, o, labels, n_labels, idf, params, &spec, &r, digest,
 	    (uint32_t)train->n_ex, &wn_img, &lin_fp, lin_idf, lin_params,
-	    &emb_img, emb != NULL ? emb->in_dim : 0, conv,
-	    use_conv ? emb->dim : 0);
+	    &emb_img, emb != NULL ? emb->in_dim : 0, &conv_img,
+	    use_conv ? o->conv_filters : 0);
 	rc = nlu_model_from_image(image.data, image.len, out, err);
 	r.train_seconds = now_s() - t0;
 	if (rep != NULL)
@@ -1621,6 +1703,7 @@ out:
 	buf_cleanup(&image);
 	buf_cleanup(&wn_img);
 	buf_cleanup(&emb_img);
+	buf_cleanup(&conv_img);
 	return rc;
 }
 
@@ -1686,11 +1769,10 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
     uint32_t n_examples, const struct buf *wn,
     const struct nlu_feat_params *lin_fp, const float *lin_idf,
     const float *lin_params, const struct buf *emb, uint32_t edim,
-    const float *conv, uint32_t conv_dim)
+    const struct buf *conv, uint32_t cf)
 {
 	struct buf p;
 	uint32_t dim = 1u << o->feat.dim_log2, i, k;
-	uint32_t cf = conv != NULL ? o->conv_filters : 0;
 	size_t labels_off, ent_off, idf_off, w_off, n_w, wn_off;
 	size_t lin_idf_off = 0, lin_off = 0, lin_len = 0, emb_off = 0;
 	size_t conv_off = 0, conv_len = 0;
@@ -1763,9 +1845,8 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 		if (cf > 0) {
 			pad_to(&p, SECTION_ALIGN);
 			conv_off = p.len;
-			conv_len = nlu_conv_floats(conv_dim, cf) * o->members *
-			    sizeof(float);
-			buf_append(&p, conv, conv_len);
+			conv_len = conv->len;
+			buf_append(&p, conv->data, conv->len);
 		}
 
 		/* Metadata, now that the offsets are known. */
@@ -1884,7 +1965,8 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	uint64_t w_off, w_len, dim, per, wn_off = 0, wn_len = 0;
 	uint64_t lin_idf_off = 0, lin_off = 0, lin_len = 0, lin_dim = 0;
 	uint64_t emb_off = 0, emb_len = 0, conv_off = 0, conv_len = 0;
-	uint64_t per_conv = 0;
+	uint64_t per_conv = 0, map_bytes = 0;
+	uint32_t n_pre = 0, n_map = 0;
 	uint32_t lin_dim_log2 = 0, edim = 0, cin = 0;
 	size_t pos, end, i, k;
 	uint32_t n, version;
@@ -2050,8 +2132,34 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 		return CORRUPT("model section offsets are out of bounds");
 	if (cin > 0 && (conv_off % SECTION_ALIGN != 0 ||
 	    conv_off > payload_len || conv_len > payload_len - conv_off ||
-	    conv_len != per_conv * m->members * sizeof(float)))
+	    conv_len < SECTION_ALIGN))
 		return CORRUPT("model convolution section is out of bounds");
+	if (cin > 0) {
+		const unsigned char *cs = pl + conv_off;
+		uint64_t need;
+
+		n_pre = le_get_u32(cs);
+		n_map = le_get_u32(cs + 4);
+		if (!all_zero(cs + 8, SECTION_ALIGN - 8) ||
+		    n_map != m->emb.n || n_pre > n_map)
+			return CORRUPT("model convolution section header is "
+			    "malformed");
+		map_bytes = ((uint64_t)n_map * 4 + SECTION_ALIGN - 1) /
+		    SECTION_ALIGN * SECTION_ALIGN;
+		need = SECTION_ALIGN + map_bytes + (uint64_t)m->members *
+		    (per_conv + (uint64_t)n_pre * NLU_CONV_BLOCKS *
+		    m->conv_filters) * sizeof(float);
+		if (conv_len != need)
+			return CORRUPT("model convolution section is out of "
+			    "bounds");
+		for (i = 0; i < n_map; i++) {
+			uint32_t row = le_get_u32(cs + SECTION_ALIGN + 4 * i);
+
+			if (row != UINT32_MAX && row >= n_pre)
+				return CORRUPT("model convolution word map "
+				    "is malformed");
+		}
+	}
 	if (wn_len > 0) {
 		int rc = nlu_wn_lex_open(&m->wn, pl + wn_off, (size_t)wn_len,
 		    err);
@@ -2155,12 +2263,21 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 		    m->hidden, m->n_labels,
 		    (const float *)(const void *)(pl + w_off) + i * per);
 	if (cin > 0) {
+		const unsigned char *cs = pl + conv_off;
+		const float *blocks = (const float *)(const void *)(cs +
+		    SECTION_ALIGN + map_bytes);
+		size_t stride = (size_t)per_conv + (size_t)n_pre *
+		    NLU_CONV_BLOCKS * m->conv_filters;
+
 		m->conv = xcalloc(m->members, sizeof(*m->conv));
-		for (i = 0; i < m->members; i++)
+		for (i = 0; i < m->members; i++) {
 			nlu_conv_bind(&m->conv[i], m->emb.dim,
-			    m->conv_filters,
-			    (const float *)(const void *)(pl + conv_off) +
-			    i * per_conv);
+			    m->conv_filters, blocks + i * stride);
+			m->conv[i].pre_map = (const uint32_t *)(const void *)
+			    (cs + SECTION_ALIGN);
+			m->conv[i].n_map = n_map;
+			m->conv[i].pre = blocks + i * stride + per_conv;
+		}
 	}
 	return nlu_entities_new(&m->entity_spec, &m->entities, err);
 }
@@ -2341,6 +2458,7 @@ nlu_scratch_cleanup(struct nlu_scratch *s)
 	free(s->hid);
 	free(s->dense);
 	free(s->seq);
+	free(s->seq_ids);
 	free(s->pool);
 	free(s->conv_y);
 	free(s->logits);
@@ -2384,6 +2502,8 @@ nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
 		if (s->cap_seq < (size_t)NLU_CONV_MAX_POS * m->emb.dim) {
 			s->cap_seq = (size_t)NLU_CONV_MAX_POS * m->emb.dim;
 			s->seq = xrealloc(s->seq, s->cap_seq * sizeof(float));
+			s->seq_ids = xrealloc(s->seq_ids, NLU_CONV_MAX_POS *
+			    sizeof(*s->seq_ids));
 		}
 		if (s->cap_pool < NLU_CONV_WIDTHS * m->conv_filters) {
 			s->cap_pool = NLU_CONV_WIDTHS * m->conv_filters;
@@ -2394,7 +2514,7 @@ nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
 			    sizeof(float));
 		}
 		n_pos = (uint32_t)nlu_emb_sequence(&m->emb, &s->text, s->seq,
-		    NLU_CONV_MAX_POS);
+		    s->seq_ids, NLU_CONV_MAX_POS);
 	}
 	for (i = 0; i < m->members; i++) {
 		nlu_features_vector(&m->feat, i, m->idf + (size_t)i * dim,
@@ -2402,8 +2522,8 @@ nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
 		if (m->emb.in_dim > 0)
 			append_dense(&s->vec, dim, s->dense, m->emb.in_dim);
 		if (m->conv_filters > 0) {
-			nlu_conv_forward(&m->conv[i], s->seq, n_pos, s->pool,
-			    NULL, s->conv_y);
+			nlu_conv_forward_ids(&m->conv[i], s->seq, s->seq_ids,
+			    n_pos, s->pool, NULL, s->conv_y);
 			append_conv(&s->vec, dim + m->emb.in_dim, s->pool,
 			    NLU_CONV_WIDTHS * m->conv_filters);
 		}

@@ -191,6 +191,7 @@ struct nlu_scratch {
 	float             *dense;         /* sentence vector (emb.dim) */
 	float             *seq;           /* word vectors for the convolution
 	                                   * (NLU_CONV_MAX_POS x emb.dim) */
+	int32_t           *seq_ids;       /* their table indices */
 	float             *pool;          /* its outputs, and scratch */
 	float             *conv_y;
 	float             *logits;        /* members x stride */

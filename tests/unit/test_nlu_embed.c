@@ -634,6 +634,18 @@ test_model_with_conv(void)
 		for (c = 0; c < m->n_labels; c++)
 			CU_ASSERT_DOUBLE_EQUAL(s1.probs[c], s2.probs[c], 0.0);
 	}
+	/* The stored products give the bits a product computed at parse
+	 * time gives. */
+	for (i = 0; i < l->members; i++)
+		l->conv[i].n_map = 0;
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		CU_ASSERT(nlu_model_score(m, &s1, q[i], strlen(q[i]),
+		    &err) == 0);
+		CU_ASSERT(nlu_model_score(l, &s2, q[i], strlen(q[i]),
+		    &err) == 0);
+		for (c = 0; c < m->n_labels; c++)
+			CU_ASSERT_DOUBLE_EQUAL(s1.probs[c], s2.probs[c], 0.0);
+	}
 	nlu_scratch_cleanup(&s1);
 	nlu_scratch_cleanup(&s2);
 	nlu_model_free(l);
@@ -643,8 +655,35 @@ test_model_with_conv(void)
 	memcpy(&off, m->image + NLU_MODEL_HEADER_BYTES + 304, 8);
 	memcpy(&len, m->image + NLU_MODEL_HEADER_BYTES + 312, 8);
 	CU_ASSERT_FATAL(off > 0 && off < m->image_bytes);
-	CU_ASSERT_EQUAL(len, nlu_conv_floats(4, 8) * m->members *
-	    sizeof(float));
+	{
+		uint32_t n_pre, n_map;
+
+		memcpy(&n_pre, m->image + NLU_MODEL_HEADER_BYTES + off, 4);
+		memcpy(&n_map, m->image + NLU_MODEL_HEADER_BYTES + off + 4, 4);
+		/* The training words found in the table are stored. */
+		CU_ASSERT_EQUAL(n_map, m->emb.n);
+		CU_ASSERT(n_pre > 0 && n_pre <= n_map);
+		CU_ASSERT_EQUAL(len, 64 + (n_map * 4 + 63) / 64 * 64 +
+		    (nlu_conv_floats(4, 8) + n_pre * NLU_CONV_BLOCKS * 8) *
+		    m->members * sizeof(float));
+		/* A map entry past the stored rows. */
+		memcpy(img, m->image, m->image_bytes);
+		memcpy(img + NLU_MODEL_HEADER_BYTES + off + 64, &n_pre, 4);
+		crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+		    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+		fixture_write_file(path, img, m->image_bytes);
+		CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "word map"));
+		/* A map of another size than the word table. */
+		memcpy(img, m->image, m->image_bytes);
+		n_map--;
+		memcpy(img + NLU_MODEL_HEADER_BYTES + off + 4, &n_map, 4);
+		crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+		    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+		fixture_write_file(path, img, m->image_bytes);
+		CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+		CU_ASSERT_PTR_NULL(l);
+	}
 	/* The section one float short. */
 	memcpy(img, m->image, m->image_bytes);
 	len -= 4;

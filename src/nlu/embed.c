@@ -44,6 +44,8 @@ static int	parse_num(const char **, const char *, double *);
 static void	ws(struct cur *);
 static int	json_str(struct cur *, char *, size_t, size_t *);
 static int	json_skip(struct cur *);
+static long	tok_index(const struct nlu_emb *, const struct nlu_text *,
+		    size_t);
 
 static int
 cmp_cstr(const void *a, const void *b)
@@ -846,11 +848,31 @@ normalise(float *out, size_t n, float scale)
 		out[k] = (float)(out[k] * norm);
 }
 
+/* Table index of token i of t, or -1 (not a Latin-script word, too long,
+ * or not in the table). */
+static long
+tok_index(const struct nlu_emb *e, const struct nlu_text *t, size_t i)
+{
+	char tok[4 * NLU_EMB_MAX_WORD + 8];
+
+	if (t->tok[i].kind != NLU_TOK_LATIN ||
+	    t->tok[i].len > NLU_EMB_MAX_WORD)
+		return -1;
+	nlu_text_tok_utf8(t, i, tok, sizeof(tok));
+	return nlu_emb_find(e, tok);
+}
+
 size_t
 nlu_emb_sentence(const struct nlu_emb *e, const struct nlu_text *t,
     float scale, float *out)
 {
-	char tok[4 * NLU_EMB_MAX_WORD + 8];
+	return nlu_emb_sentence_ids(e, t, NULL, 0, scale, out);
+}
+
+size_t
+nlu_emb_sentence_ids(const struct nlu_emb *e, const struct nlu_text *t,
+    const int32_t *ids, size_t n_ids, float scale, float *out)
+{
 	float *mx = e->flags & NLU_EMB_MAX ? out + e->dim : NULL;
 	size_t i, k, found = 0;
 
@@ -859,13 +881,8 @@ nlu_emb_sentence(const struct nlu_emb *e, const struct nlu_text *t,
 	for (i = 0; i < t->n_tok; i++) {
 		const int8_t *q;
 		float w;
-		long ix;
+		long ix = i < n_ids ? ids[i] : tok_index(e, t, i);
 
-		if (t->tok[i].kind != NLU_TOK_LATIN ||
-		    t->tok[i].len > NLU_EMB_MAX_WORD)
-			continue;
-		nlu_text_tok_utf8(t, i, tok, sizeof(tok));
-		ix = nlu_emb_find(e, tok);
 		if (ix < 0)
 			continue;
 		w = e->weight[ix] * e->scale[ix];
@@ -901,30 +918,34 @@ nlu_emb_unit(const struct nlu_emb *e, uint32_t ix, float *out)
 }
 
 size_t
+nlu_emb_ids(const struct nlu_emb *e, const struct nlu_text *t, int32_t *ids,
+    size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_tok && i < max; i++)
+		ids[i] = (int32_t)tok_index(e, t, i);
+	return i;
+}
+
+size_t
 nlu_emb_sequence(const struct nlu_emb *e, const struct nlu_text *t,
     float *out, int32_t *ids, size_t max)
 {
-	char tok[4 * NLU_EMB_MAX_WORD + 8];
-	size_t i, k, n = 0;
+	size_t i, k;
 
-	for (i = 0; i < t->n_tok && n < max; i++, n++) {
-		float *v = out + n * e->dim;
-		long ix;
+	for (i = 0; i < t->n_tok && i < max; i++) {
+		float *v = out + i * e->dim;
+		long ix = tok_index(e, t, i);
 
 		if (ids != NULL)
-			ids[n] = -1;
+			ids[i] = (int32_t)ix;
+		if (ix >= 0) {
+			nlu_emb_unit(e, (uint32_t)ix, v);
+			continue;
+		}
 		for (k = 0; k < e->dim; k++)
 			v[k] = 0.0f;
-		if (t->tok[i].kind != NLU_TOK_LATIN ||
-		    t->tok[i].len > NLU_EMB_MAX_WORD)
-			continue;
-		nlu_text_tok_utf8(t, i, tok, sizeof(tok));
-		ix = nlu_emb_find(e, tok);
-		if (ix < 0)
-			continue;
-		nlu_emb_unit(e, (uint32_t)ix, v);
-		if (ids != NULL)
-			ids[n] = (int32_t)ix;
 	}
-	return n;
+	return i;
 }

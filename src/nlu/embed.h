@@ -126,6 +126,10 @@ long nlu_emb_find(const struct nlu_emb *e, const char *word);
  * is all zero. */
 size_t nlu_emb_sentence(const struct nlu_emb *e, const struct nlu_text *t,
          float scale, float *out);
+/* The same, taking the first n_ids tokens' table indices from ids (as
+ * nlu_emb_ids gives them) instead of looking them up again. */
+size_t nlu_emb_sentence_ids(const struct nlu_emb *e, const struct nlu_text *t,
+         const int32_t *ids, size_t n_ids, float scale, float *out);
 
 /* The word vectors of the text last processed into t, one position per
  * token (at most max): a Latin-script word found in the table gets its
@@ -135,6 +139,10 @@ size_t nlu_emb_sentence(const struct nlu_emb *e, const struct nlu_text *t,
  * convolution's input (mlp.h). */
 size_t nlu_emb_sequence(const struct nlu_emb *e, const struct nlu_text *t,
          float *out, int32_t *ids, size_t max);
+/* Only the indices of nlu_emb_sequence: ids[0 .. returned) for the first
+ * max tokens. */
+size_t nlu_emb_ids(const struct nlu_emb *e, const struct nlu_text *t,
+         int32_t *ids, size_t max);
 /* Word ix's vector as nlu_emb_sequence gives it, into out (e->dim). */
 void   nlu_emb_unit(const struct nlu_emb *e, uint32_t ix, float *out);
 

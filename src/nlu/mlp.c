@@ -323,11 +323,16 @@ nlu_conv_forward_ids(const struct nlu_conv *c, const float *x,
 			}
 			/* ReLU, then the maximum: the first position wins
 			 * a tie, so the argmax is deterministic. */
+			if (arg == NULL) {
+				for (f = 0; f < F; f++)
+					pool[f] = y[f] > pool[f] ? y[f] :
+					    pool[f];
+				continue;
+			}
 			for (f = 0; f < F; f++) {
 				if (y[f] > pool[f]) {
 					pool[f] = y[f];
-					if (arg != NULL)
-						arg[f] = t;
+					arg[f] = t;
 				}
 			}
 		}

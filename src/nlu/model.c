@@ -2470,7 +2470,7 @@ int
 nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
     const char *text, size_t len, struct gacp_err *err)
 {
-	uint32_t dim = 1u << m->feat.dim_log2, stride, i, n_pos = 0;
+	uint32_t dim = 1u << m->feat.dim_log2, stride, i, p, n_pos = 0;
 	int rc;
 
 	stride = nlu_mlp_stride(m->n_labels);
@@ -2490,14 +2490,6 @@ nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
 	if (rc != 0)
 		return rc;
 	nlu_features_raw(&m->feat, &s->text, &s->raw);
-	if (m->emb.in_dim > 0) {
-		if (s->cap_dense < m->emb.in_dim) {
-			s->cap_dense = m->emb.in_dim;
-			s->dense = xrealloc(s->dense, s->cap_dense *
-			    sizeof(float));
-		}
-		nlu_emb_sentence(&m->emb, &s->text, m->emb_scale, s->dense);
-	}
 	if (m->conv_filters > 0) {
 		if (s->cap_seq < (size_t)NLU_CONV_MAX_POS * m->emb.dim) {
 			s->cap_seq = (size_t)NLU_CONV_MAX_POS * m->emb.dim;
@@ -2513,8 +2505,32 @@ nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
 			    nlu_conv_scratch(m->conv_filters) *
 			    sizeof(float));
 		}
-		n_pos = (uint32_t)nlu_emb_sequence(&m->emb, &s->text, s->seq,
-		    s->seq_ids, NLU_CONV_MAX_POS);
+		/* The words' indices once, for the sentence vector too; a
+		 * word's vector only where its product is not stored. */
+		n_pos = (uint32_t)nlu_emb_ids(&m->emb, &s->text, s->seq_ids,
+		    NLU_CONV_MAX_POS);
+		for (p = 0; p < n_pos; p++) {
+			int32_t ix = s->seq_ids[p];
+
+			if (ix >= 0 && m->conv[0].n_map > 0 &&
+			    m->conv[0].pre_map[ix] != UINT32_MAX)
+				continue;
+			if (ix >= 0)
+				nlu_emb_unit(&m->emb, (uint32_t)ix,
+				    s->seq + (size_t)p * m->emb.dim);
+			else
+				memset(s->seq + (size_t)p * m->emb.dim, 0,
+				    m->emb.dim * sizeof(float));
+		}
+	}
+	if (m->emb.in_dim > 0) {
+		if (s->cap_dense < m->emb.in_dim) {
+			s->cap_dense = m->emb.in_dim;
+			s->dense = xrealloc(s->dense, s->cap_dense *
+			    sizeof(float));
+		}
+		nlu_emb_sentence_ids(&m->emb, &s->text, s->seq_ids, n_pos,
+		    m->emb_scale, s->dense);
 	}
 	for (i = 0; i < m->members; i++) {
 		nlu_features_vector(&m->feat, i, m->idf + (size_t)i * dim,

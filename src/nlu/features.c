@@ -15,7 +15,6 @@
 #define SALT_SHAPE  0x44u
 #define SALT_XWORD  0x58u
 #define SALT_WN     0x4eu
-#define SALT_TRIGRAM 0x54u
 /* Concept items looked up for one word at most (all its lemmas, parts of
  * speech and senses; a very ambiguous word like "set" has about 60). */
 #define WN_ITEMS_MAX 128
@@ -302,7 +301,7 @@ void
 nlu_features_raw(const struct nlu_feat_params *p, const struct nlu_text *t,
     struct nlu_rawfeat *r)
 {
-	uint64_t prev = BOS_HASH, prev2 = BOS_HASH, w;
+	uint64_t prev = BOS_HASH, w;
 	const struct nlu_tok *prev_latin = NULL;
 	size_t i;
 
@@ -348,19 +347,11 @@ nlu_features_raw(const struct nlu_feat_params *p, const struct nlu_text *t,
 			}
 		}
 		add(r, mix64(prev * 31 + w + SALT_BIGRAM), NLU_FEAT_GROUP_WORD);
-		if (p->flags & NLU_FEAT_TRIGRAM)
-			add(r, mix64((prev2 * 31 + prev) * 31 + w +
-			    SALT_TRIGRAM), NLU_FEAT_GROUP_WORD);
-		prev2 = prev;
 		prev = w;
 	}
-	if (t->n_tok > 0) {
+	if (t->n_tok > 0)
 		add(r, mix64(prev * 31 + EOS_HASH + SALT_BIGRAM),
 		    NLU_FEAT_GROUP_WORD);
-		if (p->flags & NLU_FEAT_TRIGRAM)
-			add(r, mix64((prev2 * 31 + prev) * 31 + EOS_HASH +
-			    SALT_TRIGRAM), NLU_FEAT_GROUP_WORD);
-	}
 	dedup(r);
 }
 

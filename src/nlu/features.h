@@ -51,10 +51,7 @@ struct nlu_feat_params {
  * nlu_features_char_weight): their errors are less correlated, which is
  * what an ensemble averages away. */
 #define NLU_FEAT_VIEWS 0x2u
-/* Word trigrams beside the bigrams: three words in order. */
-#define NLU_FEAT_TRIGRAM 0x4u
-#define NLU_FEAT_FLAGS_ALL (NLU_FEAT_XWORD | NLU_FEAT_VIEWS | \
-	NLU_FEAT_TRIGRAM)
+#define NLU_FEAT_FLAGS_ALL (NLU_FEAT_XWORD | NLU_FEAT_VIEWS)
 
 enum nlu_feat_group {
 	NLU_FEAT_GROUP_WORD = 0,

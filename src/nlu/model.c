@@ -195,6 +195,17 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	o->emb_scale = 2.0f;
 	o->emb_idf = 1;
 	o->emb_max = 1;
+	/* With word vectors, a convolution over them in every member (16
+	 * filters of widths 2 and 3), for word order beyond bigrams.
+	 * CLINC150 validation split, seeds 1-3, in-scope accuracy at the
+	 * chosen threshold / out-of-scope recall / in-scope without a
+	 * threshold: none 93.62 / 77.0 / 94.40 %, 8 filters 93.77 / 77.0 /
+	 * 94.70, 16 filters 93.96 / 82.0 / 94.84, 32 filters 93.82 / 78.0 /
+	 * 94.73; the pooled outputs under input dropout like the hashed
+	 * features, 93.75 / 78.7 / 94.64 (bench/nlu).  On the test split
+	 * the 16 filters score 93.33 % against 93.40 % without: the gain on
+	 * validation is within the spread of seeds there. */
+	o->conv_filters = 16;
 }
 
 static int

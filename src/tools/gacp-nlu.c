@@ -14,7 +14,7 @@
  *                  [--linear-weight W] [--linear-dim-log2 N]
  *                  [--linear-epochs N] [--linear-lr R]
  *                  [--embeddings FILE|none] [--emb-top N] [--emb-scale S]
- *                  [--emb-idf 0|1] [--emb-max 0|1]
+ *                  [--emb-idf 0|1] [--emb-max 0|1] [--conv-filters N]
  *   gacp-nlu eval  --model MODEL --data FILE [--json] [--threshold T]
  *   gacp-nlu parse --model MODEL [--now EPOCH] TEXT
  *   gacp-nlu bench --model MODEL --data FILE [--iterations N] [--json]
@@ -65,7 +65,7 @@ struct args {
 	double      threshold, ambiguity;
 	double      lr, dropout_in, dropout_hidden, smoothing, char_weight;
 	double      recall_target;
-	long        char_min, char_max, batch, xword, views, trigram;
+	long        char_min, char_max, batch, xword, views;
 	long long   now;
 	int         json;
 };
@@ -109,7 +109,7 @@ usage(void)
 	    "                      [--linear-lr R] [--embeddings FILE|none] "
 	    "[--emb-top N]\n"
 	    "                      [--emb-scale S] [--emb-idf 0|1] "
-	    "[--emb-max 0|1]\n"
+	    "[--emb-max 0|1] [--conv-filters N]\n"
 	    "       gacp-nlu eval --model MODEL --data FILE [--json] "
 	    "[--threshold T]\n"
 	    "       gacp-nlu parse --model MODEL [--now EPOCH] TEXT\n"
@@ -134,7 +134,7 @@ parse_args(int argc, char **argv, struct args *a)
 	a->recall_target = -1.0;
 	a->char_weight = -1.0;
 	a->char_min = a->char_max = a->batch = -1;
-	a->xword = a->views = a->trigram = -1;
+	a->xword = a->views = -1;
 	a->wn_senses = a->wn_hypernyms = -1;
 	a->wn_weight = a->wn_decay = a->wn_hyper = a->wn_augment_p = -1.0;
 	a->wn_augment = -1;
@@ -215,7 +215,6 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--char-max", char_max, strtol(v, &end, 10))
 		OPT_NUM("--batch", batch, strtol(v, &end, 10))
 		OPT_NUM("--xword", xword, strtol(v, &end, 10))
-		OPT_NUM("--trigrams", trigram, strtol(v, &end, 10))
 		OPT_NUM("--procs", procs, strtol(v, &end, 10))
 		OPT_NUM("--views", views, strtol(v, &end, 10))
 #undef OPT_STR
@@ -312,10 +311,6 @@ cmd_train(const struct args *a)
 		o.feat.flags &= ~NLU_FEAT_XWORD;
 	else if (a->xword > 0)
 		o.feat.flags |= NLU_FEAT_XWORD;
-	if (a->trigram == 0)
-		o.feat.flags &= ~NLU_FEAT_TRIGRAM;
-	else if (a->trigram > 0)
-		o.feat.flags |= NLU_FEAT_TRIGRAM;
 	if (a->views == 0)
 		o.feat.flags &= ~NLU_FEAT_VIEWS;
 	else if (a->views > 0)
@@ -365,6 +360,13 @@ cmd_train(const struct args *a)
 		o.emb_max = a->emb_max != 0;
 	if (a->emb_scale >= 0.0)
 		o.emb_scale = (float)a->emb_scale;
+	if (a->conv_filters < -1 ||
+	    a->conv_filters > (long)NLU_CONV_MAX_FILTERS) {
+		fprintf(stderr, "gacp-nlu: bad value for --conv-filters: "
+		    "%ld (0 to %u, a multiple of %u)\n", a->conv_filters,
+		    NLU_CONV_MAX_FILTERS, NLU_MLP_LANES);
+		exit(2);
+	}
 	if (a->conv_filters >= 0)
 		o.conv_filters = (uint32_t)a->conv_filters;
 

@@ -317,7 +317,8 @@ nlu_conv_forward_ids(const struct nlu_conv *c, const float *x,
 
 				if (q < 0 || q >= (int32_t)n_pos)
 					continue;
-				zq = z + (size_t)q * cols + (size_t)(blk + o) * F;
+				zq = z + (size_t)q * cols +
+				    (size_t)(blk + o) * F;
 				for (f = 0; f < F; f++)
 					y[f] += zq[f];
 			}
@@ -507,7 +508,8 @@ static void
 conv_backward(struct trainer *t, const struct nlu_mlp_data *d, uint32_t so,
     uint32_t sn, uint32_t f, float g)
 {
-	uint32_t wi = f / t->cf, ff = f % t->cf, width = NLU_CONV_WIDTH_MIN + wi;
+	uint32_t wi = f / t->cf, ff = f % t->cf;
+	uint32_t width = NLU_CONV_WIDTH_MIN + wi;
 	uint32_t D = d->seq_dim, cols = NLU_CONV_BLOCKS * t->cf, o, k, w;
 	uint32_t blk = 0;
 	int32_t start = t->carg[f];

@@ -557,9 +557,11 @@ test_conv_forward(void)
 						if (p < 0 || p >= (int32_t)n)
 							continue;
 						for (k = 0; k < D; k++)
-							y += (double)x[p * D + k] *
+							y += (double)
+							    x[p * D + k] *
 							    c.w[k * c.cols +
-							    (blk + o) * F + f];
+							    (blk + o) * F +
+							    f];
 					}
 					if (y > best + 1e-6) {
 						best = y;

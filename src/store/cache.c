@@ -2,6 +2,7 @@
 #include "store/cache.h"
 #include "common/arena.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "common/xmalloc.h"
 #include "http/metrics.h"
 
@@ -473,6 +474,7 @@ await_reply(redisContext *ctx, int timeout_ms)
 {
 	void *reply = NULL;
 	int done = 0, n;
+	int64_t deadline = util_mono_us() + (int64_t)timeout_ms * 1000, left;
 
 	do {
 		if (redisBufferWrite(ctx, &done) != REDIS_OK)
@@ -485,7 +487,10 @@ await_reply(redisContext *ctx, int timeout_ms)
 			return NULL;
 		if (reply != NULL)
 			return reply;
-		n = poll(&pfd, 1, timeout_ms);
+		/* A signal (SIGTERM of a graceful stop) interrupts poll():
+		 * wait on for what is left of the timeout, not a new one. */
+		left = deadline - util_mono_us();
+		n = left > 0 ? poll(&pfd, 1, (int)((left + 999) / 1000)) : 0;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {

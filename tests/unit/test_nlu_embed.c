@@ -390,6 +390,22 @@ train_emb(const char *vec_path, uint32_t threads, struct nlu_model **m,
 	return train_emb_conv(vec_path, threads, 0, m, err);
 }
 
+/* m's image with the n bytes at payload offset at replaced by bytes and
+ * its checksum recomputed, so that only the structural checks can refuse
+ * it, written to path and loaded (img: scratch of m->image_bytes). */
+static int
+load_patched(const struct nlu_model *m, unsigned char *img, size_t at,
+    const void *bytes, size_t n, const char *path, struct nlu_model **l,
+    struct gacp_err *err)
+{
+	memcpy(img, m->image, m->image_bytes);
+	memcpy(img + NLU_MODEL_HEADER_BYTES + at, bytes, n);
+	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+	fixture_write_file(path, img, m->image_bytes);
+	return nlu_model_load(path, l, err);
+}
+
 static void
 test_model_with_vectors(void)
 {
@@ -397,10 +413,10 @@ test_model_with_vectors(void)
 	struct nlu_scratch s1, s2;
 	struct gacp_err err;
 	char *vec = tmp_path("model.vec"), *path = tmp_path("emb.model");
-	unsigned char *img;
+	unsigned char *img, byte;
 	const char *q = "purchase it";
 	uint64_t off;
-	uint32_t c;
+	uint32_t c, zero = 0;
 
 	fixture_write_file(vec, good_text, strlen(good_text));
 	CU_ASSERT_FATAL(train_emb(vec, 2, &m, &err) == 0);
@@ -436,32 +452,21 @@ test_model_with_vectors(void)
 	img = malloc(m->image_bytes);
 	/* A damaged section with a matching checksum: an int8 value of
 	 * -128 (never written) in the first word's vector. */
-	memcpy(img, m->image, m->image_bytes);
-	memcpy(&off, img + NLU_MODEL_HEADER_BYTES + 288, 8);
+	memcpy(&off, m->image + NLU_MODEL_HEADER_BYTES + 288, 8);
 	CU_ASSERT_FATAL(off > 0 && off < m->image_bytes);
-	img[NLU_MODEL_HEADER_BYTES + off + NLU_EMB_HEADER + 12 * m->emb.n] =
-	    0x80;
-	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
-	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
-	fixture_write_file(path, img, m->image_bytes);
 	nlu_model_free(l);
 	l = NULL;
-	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	byte = 0x80;
+	CU_ASSERT_EQUAL(load_patched(m, img, off + NLU_EMB_HEADER +
+	    12 * m->emb.n, &byte, 1, path, &l, &err), GACP_EINVAL);
 	CU_ASSERT_STRING_EQUAL(err.code, "nlu_model_corrupt");
 	/* The section's length one short: out of the payload's accounting. */
-	memcpy(img, m->image, m->image_bytes);
-	img[NLU_MODEL_HEADER_BYTES + 296] -= 1;
-	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
-	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
-	fixture_write_file(path, img, m->image_bytes);
-	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	byte = (unsigned char)(m->image[NLU_MODEL_HEADER_BYTES + 296] - 1);
+	CU_ASSERT_EQUAL(load_patched(m, img, 296, &byte, 1, path, &l, &err),
+	    GACP_EINVAL);
 	/* A scale without the section, and the section without a scale. */
-	memcpy(img, m->image, m->image_bytes);
-	memset(img + NLU_MODEL_HEADER_BYTES + 156, 0, 4);
-	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
-	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
-	fixture_write_file(path, img, m->image_bytes);
-	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	CU_ASSERT_EQUAL(load_patched(m, img, 156, &zero, 4, path, &l, &err),
+	    GACP_EINVAL);
 	/* Relabelled version 2 (the version is outside the checksum): it
 	 * would load as MLPs of the wrong width. */
 	memcpy(img, m->image, m->image_bytes);
@@ -669,51 +674,31 @@ test_model_with_conv(void)
 		    (nlu_conv_floats(4, 8) + n_pre * NLU_CONV_BLOCKS * 8) *
 		    m->members * sizeof(float));
 		/* A map entry past the stored rows. */
-		memcpy(img, m->image, m->image_bytes);
-		memcpy(img + NLU_MODEL_HEADER_BYTES + off + 64, &n_pre, 4);
-		crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
-		    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
-		fixture_write_file(path, img, m->image_bytes);
-		CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+		CU_ASSERT_EQUAL(load_patched(m, img, off + 64, &n_pre, 4, path,
+		    &l, &err), GACP_EINVAL);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "word map"));
 		/* A map of another size than the word table. */
-		memcpy(img, m->image, m->image_bytes);
 		n_map--;
-		memcpy(img + NLU_MODEL_HEADER_BYTES + off + 4, &n_map, 4);
-		crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
-		    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
-		fixture_write_file(path, img, m->image_bytes);
-		CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+		CU_ASSERT_EQUAL(load_patched(m, img, off + 4, &n_map, 4, path,
+		    &l, &err), GACP_EINVAL);
 		CU_ASSERT_PTR_NULL(l);
 	}
 	/* The section one float short. */
-	memcpy(img, m->image, m->image_bytes);
 	len -= 4;
-	memcpy(img + NLU_MODEL_HEADER_BYTES + 312, &len, 8);
-	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
-	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
-	fixture_write_file(path, img, m->image_bytes);
-	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	CU_ASSERT_EQUAL(load_patched(m, img, 312, &len, 8, path, &l, &err),
+	    GACP_EINVAL);
 	CU_ASSERT_STRING_EQUAL(err.code, "nlu_model_corrupt");
 	/* Its offset past the payload. */
-	memcpy(img, m->image, m->image_bytes);
 	off = m->image_bytes;
-	memcpy(img + NLU_MODEL_HEADER_BYTES + 304, &off, 8);
-	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
-	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
-	fixture_write_file(path, img, m->image_bytes);
-	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	CU_ASSERT_EQUAL(load_patched(m, img, 304, &off, 8, path, &l, &err),
+	    GACP_EINVAL);
 	/* A filter count that is not a multiple of the SIMD width, and
 	 * none with the section there. */
 	for (c = 0; c < 2; c++) {
 		uint32_t bad = c == 0 ? 12 : 0;
 
-		memcpy(img, m->image, m->image_bytes);
-		memcpy(img + NLU_MODEL_HEADER_BYTES + 160, &bad, 4);
-		crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
-		    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
-		fixture_write_file(path, img, m->image_bytes);
-		CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+		CU_ASSERT_EQUAL(load_patched(m, img, 160, &bad, 4, path, &l,
+		    &err), GACP_EINVAL);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "convolution"));
 	}
 	/* Relabelled version 3 (outside the checksum): it would load as

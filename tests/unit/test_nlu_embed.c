@@ -406,17 +406,57 @@ load_patched(const struct nlu_model *m, unsigned char *img, size_t at,
 	return nlu_model_load(path, l, err);
 }
 
+/* a and b give q the same probabilities, bit for bit. */
+static void
+check_same_probs(const struct nlu_model *a, const struct nlu_model *b,
+    const char *q)
+{
+	struct nlu_scratch sa, sb;
+	struct gacp_err err;
+	uint32_t c;
+
+	CU_ASSERT_EQUAL_FATAL(a->n_labels, b->n_labels);
+	CU_ASSERT_FATAL(nlu_scratch_init(&sa, &err) == 0);
+	CU_ASSERT_FATAL(nlu_scratch_init(&sb, &err) == 0);
+	CU_ASSERT(nlu_model_score(a, &sa, q, strlen(q), &err) == 0);
+	CU_ASSERT(nlu_model_score(b, &sb, q, strlen(q), &err) == 0);
+	for (c = 0; c < a->n_labels; c++)
+		CU_ASSERT_DOUBLE_EQUAL(sa.probs[c], sb.probs[c], 0.0);
+	nlu_scratch_cleanup(&sa);
+	nlu_scratch_cleanup(&sb);
+}
+
+/* m's image relabelled as format version `version` (outside the
+ * checksum) is refused with a message holding why, and the image cut
+ * short by cut bytes is refused (img: scratch of m->image_bytes). */
+static void
+check_relabelled_and_cut(const struct nlu_model *m, unsigned char *img,
+    unsigned char version, const char *why, size_t cut, const char *path)
+{
+	struct nlu_model *l = NULL;
+	struct gacp_err err;
+
+	memcpy(img, m->image, m->image_bytes);
+	img[8] = version;
+	fixture_write_file(path, img, m->image_bytes);
+	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, why));
+	CU_ASSERT_PTR_NULL(l);
+	fixture_write_file(path, m->image, m->image_bytes - cut);
+	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	CU_ASSERT_PTR_NULL(l);
+}
+
 static void
 test_model_with_vectors(void)
 {
 	struct nlu_model *m = NULL, *again = NULL, *l = NULL;
-	struct nlu_scratch s1, s2;
 	struct gacp_err err;
 	char *vec = tmp_path("model.vec"), *path = tmp_path("emb.model");
 	unsigned char *img, byte;
 	const char *q = "purchase it";
 	uint64_t off;
-	uint32_t c, zero = 0;
+	uint32_t zero = 0;
 
 	fixture_write_file(vec, good_text, strlen(good_text));
 	CU_ASSERT_FATAL(train_emb(vec, 2, &m, &err) == 0);
@@ -440,14 +480,7 @@ test_model_with_vectors(void)
 	CU_ASSERT_FATAL(nlu_model_save(m, path, &err) == 0);
 	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
 	CU_ASSERT_EQUAL(l->emb.n, m->emb.n);
-	CU_ASSERT_FATAL(nlu_scratch_init(&s1, &err) == 0);
-	CU_ASSERT_FATAL(nlu_scratch_init(&s2, &err) == 0);
-	CU_ASSERT(nlu_model_score(m, &s1, q, strlen(q), &err) == 0);
-	CU_ASSERT(nlu_model_score(l, &s2, q, strlen(q), &err) == 0);
-	for (c = 0; c < m->n_labels; c++)
-		CU_ASSERT_DOUBLE_EQUAL(s1.probs[c], s2.probs[c], 0.0);
-	nlu_scratch_cleanup(&s1);
-	nlu_scratch_cleanup(&s2);
+	check_same_probs(m, l, q);
 
 	img = malloc(m->image_bytes);
 	/* A damaged section with a matching checksum: an int8 value of
@@ -468,16 +501,8 @@ test_model_with_vectors(void)
 	CU_ASSERT_EQUAL(load_patched(m, img, 156, &zero, 4, path, &l, &err),
 	    GACP_EINVAL);
 	/* Relabelled version 2 (the version is outside the checksum): it
-	 * would load as MLPs of the wrong width. */
-	memcpy(img, m->image, m->image_bytes);
-	img[8] = 2;
-	fixture_write_file(path, img, m->image_bytes);
-	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "version 3 metadata"));
-	CU_ASSERT_PTR_NULL(l);
-	/* A truncated file. */
-	fixture_write_file(path, m->image, m->image_bytes - 7);
-	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	 * would load as MLPs of the wrong width.  And a truncated file. */
+	check_relabelled_and_cut(m, img, 2, "version 3 metadata", 7, path);
 
 	/* Without word vectors a model is what format version 2 wrote, so
 	 * a version 2 file still loads and scores the same. */
@@ -490,14 +515,7 @@ test_model_with_vectors(void)
 	fixture_write_file(path, img, again->image_bytes);
 	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
 	CU_ASSERT_EQUAL(l->format, 2);
-	CU_ASSERT_FATAL(nlu_scratch_init(&s1, &err) == 0);
-	CU_ASSERT_FATAL(nlu_scratch_init(&s2, &err) == 0);
-	CU_ASSERT(nlu_model_score(again, &s1, q, strlen(q), &err) == 0);
-	CU_ASSERT(nlu_model_score(l, &s2, q, strlen(q), &err) == 0);
-	for (c = 0; c < again->n_labels; c++)
-		CU_ASSERT_DOUBLE_EQUAL(s1.probs[c], s2.probs[c], 0.0);
-	nlu_scratch_cleanup(&s1);
-	nlu_scratch_cleanup(&s2);
+	check_same_probs(again, l, q);
 	nlu_model_free(l);
 	l = NULL;
 
@@ -597,7 +615,6 @@ static void
 test_model_with_conv(void)
 {
 	struct nlu_model *m = NULL, *again = NULL, *l = NULL;
-	struct nlu_scratch s1, s2;
 	struct gacp_err err;
 	char *vec = tmp_path("conv.vec"), *path = tmp_path("conv.model");
 	const char *q[] = { "purchase it", "hi buy the fee", "", "1234",
@@ -631,30 +648,14 @@ test_model_with_conv(void)
 	CU_ASSERT_FATAL(nlu_model_save(m, path, &err) == 0);
 	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
 	CU_ASSERT_EQUAL(l->conv_filters, 8);
-	CU_ASSERT_FATAL(nlu_scratch_init(&s1, &err) == 0);
-	CU_ASSERT_FATAL(nlu_scratch_init(&s2, &err) == 0);
-	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
-		CU_ASSERT(nlu_model_score(m, &s1, q[i], strlen(q[i]),
-		    &err) == 0);
-		CU_ASSERT(nlu_model_score(l, &s2, q[i], strlen(q[i]),
-		    &err) == 0);
-		for (c = 0; c < m->n_labels; c++)
-			CU_ASSERT_DOUBLE_EQUAL(s1.probs[c], s2.probs[c], 0.0);
-	}
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		check_same_probs(m, l, q[i]);
 	/* The stored products give the bits a product computed at parse
 	 * time gives. */
 	for (i = 0; i < l->members; i++)
 		l->conv[i].n_map = 0;
-	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
-		CU_ASSERT(nlu_model_score(m, &s1, q[i], strlen(q[i]),
-		    &err) == 0);
-		CU_ASSERT(nlu_model_score(l, &s2, q[i], strlen(q[i]),
-		    &err) == 0);
-		for (c = 0; c < m->n_labels; c++)
-			CU_ASSERT_DOUBLE_EQUAL(s1.probs[c], s2.probs[c], 0.0);
-	}
-	nlu_scratch_cleanup(&s1);
-	nlu_scratch_cleanup(&s2);
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		check_same_probs(m, l, q[i]);
 	nlu_model_free(l);
 	l = NULL;
 
@@ -702,16 +703,8 @@ test_model_with_conv(void)
 		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "convolution"));
 	}
 	/* Relabelled version 3 (outside the checksum): it would load as
-	 * MLPs of the wrong width. */
-	memcpy(img, m->image, m->image_bytes);
-	img[8] = 3;
-	fixture_write_file(path, img, m->image_bytes);
-	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "version 4 metadata"));
-	CU_ASSERT_PTR_NULL(l);
-	/* Truncated. */
-	fixture_write_file(path, m->image, m->image_bytes - 5);
-	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	 * MLPs of the wrong width.  And truncated. */
+	check_relabelled_and_cut(m, img, 3, "version 4 metadata", 5, path);
 	free(img);
 
 	/* Without the convolution a model is what format version 3 wrote:
@@ -724,14 +717,7 @@ test_model_with_conv(void)
 	fixture_write_file(path, img, again->image_bytes);
 	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
 	CU_ASSERT_EQUAL(l->format, 3);
-	CU_ASSERT_FATAL(nlu_scratch_init(&s1, &err) == 0);
-	CU_ASSERT_FATAL(nlu_scratch_init(&s2, &err) == 0);
-	CU_ASSERT(nlu_model_score(again, &s1, q[0], strlen(q[0]), &err) == 0);
-	CU_ASSERT(nlu_model_score(l, &s2, q[0], strlen(q[0]), &err) == 0);
-	for (c = 0; c < again->n_labels; c++)
-		CU_ASSERT_DOUBLE_EQUAL(s1.probs[c], s2.probs[c], 0.0);
-	nlu_scratch_cleanup(&s1);
-	nlu_scratch_cleanup(&s2);
+	check_same_probs(again, l, q[0]);
 	nlu_model_free(l);
 
 	free(img);

@@ -109,22 +109,17 @@ dot(const float *restrict x, const float *restrict y, size_t n)
 	return s;
 }
 
-/* y[0 .. n) += a[r] * w[row[r] * stride + 0 .. n) for r = 0 .. nr - 1.
- * Each element adds the rows in the order of r, as nr calls of nlu_axpy
- * would (the same bits), but a block of y stays in registers across all
- * the rows instead of being loaded and stored once per row: the forward
- * pass's adds no longer wait on the store of the row before.  n is a
- * multiple of NLU_MLP_LANES. */
-/* With GCC on x86-64, a second copy for AVX2 chosen at load time (ifunc):
- * the fixed eight-lane loops become one 256-bit operation instead of two
- * 128-bit ones.  AVX2 without FMA, and -std=c11 contracts nothing, so
- * both copies do the same IEEE operations in the same order: the same
- * bits on every machine.  The scoring of a parse is most of its time. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void
-gather_axpy(const float *restrict w, size_t stride,
+/* y[0 .. n) += a[r] * w[row(r) * stride + 0 .. n) for r = 0 .. nr - 1,
+ * where row(r) is row[r], or r itself when row is NULL.  Each element
+ * adds the rows in the order of r, as nr calls of nlu_axpy would (the
+ * same bits), but a block of y stays in registers across all the rows
+ * instead of being loaded and stored once per row: the forward pass's
+ * adds no longer wait on the store of the row before.  n is a multiple
+ * of NLU_MLP_LANES.  Always inlined into its two callers below, each of
+ * which passes row as it is or NULL, so neither copy tests row in the
+ * loop. */
+static inline __attribute__((always_inline)) void
+axpy_rows(const float *restrict w, size_t stride,
     const uint32_t *restrict row, const float *restrict a, size_t nr,
     float *restrict y, size_t n)
 {
@@ -141,7 +136,8 @@ gather_axpy(const float *restrict w, size_t stride,
 		memcpy(a2, y + c + 2 * NLU_MLP_LANES, sizeof(a2));
 		memcpy(a3, y + c + 3 * NLU_MLP_LANES, sizeof(a3));
 		for (r = 0; r < nr; r++) {
-			const float *p = w + (size_t)row[r] * stride + c;
+			const float *p = w + (size_t)(row != NULL ? row[r] : r) *
+			    stride + c;
 			float ar = a[r];
 
 			for (k = 0; k < NLU_MLP_LANES; k++)
@@ -163,7 +159,8 @@ gather_axpy(const float *restrict w, size_t stride,
 
 		memcpy(acc, y + c, sizeof(acc));
 		for (r = 0; r < nr; r++) {
-			const float *p = w + (size_t)row[r] * stride + c;
+			const float *p = w + (size_t)(row != NULL ? row[r] : r) *
+			    stride + c;
 
 			for (k = 0; k < NLU_MLP_LANES; k++)
 				acc[k] += a[r] * p[k];
@@ -172,55 +169,32 @@ gather_axpy(const float *restrict w, size_t stride,
 	}
 }
 
-/* y[0 .. n) += a[r] * w[r * stride + 0 .. n) for r = 0 .. nr - 1: the
- * rows of one convolution offset, in the order of r (as gather_axpy). */
+/* With GCC on x86-64, a second copy for AVX2 chosen at load time (ifunc):
+ * the fixed eight-lane loops become one 256-bit operation instead of two
+ * 128-bit ones.  AVX2 without FMA, and -std=c11 contracts nothing, so
+ * both copies do the same IEEE operations in the same order: the same
+ * bits on every machine.  The scoring of a parse is most of its time. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("avx2", "default")))
+#define NLU_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
+#else
+#define NLU_AVX2_CLONE
 #endif
-static void
+
+/* The rows named by row (the MLP's active inputs and hidden units). */
+NLU_AVX2_CLONE static void
+gather_axpy(const float *restrict w, size_t stride,
+    const uint32_t *restrict row, const float *restrict a, size_t nr,
+    float *restrict y, size_t n)
+{
+	axpy_rows(w, stride, row, a, nr, y, n);
+}
+
+/* Rows 0 .. nr - 1 (one word's product with the convolution matrix). */
+NLU_AVX2_CLONE static void
 rows_axpy(const float *restrict w, size_t stride, const float *restrict a,
     size_t nr, float *restrict y, size_t n)
 {
-	size_t c = 0, r, k;
-
-	for (; c + 4 * NLU_MLP_LANES <= n; c += 4 * NLU_MLP_LANES) {
-		float a0[NLU_MLP_LANES], a1[NLU_MLP_LANES];
-		float a2[NLU_MLP_LANES], a3[NLU_MLP_LANES];
-
-		memcpy(a0, y + c, sizeof(a0));
-		memcpy(a1, y + c + NLU_MLP_LANES, sizeof(a1));
-		memcpy(a2, y + c + 2 * NLU_MLP_LANES, sizeof(a2));
-		memcpy(a3, y + c + 3 * NLU_MLP_LANES, sizeof(a3));
-		for (r = 0; r < nr; r++) {
-			const float *p = w + r * stride + c;
-			float ar = a[r];
-
-			for (k = 0; k < NLU_MLP_LANES; k++)
-				a0[k] += ar * p[k];
-			for (k = 0; k < NLU_MLP_LANES; k++)
-				a1[k] += ar * p[NLU_MLP_LANES + k];
-			for (k = 0; k < NLU_MLP_LANES; k++)
-				a2[k] += ar * p[2 * NLU_MLP_LANES + k];
-			for (k = 0; k < NLU_MLP_LANES; k++)
-				a3[k] += ar * p[3 * NLU_MLP_LANES + k];
-		}
-		memcpy(y + c, a0, sizeof(a0));
-		memcpy(y + c + NLU_MLP_LANES, a1, sizeof(a1));
-		memcpy(y + c + 2 * NLU_MLP_LANES, a2, sizeof(a2));
-		memcpy(y + c + 3 * NLU_MLP_LANES, a3, sizeof(a3));
-	}
-	for (; c < n; c += NLU_MLP_LANES) {
-		float acc[NLU_MLP_LANES];
-
-		memcpy(acc, y + c, sizeof(acc));
-		for (r = 0; r < nr; r++) {
-			const float *p = w + r * stride + c;
-
-			for (k = 0; k < NLU_MLP_LANES; k++)
-				acc[k] += a[r] * p[k];
-		}
-		memcpy(y + c, acc, sizeof(acc));
-	}
+	axpy_rows(w, stride, NULL, a, nr, y, n);
 }
 
 size_t

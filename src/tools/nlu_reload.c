@@ -9,8 +9,9 @@
  * paths.model_dir, database.owner_conninfo, nlu.max_regression (0.02),
  * nlu.holdout (0.2), nlu.refit (true), nlu.keep_versions (10 newest
  * versions besides the active one keep their files; 0 keeps all),
- * nlu.reload_timeout_ms (60000, per query), nlu.wordnet (auto), nlu.embeddings (none).  Options win over settings.  Prints one line per tenant and a
- * summary, or with --json one JSON document.
+ * nlu.reload_timeout_ms (60000, per query), nlu.wordnet (auto),
+ * nlu.embeddings (none).  Options win over settings.  Prints one line per
+ * tenant and a summary, or with --json one JSON document.
  *
  * It connects as the owner role: a pass reads every tenant's training
  * data, which row-level security hides from the application role; each

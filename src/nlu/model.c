@@ -210,7 +210,7 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	 * the threshold chosen on validation spends on out-of-scope
 	 * recall.  It is off by default because of what it costs against
 	 * that gain of a quarter point, within the seeds' spread: bench/nlu
-	 * alone, 21.3k parses/s and p99 87.9 us against 25.2k and 72 us,
+	 * alone, 21.3k parses/s and p99 87.9 us against 24.0k and 78.3 us,
 	 * and a 62.3 MiB model against 56.1 (budgets 20k, 100 us, 64 MiB). */
 	o->conv_filters = 0;
 }

@@ -7,6 +7,7 @@
  * entry[].id, to find the channel and its app secret.
  */
 #include "api/api.h"
+#include "common/jscan.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -79,7 +80,7 @@ api_webhook_receive(struct request_ctx *rc)
 {
 	struct gacp_ctx *app = rc->app;
 	const char *sig = http_request_header(&rc->req, "X-Hub-Signature-256");
-	struct json_object *root;
+	struct jscan body;
 	struct mx_batch batch;
 	struct mx_channel *channels;
 	struct mxq_item *items;
@@ -92,12 +93,14 @@ api_webhook_receive(struct request_ctx *rc)
 		    "X-Hub-Signature-256 header is required");
 		return;
 	}
-	if (json_parse_arena(rc->arena, rc->req.body, rc->req.body_len, &root,
-	    &err) != GACP_OK) {
+	/* jscan, not a json-c tree: the same strict checks without a
+	 * malloc per value (messenger/webhook.h). */
+	if (jscan_parse(rc->arena, rc->req.body, rc->req.body_len,
+	    JSON_MAX_DEPTH, &body, &err) != GACP_OK) {
 		reject(rc, MC_WEBHOOK_REJECTED_INVALID, 400, "invalid_json", err.msg);
 		return;
 	}
-	if (mx_webhook_pages(root, rc->arena, &batch, &err) != GACP_OK) {
+	if (mx_webhook_pages(&body, rc->arena, &batch, &err) != GACP_OK) {
 		reject(rc, MC_WEBHOOK_REJECTED_INVALID, 400, err.code, err.msg);
 		return;
 	}
@@ -153,7 +156,7 @@ api_webhook_receive(struct request_ctx *rc)
 			return;
 		}
 	}
-	if (mx_webhook_events(root, rc->arena, &batch, &err) != GACP_OK) {
+	if (mx_webhook_events(&body, rc->arena, &batch, &err) != GACP_OK) {
 		reject(rc, MC_WEBHOOK_REJECTED_INVALID, 400, err.code, err.msg);
 		return;
 	}

@@ -6,21 +6,39 @@
 
 #include <string.h>
 
+/* Reading one request's body: the scanned text and the arena strings
+ * are decoded into.  nul_key remembers a string field that held a NUL:
+ * str_field() gives NULL for it, and the error then names the real
+ * problem instead of a "missing" field. */
+struct reader {
+	const struct jscan *js;
+	struct arena       *a;
+	const char         *nul_key;
+};
+
 static int
-invalid(struct gacp_err *err, const char *what)
+invalid(const struct reader *r, struct gacp_err *err, const char *what)
 {
+	if (r->nul_key != NULL)
+		return gacp_err_set(err, GACP_EINVAL, "invalid_webhook",
+		    "\"%s\" holds a NUL character (\\u0000)", r->nul_key);
 	return gacp_err_set(err, GACP_EINVAL, "invalid_webhook", "%s", what);
 }
 
 static const char *
-str_field(struct json_object *o, const char *key)
+str_field(struct reader *r, uint32_t obj, const char *key)
 {
-	struct json_object *v;
+	uint32_t v = jscan_member(r->js, obj, key);
+	size_t len;
+	char *s;
 
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
+	if ((s = jscan_string(r->js, v, r->a, &len)) == NULL)
 		return NULL;
-	return json_object_get_string(v);
+	if (strlen(s) != len) {
+		r->nul_key = key;
+		return NULL;
+	}
+	return s;
 }
 
 static int
@@ -36,53 +54,55 @@ numeric_id(const char *s)
 	return 1;
 }
 
-static struct json_object *
-entries_of(struct json_object *root, struct gacp_err *err, int *rc)
+/* The entry array of the envelope, or JSCAN_NONE with *rc set. */
+static uint32_t
+entries_of(struct reader *r, struct gacp_err *err, int *rc)
 {
-	struct json_object *entry;
 	const char *object;
+	uint32_t entry;
 
 	*rc = GACP_OK;
-	if (!json_object_is_type(root, json_type_object)) {
-		*rc = invalid(err, "webhook body must be a JSON object");
-		return NULL;
+	if (!jscan_is(r->js, 0, JSCAN_OBJECT)) {
+		*rc = invalid(r, err, "webhook body must be a JSON object");
+		return JSCAN_NONE;
 	}
-	object = str_field(root, "object");
+	object = str_field(r, 0, "object");
 	if (object == NULL || strcmp(object, "page") != 0) {
-		*rc = invalid(err, "webhook object must be \"page\"");
-		return NULL;
+		*rc = invalid(r, err, "webhook object must be \"page\"");
+		return JSCAN_NONE;
 	}
-	if (!json_object_object_get_ex(root, "entry", &entry) ||
-	    !json_object_is_type(entry, json_type_array) ||
-	    json_object_array_length(entry) == 0 ||
-	    json_object_array_length(entry) > MX_MAX_ENTRIES) {
-		*rc = invalid(err, "webhook entry must be a non-empty array "
+	entry = jscan_member(r->js, 0, "entry");
+	if (!jscan_is(r->js, entry, JSCAN_ARRAY) ||
+	    r->js->tok[entry].count == 0 ||
+	    r->js->tok[entry].count > MX_MAX_ENTRIES) {
+		*rc = invalid(r, err, "webhook entry must be a non-empty array "
 		    "of at most 1000 entries");
-		return NULL;
+		return JSCAN_NONE;
 	}
 	return entry;
 }
 
 int
-mx_webhook_pages(struct json_object *root, struct arena *a,
+mx_webhook_pages(const struct jscan *body, struct arena *a,
     struct mx_batch *batch, struct gacp_err *err)
 {
-	struct json_object *entries;
-	size_t i, j, n;
+	struct reader r = { body, a, NULL };
+	uint32_t entries, e;
+	size_t j;
 	int rc;
 
 	memset(batch, 0, sizeof(*batch));
-	if ((entries = entries_of(root, err, &rc)) == NULL)
+	if ((entries = entries_of(&r, err, &rc)) == JSCAN_NONE)
 		return rc;
-	n = json_object_array_length(entries);
-	batch->page_ids = arena_calloc(a, n, sizeof(*batch->page_ids));
-	for (i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(entries, i);
-		const char *id = json_object_is_type(e, json_type_object) ?
-		    str_field(e, "id") : NULL;
+	batch->page_ids = arena_calloc(a, body->tok[entries].count,
+	    sizeof(*batch->page_ids));
+	for (e = jscan_first(body, entries); e != JSCAN_NONE;
+	    e = jscan_next(body, entries, e)) {
+		const char *id = str_field(&r, e, "id");
 
 		if (!numeric_id(id))
-			return invalid(err, "every entry needs a numeric page id");
+			return invalid(&r, err,
+			    "every entry needs a numeric page id");
 		for (j = 0; j < batch->npages; j++)
 			if (strcmp(batch->page_ids[j], id) == 0)
 				break;
@@ -94,20 +114,20 @@ mx_webhook_pages(struct json_object *root, struct arena *a,
 
 /* Events that need no answer. */
 static int
-ignorable(struct json_object *ev)
+ignorable(const struct jscan *js, uint32_t ev)
 {
-	struct json_object *msg, *v;
+	uint32_t msg;
 
-	if (json_object_object_get_ex(ev, "delivery", &v) ||
-	    json_object_object_get_ex(ev, "read", &v) ||
-	    json_object_object_get_ex(ev, "reaction", &v) ||
-	    json_object_object_get_ex(ev, "optin", &v))
+	if (jscan_member(js, ev, "delivery") != JSCAN_NONE ||
+	    jscan_member(js, ev, "read") != JSCAN_NONE ||
+	    jscan_member(js, ev, "reaction") != JSCAN_NONE ||
+	    jscan_member(js, ev, "optin") != JSCAN_NONE)
 		return 1;
-	if (json_object_object_get_ex(ev, "message", &msg) &&
-	    json_object_object_get_ex(msg, "is_echo", &v) &&
-	    json_object_get_boolean(v))
-		return 1;
-	return 0;
+	/* Any true-ish is_echo, as json-c's boolean reading took it: not
+	 * answering the page's own message is the safe side. */
+	msg = jscan_member(js, ev, "message");
+	return msg != JSCAN_NONE &&
+	    jscan_truthy(js, jscan_member(js, msg, "is_echo"));
 }
 
 static int
@@ -122,104 +142,114 @@ text_ok(const char *s)
 }
 
 static int
-parse_event(struct json_object *ev, const char *page_id, struct arena *a,
+parse_event(struct reader *r, uint32_t ev, const char *page_id,
     struct mx_event *out, struct gacp_err *err)
 {
-	struct json_object *sender, *ts, *msg, *pb, *qr, *att;
+	const struct jscan *js = r->js;
+	uint32_t msg, pb, att;
 
 	memset(out, 0, sizeof(*out));
 	out->page_id = page_id;
-	if (!json_object_object_get_ex(ev, "sender", &sender) ||
-	    (out->psid = str_field(sender, "id")) == NULL ||
-	    !numeric_id(out->psid))
-		return invalid(err, "messaging event without a numeric sender.id");
-	if (!json_object_object_get_ex(ev, "timestamp", &ts) ||
-	    !json_object_is_type(ts, json_type_int))
-		return invalid(err, "messaging event without a timestamp");
-	out->timestamp_ms = json_object_get_int64(ts);
+	out->psid = str_field(r, jscan_member(js, ev, "sender"), "id");
+	if (!numeric_id(out->psid))
+		return invalid(r, err,
+		    "messaging event without a numeric sender.id");
+	if (!jscan_int64(js, jscan_member(js, ev, "timestamp"),
+	    &out->timestamp_ms))
+		return invalid(r, err, "messaging event without a timestamp "
+		    "(an integer of milliseconds)");
 
-	if (json_object_object_get_ex(ev, "message", &msg) &&
-	    json_object_is_type(msg, json_type_object)) {
-		out->mid = str_field(msg, "mid");
-		if (out->mid == NULL || out->mid[0] == '\0' || strlen(out->mid) > 512)
-			return invalid(err, "message without a mid");
-		out->text = str_field(msg, "text");
+	if (jscan_is(js, (msg = jscan_member(js, ev, "message")),
+	    JSCAN_OBJECT)) {
+		out->mid = str_field(r, msg, "mid");
+		if (out->mid == NULL || out->mid[0] == '\0' ||
+		    strlen(out->mid) > 512)
+			return invalid(r, err, "message without a mid");
+		out->text = str_field(r, msg, "text");
 		out->kind = MX_TEXT;
-		if (json_object_object_get_ex(msg, "quick_reply", &qr) &&
-		    (out->payload = str_field(qr, "payload")) != NULL)
+		if ((out->payload = str_field(r, jscan_member(js, msg,
+		    "quick_reply"), "payload")) != NULL)
 			out->kind = MX_QUICK_REPLY;
-		if (json_object_object_get_ex(msg, "attachments", &att) &&
-		    json_object_is_type(att, json_type_array)) {
-			out->attachments = att;
+		if (jscan_is(js, (att = jscan_member(js, msg, "attachments")),
+		    JSCAN_ARRAY)) {
+			out->attachments = jscan_raw(js, att,
+			    &out->attachments_len);
 			if (out->text == NULL)
 				out->kind = MX_ATTACHMENT;
 		}
 		if (out->text == NULL && out->attachments == NULL)
-			return invalid(err, "message has neither text nor attachments");
-	} else if (json_object_object_get_ex(ev, "postback", &pb) &&
-	    json_object_is_type(pb, json_type_object)) {
+			return invalid(r, err,
+			    "message has neither text nor attachments");
+	} else if (jscan_is(js, (pb = jscan_member(js, ev, "postback")),
+	    JSCAN_OBJECT)) {
 		out->kind = MX_POSTBACK;
-		out->payload = str_field(pb, "payload");
-		out->text = str_field(pb, "title");
-		out->mid = str_field(pb, "mid");
+		out->payload = str_field(r, pb, "payload");
+		out->text = str_field(r, pb, "title");
+		out->mid = str_field(r, pb, "mid");
 		if (out->payload == NULL)
-			return invalid(err, "postback without a payload");
+			return invalid(r, err, "postback without a payload");
 		/* Older postbacks carry no mid: the sender and timestamp
 		 * identify the tap uniquely for deduplication.  An empty mid
 		 * counts as none, or every such tap would share one key and
 		 * all but the first be dropped as redeliveries (found by
 		 * fuzz-webhook). */
 		if (out->mid != NULL && strlen(out->mid) > 512)
-			return invalid(err, "postback mid is too long");
+			return invalid(r, err, "postback mid is too long");
 		if (out->mid == NULL || out->mid[0] == '\0')
-			out->mid = arena_sprintf(a, "pb:%s:%lld", out->psid,
+			out->mid = arena_sprintf(r->a, "pb:%s:%lld", out->psid,
 			    (long long)out->timestamp_ms);
 	} else {
 		return 1;   /* an event type we do not handle: ignored */
 	}
+	/* A field that held a NUL and was optional (a text beside
+	 * attachments, a postback title) is refused all the same. */
+	if (r->nul_key != NULL)
+		return invalid(r, err, "");
 	if (!text_ok(out->text) || !text_ok(out->payload))
-		return invalid(err, "text is not valid UTF-8 or too long");
+		return invalid(r, err, "text is not valid UTF-8 or too long");
 	return GACP_OK;
 }
 
 int
-mx_webhook_events(struct json_object *root, struct arena *a,
+mx_webhook_events(const struct jscan *body, struct arena *a,
     struct mx_batch *batch, struct gacp_err *err)
 {
-	struct json_object *entries, *messaging, *standby;
-	size_t i, j, n, cap = 0;
+	struct reader r = { body, a, NULL };
+	uint32_t entries, e, messaging, standby, ev;
+	size_t cap = 0;
 	int rc;
 
-	if ((entries = entries_of(root, err, &rc)) == NULL)
+	if ((entries = entries_of(&r, err, &rc)) == JSCAN_NONE)
 		return rc;
 	batch->events = NULL;
 	batch->nevents = batch->nignored = 0;
-	n = json_object_array_length(entries);
-	for (i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(entries, i);
-		const char *page_id = str_field(e, "id");
+	for (e = jscan_first(body, entries); e != JSCAN_NONE;
+	    e = jscan_next(body, entries, e)) {
+		const char *page_id = str_field(&r, e, "id");
 
 		if (!numeric_id(page_id))
-			return invalid(err, "every entry needs a numeric page id");
+			return invalid(&r, err,
+			    "every entry needs a numeric page id");
 		/* standby[]: another app owns the thread (handover protocol). */
-		if (json_object_object_get_ex(e, "standby", &standby) &&
-		    json_object_is_type(standby, json_type_array))
-			batch->nignored += json_object_array_length(standby);
-		if (!json_object_object_get_ex(e, "messaging", &messaging))
+		if (jscan_is(body, (standby = jscan_member(body, e, "standby")),
+		    JSCAN_ARRAY))
+			batch->nignored += body->tok[standby].count;
+		if ((messaging = jscan_member(body, e, "messaging")) == JSCAN_NONE)
 			continue;
-		if (!json_object_is_type(messaging, json_type_array))
-			return invalid(err, "entry.messaging must be an array");
-		for (j = 0; j < json_object_array_length(messaging); j++) {
-			struct json_object *ev = json_object_array_get_idx(messaging, j);
-
-			if (!json_object_is_type(ev, json_type_object))
-				return invalid(err, "messaging event must be an object");
-			if (ignorable(ev)) {
+		if (!jscan_is(body, messaging, JSCAN_ARRAY))
+			return invalid(&r, err, "entry.messaging must be an array");
+		for (ev = jscan_first(body, messaging); ev != JSCAN_NONE;
+		    ev = jscan_next(body, messaging, ev)) {
+			if (!jscan_is(body, ev, JSCAN_OBJECT))
+				return invalid(&r, err,
+				    "messaging event must be an object");
+			if (ignorable(body, ev)) {
 				batch->nignored++;
 				continue;
 			}
 			if (batch->nevents >= MX_MAX_EVENTS)
-				return invalid(err, "more than 1000 events in one request");
+				return invalid(&r, err,
+				    "more than 1000 events in one request");
 			if (batch->nevents == cap) {
 				struct mx_event *grown;
 				cap = cap ? cap * 4 : 4;
@@ -229,7 +259,7 @@ mx_webhook_events(struct json_object *root, struct arena *a,
 					    batch->nevents * sizeof(*grown));
 				batch->events = grown;
 			}
-			rc = parse_event(ev, page_id, a,
+			rc = parse_event(&r, ev, page_id,
 			    &batch->events[batch->nevents], err);
 			if (rc < 0)
 				return rc;
@@ -269,9 +299,9 @@ mx_event_to_json(struct arena *a, const struct mx_event *ev,
 	buf_puts(&b, ",\"payload\":");
 	buf_json_str(&b, ev->payload);
 	if (ev->attachments != NULL) {
+		/* As received: jscan checked it is strict JSON. */
 		buf_puts(&b, ",\"attachments\":");
-		buf_puts(&b, json_object_to_json_string_ext(ev->attachments,
-		    JSON_C_TO_STRING_PLAIN));
+		buf_append(&b, ev->attachments, ev->attachments_len);
 	}
 	buf_putc(&b, '}');
 	out = arena_strndup(a, b.data, b.len);

@@ -10,17 +10,21 @@
  * standby[] events are counted as ignored: answering an echo would make
  * the bot talk to itself.
  *
- * Strings point into the json_object tree or the arena; valid while both
- * live.
+ * The body is read with jscan (common/jscan.h), not a json-c tree: the
+ * webhook takes a few fields of every event at ingest rate, and building
+ * and freeing a tree per request was the largest share of its own work
+ * (bench/webhook).  Strings are decoded copies in the arena; attachments
+ * are the array's bytes as received (valid strict JSON), passed on to the
+ * queue untouched.  A string field holding "\u0000" is refused: a NUL
+ * would silently cut it short in C and PostgreSQL refuses it in text.
  */
 #ifndef GACP_MESSENGER_WEBHOOK_H
 #define GACP_MESSENGER_WEBHOOK_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <json-c/json.h>
-
 #include "common/err.h"
+#include "common/jscan.h"
 
 struct arena;
 
@@ -43,7 +47,8 @@ struct mx_event {
 	enum mx_kind        kind;
 	const char         *text;          /* may be NULL */
 	const char         *payload;       /* quick reply / postback payload */
-	struct json_object *attachments;   /* array or NULL */
+	const char         *attachments;   /* the array's JSON text, or NULL */
+	size_t              attachments_len;
 };
 
 struct mx_batch {
@@ -57,12 +62,12 @@ struct mx_batch {
 /* Validate the envelope and list distinct page ids.  Errors (GACP_EINVAL,
  * code "invalid_webhook"): not an object, object != "page", entry missing,
  * empty or over MX_MAX_ENTRIES, an entry without a numeric string id. */
-int mx_webhook_pages(struct json_object *root, struct arena *a,
+int mx_webhook_pages(const struct jscan *body, struct arena *a,
     struct mx_batch *batch, struct gacp_err *err);
 /* Extract every messaging event of every entry (call after the signature
  * was verified).  A malformed event is an error for the whole request
  * (nothing is enqueued), so Facebook's retry cannot half-apply it. */
-int mx_webhook_events(struct json_object *root, struct arena *a,
+int mx_webhook_events(const struct jscan *body, struct arena *a,
     struct mx_batch *batch, struct gacp_err *err);
 /* Serialise one event for the queue: a compact JSON object with the
  * tenant and channel it was routed to and the receive time. */

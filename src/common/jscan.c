@@ -294,6 +294,21 @@ decode(const char *text, size_t start, size_t end, char *out)
 	return n;
 }
 
+/* The length of a decoded key as json-c sees it.  json-c keeps object
+ * keys as C strings, so "a\u0000b" is the key "a" to it: to
+ * json_parse_strict() {"a\u0000b":1,"a\u0000c":2} has a duplicate key
+ * and json_object_object_get_ex(obj, "a") finds the first member.  Keys
+ * are compared up to a NUL here too, so no document is read one way by
+ * jscan and another by json-c (found by tests/unit/test_jscan.c).  Only
+ * an escape can put a NUL in a key: the text holds no raw one. */
+static size_t
+key_len(const char *key, size_t n)
+{
+	const char *nul = memchr(key, '\0', n);
+
+	return nul != NULL ? (size_t)(nul - key) : n;
+}
+
 struct key_view {
 	const char *p;
 	size_t      n;
@@ -307,7 +322,7 @@ key_of(struct scanner *s, uint32_t k)
 
 	if (t->flags & JSCAN_ESCAPED) {
 		char *out = arena_alloc(s->a, v.n + 1);
-		v.n = decode(s->p, t->start, t->end, out);
+		v.n = key_len(out, decode(s->p, t->start, t->end, out));
 		v.p = out;
 	}
 	return v;
@@ -495,17 +510,20 @@ jscan_member(const struct jscan *js, uint32_t obj, const char *key)
 		} else if (n_raw <= 256) {
 			/* Decoding never lengthens, so 256 bytes hold it. */
 			char buf[256];
-			size_t n_dec = decode(js->text, t->start, t->end, buf);
+			size_t n_dec = key_len(buf,
+			    decode(js->text, t->start, t->end, buf));
 			if (n_dec == klen && memcmp(buf, key, klen) == 0)
 				return k + 1;
-		} else if (klen * 6 >= n_raw) {
-			/* A long escaped key can only match a long name; no
-			 * name we look up is that long, but stay correct. */
+		} else {
+			/* No name we look up is that long, but stay correct.
+			 * Decoded, even a long key can be short: "\u0000" ends
+			 * it where json-c ends it. */
 			char *buf = malloc(n_raw);
 			bool match;
 			if (buf == NULL)
 				continue;
-			match = decode(js->text, t->start, t->end, buf) == klen &&
+			match = key_len(buf, decode(js->text, t->start,
+			    t->end, buf)) == klen &&
 			    memcmp(buf, key, klen) == 0;
 			free(buf);
 			if (match)

@@ -80,7 +80,8 @@ jscan_is(const struct jscan *js, uint32_t i, enum jscan_type t)
 }
 
 /* The value of key in object obj, or JSCAN_NONE (also when obj is not
- * an object).  Keys are compared after decoding their escapes. */
+ * an object).  Keys are compared after decoding their escapes and, as
+ * json-c compares them, only up to a "\u0000" in them. */
 uint32_t jscan_member(const struct jscan *js, uint32_t obj, const char *key);
 /* First element of array arr and the one after element i, or JSCAN_NONE. */
 uint32_t jscan_first(const struct jscan *js, uint32_t arr);

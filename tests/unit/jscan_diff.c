@@ -448,6 +448,135 @@ walk_value(struct walk *w, struct json_object *v, uint32_t i)
 	}
 }
 
+static int
+hex4(const char *p, size_t avail)
+{
+	int v = 0, k, h;
+
+	if (avail < 4)
+		return -1;
+	for (k = 0; k < 4; k++) {
+		char c = p[k];
+
+		if (c >= '0' && c <= '9')
+			h = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			h = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			h = c - 'A' + 10;
+		else
+			return -1;
+		v = v << 4 | h;
+	}
+	return v;
+}
+
+/* text with every escaped surrogate pair json-c misdecodes (see
+ * jscan_diff.h) written as raw UTF-8 instead, malloc'd, *n its length;
+ * NULL when text holds none.  Strings are found as jscan finds them. */
+static char *
+misread_pairs_as_raw(const char *text, size_t len, size_t *n)
+{
+	char *out = malloc(len + 1);
+	size_t i = 0, o = 0;
+	bool in_str = false, found = false;
+	int hi, lo;
+	uint32_t cp;
+
+	if (out == NULL)
+		abort();
+	while (i < len) {
+		if (text[i] == '"' || (!in_str || text[i] != '\\')) {
+			if (text[i] == '"')
+				in_str = !in_str;
+			out[o++] = text[i++];
+			continue;
+		}
+		/* A backslash inside a string. */
+		if (i + 1 >= len || text[i + 1] != 'u') {
+			out[o++] = text[i++];
+			if (i < len)
+				out[o++] = text[i++];
+			continue;
+		}
+		hi = hex4(text + i + 2, len - i - 2);
+		if (hi >= 0xd800 && hi <= 0xdbff && i + 12 <= len &&
+		    text[i + 6] == '\\' && text[i + 7] == 'u' &&
+		    (lo = hex4(text + i + 8, len - i - 8)) >= 0xdc00 &&
+		    lo <= 0xdfff) {
+			cp = 0x10000 + ((uint32_t)(hi - 0xd800) << 10) +
+			    (uint32_t)(lo - 0xdc00);
+			if ((cp & 0xf800) == 0xd800) {
+				out[o++] = (char)(0xf0 | cp >> 18);
+				out[o++] = (char)(0x80 | (cp >> 12 & 0x3f));
+				out[o++] = (char)(0x80 | (cp >> 6 & 0x3f));
+				out[o++] = (char)(0x80 | (cp & 0x3f));
+				found = true;
+			} else {
+				memcpy(out + o, text + i, 12);
+				o += 12;
+			}
+			i += 12;
+			continue;
+		}
+		out[o++] = text[i++];   /* "\u", its digits follow as text */
+		out[o++] = text[i++];
+	}
+	if (!found) {
+		free(out);
+		return NULL;
+	}
+	*n = o;
+	return out;
+}
+
+/* jscan reads text (len) and raw (rlen, the same with misdecoded pairs
+ * as raw UTF-8) alike: same verdict, same tokens, same strings. */
+static bool
+same_to_jscan(const char *text, size_t len, const char *raw, size_t rlen,
+    int max_depth, struct jscan_diff *d)
+{
+	struct gacp_err e1, e2;
+	struct jscan j1, j2;
+	struct arena a;
+	uint32_t i;
+	size_t n1, n2;
+	char *s1, *s2;
+	bool ok = false;
+
+	arena_init(&a, 4096);
+	if ((jscan_parse(&a, text, len, max_depth, &j1, &e1) == GACP_OK) !=
+	    (jscan_parse(&a, raw, rlen, max_depth, &j2, &e2) == GACP_OK)) {
+		mismatch(d, "escaped pairs and raw UTF-8 read differently");
+		goto out;
+	}
+	if (j1.ntok != j2.ntok) {
+		mismatch(d, "escaped pairs: %u tokens, raw UTF-8 %u", j1.ntok,
+		    j2.ntok);
+		goto out;
+	}
+	for (i = 0; i < j1.ntok; i++) {
+		if (j1.tok[i].type != j2.tok[i].type ||
+		    j1.tok[i].next != j2.tok[i].next ||
+		    j1.tok[i].count != j2.tok[i].count) {
+			mismatch(d, "escaped pairs: token %u differs", i);
+			goto out;
+		}
+		s1 = jscan_string(&j1, i, &a, &n1);
+		s2 = jscan_string(&j2, i, &a, &n2);
+		if ((s1 == NULL) != (s2 == NULL) || (s1 != NULL &&
+		    (n1 != n2 || memcmp(s1, s2, n1) != 0))) {
+			mismatch(d, "escaped pairs: string token %u decodes "
+			    "other than its raw UTF-8", i);
+			goto out;
+		}
+	}
+	ok = true;
+out:
+	arena_cleanup(&a);
+	return ok;
+}
+
 bool
 jscan_diff_run(const char *text, size_t len, int max_depth,
     struct jscan_diff *d)
@@ -459,7 +588,17 @@ jscan_diff_run(const char *text, size_t len, int max_depth,
 	struct walk w;
 	bool ok = false;
 
+	char *raw;
+	size_t rlen;
+
 	memset(d, 0, sizeof(*d));
+	if ((raw = misread_pairs_as_raw(text, len, &rlen)) != NULL) {
+		ok = same_to_jscan(text, len, raw, rlen, max_depth, d) &&
+		    jscan_diff_run(raw, rlen, max_depth, d);
+		d->misread = true;
+		free(raw);
+		return ok;
+	}
 	gacp_err_clear(&ec);
 	gacp_err_clear(&ej);
 	arena_init(&a, 4096);

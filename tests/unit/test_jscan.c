@@ -932,6 +932,55 @@ test_stricter_cases(void)
 	check_same(big, 403, JSCAN_STRICTER_LEADING_ZERO);
 }
 
+/* json-c 0.16 misdecodes an escaped pair for U+xD800..U+xDFFF of planes
+ * 1 to 16 (its surrogate tests look at the low 16 bits only; found by
+ * fuzz-jscan: "\ud837\udc05" is U+1DC05, json-c gives U+FFFD).  jscan
+ * decodes them as it decodes any pair; the comparison reads such a text
+ * with the pairs written as raw UTF-8 (jscan_diff.h). */
+static void
+test_jsonc_misread_pairs(void)
+{
+	static const struct { const char *text; size_t len; bool ok; } docs[] = {
+		{ LIT("\"\\ud837\\udc05\""), true },
+		{ LIT("[\"\\udc05\\ud837\\udc05\"]"), true },
+		{ LIT("\"\\ud836\\udc00\\udc00\""), true },
+		{ LIT("\"\\ud876\\udfff\\n\""), true },
+		{ LIT("\"\\udbb7\\udc00\""), true },
+		/* Distinct keys to jscan, both U+FFFD to json-c. */
+		{ LIT("{\"\\ud836\\udc00\":1,\"\\ud836\\udc01\":2}"), true },
+		/* The same key to jscan, escaped and raw. */
+		{ LIT("{\"\\ud836\\udc00\":1,\"\xf0\x9d\xa0\x80\":2}"), false },
+		/* An escaped backslash: no pair. */
+		{ LIT("[\"\\\\ud837\\udc05\"]"), true },
+	};
+	struct gacp_err err;
+	struct jscan_diff d;
+	struct jscan js;
+	size_t i, len;
+	char *s;
+
+	arena_init(&a, 1024);
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		CU_ASSERT_EQUAL(scan(docs[i].text, docs[i].len, &js, &err) ==
+		    GACP_OK, docs[i].ok);
+		CU_ASSERT(jscan_diff_run(docs[i].text, docs[i].len,
+		    JSON_MAX_DEPTH, &d));
+		CU_ASSERT_EQUAL(d.misread, i != 7);
+		CU_ASSERT_EQUAL(d.stricter, JSCAN_STRICTER_NONE);
+	}
+	CU_ASSERT_EQUAL_FATAL(scan(LIT("\"\\ud837\\udc05\""), &js, &err),
+	    GACP_OK);
+	s = jscan_string(&js, 0, &a, &len);
+	CU_ASSERT_EQUAL(len, 4);
+	CU_ASSERT(memcmp(s, "\xf0\x9d\xb0\x85", 4) == 0);
+	CU_ASSERT_EQUAL_FATAL(scan(LIT("\"\\ud836\\udc00\\udc00\""), &js,
+	    &err), GACP_OK);
+	s = jscan_string(&js, 0, &a, &len);
+	CU_ASSERT_EQUAL(len, 7);
+	CU_ASSERT(memcmp(s, "\xf0\x9d\xa0\x80\xef\xbf\xbd", 7) == 0);
+	arena_cleanup(&a);
+}
+
 /* Both parsers on varied documents: same verdict (the stricter cases
  * apart, see above), and for each accepted one the same tree. */
 static void
@@ -997,6 +1046,7 @@ static const struct test_case cases[] = {
 	{ "jscan_raw", test_raw },
 	{ "Messenger webhook body", test_webhook_body },
 	{ "stricter than json-c, by name", test_stricter_cases },
+	{ "pairs json-c misdecodes", test_jsonc_misread_pairs },
 	{ "differential against json_parse_strict", test_differential },
 	{ NULL, NULL }
 };

@@ -11,12 +11,18 @@
  * What it accepts: RFC 8259 JSON text in strict UTF-8, at most max_depth
  * levels of nesting (a value inside max_depth containers is refused, as
  * json-c counts), no duplicate key in an object (compared after decoding
- * escapes), numbers that are finite as a double.  That is the contract
- * of json_parse_strict() with two differences, both stricter and both
- * from RFC 8259 where json-c is lenient: a raw control character
- * (U+0000..U+001F) inside a string, and a number ending in a decimal
- * point ("1."), are refused.  tests/unit/test_jscan.c and
- * tests/fuzz/fuzz-jscan.c hold the two parsers to this.
+ * escapes, and up to a "\u0000" as json-c compares them), numbers that
+ * are finite as a double.  That is the contract of json_parse_strict()
+ * with these differences, all stricter and all from RFC 8259 where
+ * json-c 0.16 is lenient: a raw control character (U+0000..U+001F)
+ * inside a string; a decimal point without a digit after it ("1.",
+ * "1.e5"); a leading zero json-c lets through ("00", "-01", "00.5"; it
+ * refuses "01"); "-.5"; an integer too large for a double (json-c
+ * clamps it to UINT64_MAX or INT64_MIN).  Apart from that, json-c
+ * decodes an escaped pair for U+xD800..U+xDFFF of planes 1 to 16
+ * ("\ud837\udc05") as U+FFFD; jscan decodes it right.
+ * tests/unit/test_jscan.c and tests/fuzz/fuzz-jscan.c hold the two
+ * parsers to this (tests/unit/jscan_diff.c).
  *
  * Layout: tokens in document order.  An object's token is followed by
  * its members, each a key token (a string) and the value's tokens; an

@@ -393,8 +393,12 @@ jscan_parse(struct arena *a, const char *text, size_t len, int max_depth,
 	if (len > (size_t)INT32_MAX)
 		return gacp_err_set(err, GACP_ETOOBIG, "payload_too_large",
 		    "JSON document too large");
+	/* The open-container stack is max_depth entries of the arena: a
+	 * caller's absurd limit must not become an absurd allocation. */
 	if (max_depth < 1)
 		max_depth = 1;
+	if (max_depth > JSCAN_DEPTH_LIMIT)
+		max_depth = JSCAN_DEPTH_LIMIT;
 	/* JSON text is UTF-8 (RFC 8259 §8.1): checked once for the whole
 	 * document, so strings need no check of their own. */
 	if (!utf8_valid(text, len))

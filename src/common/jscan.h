@@ -51,6 +51,8 @@ enum jscan_type {
 };
 
 #define JSCAN_NONE UINT32_MAX
+/* max_depth above this is taken as this. */
+#define JSCAN_DEPTH_LIMIT 4096
 
 /* flags */
 #define JSCAN_ESCAPED  0x1u   /* string: holds a backslash escape */

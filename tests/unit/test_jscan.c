@@ -1030,11 +1030,39 @@ test_differential(void)
 	CU_ASSERT(sizeof(docs) / sizeof(docs[0]) >= 60);
 }
 
+/* A caller's huge max_depth is capped (JSCAN_DEPTH_LIMIT), not turned
+ * into a huge allocation; the cap itself is enforced. */
+static void
+test_depth_cap(void)
+{
+	struct gacp_err err;
+	struct jscan js;
+	struct arena ar;
+	char *deep;
+	size_t n = JSCAN_DEPTH_LIMIT + 1, i;
+
+	arena_init(&ar, 4096);
+	gacp_err_clear(&err);
+	CU_ASSERT_EQUAL(jscan_parse(&ar, "[[1]]", 5, INT32_MAX, &js, &err), GACP_OK);
+	deep = arena_alloc(&ar, 2 * n);
+	for (i = 0; i < n; i++) {
+		deep[i] = '[';
+		deep[n + i] = ']';
+	}
+	CU_ASSERT_EQUAL(jscan_parse(&ar, deep, 2 * n, INT32_MAX, &js, &err),
+	    GACP_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "nesting too deep"));
+	CU_ASSERT_EQUAL(jscan_parse(&ar, deep + 1, 2 * n - 2, INT32_MAX, &js,
+	    &err), GACP_OK);
+	arena_cleanup(&ar);
+}
+
 static const struct test_case cases[] = {
 	{ "RFC 8259 grammar accepted", test_grammar_accepted },
 	{ "malformed text refused", test_grammar_refused },
 	{ "error messages and lengths", test_messages },
 	{ "depth as json_parse_strict", test_depth },
+	{ "a huge max_depth is capped", test_depth_cap },
 	{ "duplicate keys, small objects", test_duplicates_small },
 	{ "duplicate keys, 100,000 keys", test_duplicates_many },
 	{ "token layout", test_layout },

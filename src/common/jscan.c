@@ -1,7 +1,8 @@
 /* jscan.c - strict JSON scanned into a flat token array (see jscan.h). */
 #include "common/jscan.h"
 #include "common/arena.h"
-#include "common/utf8.h"
+#include "common/json.h"
+#include "common/util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -70,18 +71,6 @@ push(struct scanner *s, enum jscan_type type, size_t start)
 	return s->ntok++;
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* At the opening quote: record a string token, leave pos after the
  * closing quote. */
 static int
@@ -117,10 +106,10 @@ scan_string(struct scanner *s)
 			i += 2;
 			break;
 		case 'u':
-			if (i + 6 > s->len || hex_digit((char)p[i + 2]) < 0 ||
-			    hex_digit((char)p[i + 3]) < 0 ||
-			    hex_digit((char)p[i + 4]) < 0 ||
-			    hex_digit((char)p[i + 5]) < 0) {
+			if (i + 6 > s->len || util_hex_value((char)p[i + 2]) < 0 ||
+			    util_hex_value((char)p[i + 3]) < 0 ||
+			    util_hex_value((char)p[i + 4]) < 0 ||
+			    util_hex_value((char)p[i + 5]) < 0) {
 				s->pos = i;
 				return fail(s, "\\u must be followed by 4 hex digits");
 			}
@@ -142,6 +131,20 @@ static bool
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
+}
+
+/* At *i one digit or more must follow (what names the place if not);
+ * *i is left after the last. */
+static int
+skip_digits(struct scanner *s, size_t *i, const char *what)
+{
+	if (*i >= s->len || !is_digit(s->p[*i])) {
+		s->pos = *i;
+		return fail(s, what);
+	}
+	while (*i < s->len && is_digit(s->p[*i]))
+		(*i)++;
+	return GACP_OK;
 }
 
 /* A number too large for a double (1e999, or 400 digits) is refused,
@@ -181,24 +184,17 @@ scan_number(struct scanner *s)
 	if (i < s->len && s->p[i] == '.') {
 		flags = JSCAN_FRACTION;
 		i++;
-		if (i >= s->len || !is_digit(s->p[i])) {
-			s->pos = i;
-			return fail(s, "a digit must follow the decimal point");
-		}
-		while (i < s->len && is_digit(s->p[i]))
-			i++;
+		if (skip_digits(s, &i,
+		    "a digit must follow the decimal point") != GACP_OK)
+			return GACP_EINVAL;
 	}
 	if (i < s->len && (s->p[i] == 'e' || s->p[i] == 'E')) {
 		flags = JSCAN_FRACTION;
 		i++;
 		if (i < s->len && (s->p[i] == '+' || s->p[i] == '-'))
 			i++;
-		if (i >= s->len || !is_digit(s->p[i])) {
-			s->pos = i;
-			return fail(s, "a digit must follow the exponent");
-		}
-		while (i < s->len && is_digit(s->p[i]))
-			i++;
+		if (skip_digits(s, &i, "a digit must follow the exponent") != GACP_OK)
+			return GACP_EINVAL;
 	}
 	if ((flags || digits > 300) && !finite_number(s->a, s->p + start, i - start)) {
 		s->pos = start;
@@ -236,6 +232,14 @@ scan_literal(struct scanner *s)
 	return fail(s, "unexpected character");
 }
 
+/* The code unit of a \u escape's four (already checked) hex digits. */
+static uint32_t
+hex4(const char *p)
+{
+	return (uint32_t)(util_hex_value(p[0]) << 12 | util_hex_value(p[1]) << 8 |
+	    util_hex_value(p[2]) << 4 | util_hex_value(p[3]));
+}
+
 /* Decode the escapes of text[start, end) into out (room for end - start
  * bytes: no escape decodes to more bytes than it is written with). */
 static size_t
@@ -259,15 +263,11 @@ decode(const char *text, size_t start, size_t end, char *out)
 		case 'u': break;
 		default: out[n++] = text[i + 1]; i += 2; continue;
 		}
-		cp = (uint32_t)(hex_digit(text[i + 2]) << 12 |
-		    hex_digit(text[i + 3]) << 8 | hex_digit(text[i + 4]) << 4 |
-		    hex_digit(text[i + 5]));
+		cp = hex4(text + i + 2);
 		i += 6;
 		if (cp >= 0xd800 && cp <= 0xdbff && i + 6 <= end &&
 		    text[i] == '\\' && text[i + 1] == 'u') {
-			uint32_t lo = (uint32_t)(hex_digit(text[i + 2]) << 12 |
-			    hex_digit(text[i + 3]) << 8 |
-			    hex_digit(text[i + 4]) << 4 | hex_digit(text[i + 5]));
+			uint32_t lo = hex4(text + i + 2);
 			if (lo >= 0xdc00 && lo <= 0xdfff) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				i += 6;
@@ -387,23 +387,14 @@ jscan_parse(struct arena *a, const char *text, size_t len, int max_depth,
 	int depth = 0, rc;
 
 	memset(out, 0, sizeof(*out));
-	if (len == 0)
-		return gacp_err_set(err, GACP_EINVAL, "invalid_json",
-		    "request body is empty; a JSON document is required");
-	if (len > (size_t)INT32_MAX)
-		return gacp_err_set(err, GACP_ETOOBIG, "payload_too_large",
-		    "JSON document too large");
+	if ((rc = json_check_text(text, len, err)) != GACP_OK)
+		return rc;
 	/* The open-container stack is max_depth entries of the arena: a
 	 * caller's absurd limit must not become an absurd allocation. */
 	if (max_depth < 1)
 		max_depth = 1;
 	if (max_depth > JSCAN_DEPTH_LIMIT)
 		max_depth = JSCAN_DEPTH_LIMIT;
-	/* JSON text is UTF-8 (RFC 8259 §8.1): checked once for the whole
-	 * document, so strings need no check of their own. */
-	if (!utf8_valid(text, len))
-		return gacp_err_set(err, GACP_EINVAL, "invalid_json",
-		    "request body is not valid UTF-8 JSON text");
 	s.cap = 32;
 	s.tok = arena_alloc(a, s.cap * sizeof(*s.tok));
 	open = arena_alloc(a, (size_t)max_depth * sizeof(*open));
@@ -511,25 +502,21 @@ jscan_member(const struct jscan *js, uint32_t obj, const char *key)
 			if (n_raw == klen &&
 			    memcmp(js->text + t->start, key, klen) == 0)
 				return k + 1;
-		} else if (n_raw <= 256) {
-			/* Decoding never lengthens, so 256 bytes hold it. */
-			char buf[256];
-			size_t n_dec = key_len(buf,
-			    decode(js->text, t->start, t->end, buf));
-			if (n_dec == klen && memcmp(buf, key, klen) == 0)
-				return k + 1;
 		} else {
-			/* No name we look up is that long, but stay correct.
-			 * Decoded, even a long key can be short: "\u0000" ends
-			 * it where json-c ends it. */
-			char *buf = malloc(n_raw);
+			/* Decoding never lengthens, so most keys decode on the
+			 * stack.  A longer one goes to the heap: no name we
+			 * look up is that long, but "\u0000" can end it early,
+			 * where json-c ends it. */
+			char small[256];
+			char *buf = n_raw <= sizeof(small) ? small : malloc(n_raw);
 			bool match;
+
 			if (buf == NULL)
 				continue;
-			match = key_len(buf, decode(js->text, t->start,
-			    t->end, buf)) == klen &&
-			    memcmp(buf, key, klen) == 0;
-			free(buf);
+			match = key_len(buf, decode(js->text, t->start, t->end,
+			    buf)) == klen && memcmp(buf, key, klen) == 0;
+			if (buf != small)
+				free(buf);
 			if (match)
 				return k + 1;
 		}

@@ -152,17 +152,8 @@ check_value(struct json_object *v, const size_t *counts, size_t n,
 }
 
 int
-json_parse_strict(const char *text, size_t len, int max_depth,
-    struct json_object **out, struct gacp_err *err)
+json_check_text(const char *text, size_t len, struct gacp_err *err)
 {
-	struct json_tokener *tok = NULL;
-	struct json_object *obj = NULL;
-	enum json_tokener_error jerr;
-	size_t off, i, next = 0, *counts = NULL;
-	long nobj;
-	int rc = GACP_EINVAL;
-
-	*out = NULL;
 	if (len == 0)
 		return gacp_err_set(err, GACP_EINVAL, "invalid_json",
 		    "request body is empty; a JSON document is required");
@@ -173,10 +164,29 @@ json_parse_strict(const char *text, size_t len, int max_depth,
 	 * UTF-8-encoded surrogates and code points above U+10FFFF through
 	 * (found by tests/fuzz/fuzz-json); PostgreSQL would then refuse the
 	 * text.  JSON text is strict UTF-8 (RFC 8259 §8.1) and never holds a
-	 * raw NUL, so check the whole document first. */
+	 * raw NUL, so the whole document is checked once, before any parse:
+	 * strings then need no check of their own. */
 	if (!utf8_valid(text, len))
 		return gacp_err_set(err, GACP_EINVAL, "invalid_json",
 		    "request body is not valid UTF-8 JSON text");
+	return GACP_OK;
+}
+
+int
+json_parse_strict(const char *text, size_t len, int max_depth,
+    struct json_object **out, struct gacp_err *err)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *obj = NULL;
+	enum json_tokener_error jerr;
+	size_t off, i, next = 0, *counts = NULL;
+	long nobj;
+	int rc;
+
+	*out = NULL;
+	if ((rc = json_check_text(text, len, err)) != GACP_OK)
+		return rc;
+	rc = GACP_EINVAL;
 	tok = json_tokener_new_ex(max_depth);
 	if (tok == NULL)
 		return gacp_err_set(err, GACP_EINTERNAL, "internal",

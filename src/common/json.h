@@ -19,6 +19,10 @@ struct arena;
 
 #define JSON_MAX_DEPTH 32
 
+/* What every parser of outside JSON checks first: not empty, at most
+ * 2 GiB, strict UTF-8 (errors as json_parse_strict's; jscan.h uses it). */
+int json_check_text(const char *text, size_t len, struct gacp_err *err);
+
 /* Parse len bytes.  Errors: GACP_EINVAL with code "invalid_json" and a
  * message naming the problem and offset. */
 int json_parse_strict(const char *text, size_t len, int max_depth,

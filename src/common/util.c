@@ -77,11 +77,22 @@ util_uuid_v4(char out[37])
 	out[36] = '\0';
 }
 
+int
+util_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static bool
 is_hex(char c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F');
+	return util_hex_value(c) >= 0;
 }
 
 bool
@@ -102,15 +113,6 @@ util_uuid_valid(const char *s)
 	return true;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return c - 'A' + 10;
-}
 
 long
 util_url_decode(const char *in, size_t len, char *out, bool plus_is_space)
@@ -122,7 +124,8 @@ util_url_decode(const char *in, size_t len, char *out, bool plus_is_space)
 		if (c == '%') {
 			if (i + 2 >= len || !is_hex(in[i + 1]) || !is_hex(in[i + 2]))
 				return -1;
-			out[o++] = (char)(hexval(in[i + 1]) * 16 + hexval(in[i + 2]));
+			out[o++] = (char)(util_hex_value(in[i + 1]) * 16 +
+			    util_hex_value(in[i + 2]));
 			i += 2;
 		} else if (c == '+' && plus_is_space) {
 			out[o++] = ' ';

@@ -14,6 +14,8 @@ int64_t util_wall_us(void);
 int     util_random(void *out, size_t n);
 /* 2*nbytes lower-case hex characters + NUL into out. */
 void    util_hex(const unsigned char *in, size_t nbytes, char *out);
+/* The value of one hex digit (either case), or -1 for any other byte. */
+int     util_hex_value(char c);
 /* Random RFC 4122 version-4 UUID, 36 chars + NUL. */
 void    util_uuid_v4(char out[37]);
 /* True for the canonical 8-4-4-4-12 hex form (any case). */

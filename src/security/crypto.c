@@ -1,5 +1,6 @@
 /* crypto.c - random bytes, SHA-256, HMAC, strict hex/base64 and the AES-256-GCM secret envelope. */
 #include "security/crypto.h"
+#include "common/util.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -17,7 +18,6 @@
 
 static void	openssl_fatal(const char *what) __attribute__((noreturn));
 static int	b64_value(enum crypto_b64 variant, unsigned char c);
-static int	hex_value(unsigned char c);
 static void	aad_build(struct buf *b, const char *kid,
 		    const struct crypto_aad *aad, size_t naad);
 static void	aad_put(struct buf *b, const void *data, size_t len);
@@ -210,18 +210,6 @@ crypto_hex_encode(const void *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 crypto_hex_decode(const char *in, size_t in_len, unsigned char *out,
     size_t out_cap, size_t *out_len)
@@ -233,8 +221,8 @@ crypto_hex_decode(const char *in, size_t in_len, unsigned char *out,
 	if (in_len / 2 > out_cap)
 		return GACP_ETOOBIG;
 	for (i = 0; i < in_len; i += 2) {
-		int hi = hex_value((unsigned char)in[i]);
-		int lo = hex_value((unsigned char)in[i + 1]);
+		int hi = util_hex_value(in[i]);
+		int lo = util_hex_value(in[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return GACP_EINVAL;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -948,4 +949,137 @@ nlu_emb_sequence(const struct nlu_emb *e, const struct nlu_text *t,
 			v[k] = 0.0f;
 	}
 	return i;
+}
+
+long
+nlu_emb_tok_index(const struct nlu_emb *e, const struct nlu_text *t, size_t i)
+{
+	return tok_index(e, t, i);
+}
+
+/* One thread's share of nlu_emb_neighbours: queries first, first + step,
+ * ...  The candidates are stored dimension-major (cand_t[d * nc + c]), so
+ * a query's cosines to all of them are dim passes of a multiply-add over
+ * one array, which the compiler vectorises; each cosine is summed in the
+ * same order whatever the thread, so results do not depend on threads. */
+struct nb_job {
+	const struct nlu_emb *e;
+	const unsigned char  *query;
+	const float          *cand_t;
+	const uint32_t       *cid;
+	size_t                nc;
+	uint32_t              k;
+	float                 min_cos;
+	uint32_t              first;
+	uint32_t              step;
+	uint32_t             *ix;
+	float                *cos;
+};
+
+static void *
+nb_thread(void *arg)
+{
+	struct nb_job *j = arg;
+	const struct nlu_emb *e = j->e;
+	float *q = xmalloc(e->dim * sizeof(*q));
+	float *dot = xmalloc((j->nc + 1) * sizeof(*dot));
+	uint32_t bi[NLU_EMB_NB_MAX_K], i, d, s, r;
+	float bc[NLU_EMB_NB_MAX_K];
+	size_t c;
+
+	for (i = j->first; i < e->n; i += j->step) {
+		if (!j->query[i])
+			continue;
+		nlu_emb_unit(e, i, q);
+		for (c = 0; c < j->nc; c++)
+			dot[c] = 0.0f;
+		for (d = 0; d < e->dim; d++) {
+			const float *col = j->cand_t + (size_t)d * j->nc;
+			float qd = q[d];
+
+			if (qd == 0.0f)
+				continue;
+			for (c = 0; c < j->nc; c++)
+				dot[c] += qd * col[c];
+		}
+		for (s = 0; s < j->k; s++) {
+			bi[s] = UINT32_MAX;
+			bc[s] = 0.0f;
+		}
+		for (c = 0; c < j->nc; c++) {
+			if (!(dot[c] >= j->min_cos) || j->cid[c] == i)
+				continue;
+			/* Strictly better only: on a tie the lower index,
+			 * met first, stays ahead. */
+			if (bi[j->k - 1] != UINT32_MAX && !(dot[c] > bc[j->k - 1]))
+				continue;
+			for (s = j->k - 1; s > 0 && (bi[s - 1] == UINT32_MAX ||
+			    dot[c] > bc[s - 1]); s--) {
+				bi[s] = bi[s - 1];
+				bc[s] = bc[s - 1];
+			}
+			bi[s] = j->cid[c];
+			bc[s] = dot[c];
+		}
+		for (r = 0; r < j->k; r++) {
+			j->ix[(size_t)i * j->k + r] = bi[r];
+			j->cos[(size_t)i * j->k + r] = bi[r] == UINT32_MAX ?
+			    0.0f : bc[r];
+		}
+	}
+	free(q);
+	free(dot);
+	return NULL;
+}
+
+void
+nlu_emb_neighbours(const struct nlu_emb *e, const unsigned char *query,
+    const unsigned char *cand, uint32_t k, float min_cos, uint32_t threads,
+    uint32_t *ix, float *cos)
+{
+	struct nb_job jobs[8];
+	pthread_t tid[8];
+	int started[8];
+	float *v = xmalloc(e->dim * sizeof(*v)), *cand_t;
+	uint32_t *cid, i, d, t;
+	size_t nc = 0, c;
+
+	if (k == 0 || k > NLU_EMB_NB_MAX_K) {
+		free(v);
+		return;
+	}
+	for (i = 0; i < e->n; i++)
+		nc += cand[i] != 0;
+	cid = xmalloc((nc + 1) * sizeof(*cid));
+	cand_t = xmalloc(((size_t)e->dim * nc + 1) * sizeof(*cand_t));
+	for (i = 0, c = 0; i < e->n; i++) {
+		if (!cand[i])
+			continue;
+		nlu_emb_unit(e, i, v);
+		for (d = 0; d < e->dim; d++)
+			cand_t[(size_t)d * nc + c] = v[d];
+		cid[c++] = i;
+	}
+	if (threads < 1)
+		threads = 1;
+	if (threads > 8)
+		threads = 8;
+	for (t = 0; t < threads; t++) {
+		jobs[t] = (struct nb_job){ e, query, cand_t, cid, nc, k,
+		    min_cos, t, threads, ix, cos };
+		started[t] = 0;
+	}
+	for (t = 1; t < threads; t++)
+		started[t] = pthread_create(&tid[t], NULL, nb_thread,
+		    &jobs[t]) == 0;
+	nb_thread(&jobs[0]);
+	for (t = 1; t < threads; t++) {
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		else
+			nb_thread(&jobs[t]);
+	}
+	free(v);
+	free(cid);
+	free(cand_t);
 }

@@ -145,5 +145,23 @@ size_t nlu_emb_ids(const struct nlu_emb *e, const struct nlu_text *t,
          int32_t *ids, size_t max);
 /* Word ix's vector as nlu_emb_sequence gives it, into out (e->dim). */
 void   nlu_emb_unit(const struct nlu_emb *e, uint32_t ix, float *out);
+/* Table index of token i of the text last processed into t, or -1 (not
+ * a Latin-script word, or not in the table). */
+long   nlu_emb_tok_index(const struct nlu_emb *e, const struct nlu_text *t,
+           size_t i);
+
+#define NLU_EMB_NB_MAX_K 8u
+
+/* Nearest neighbours by cosine (training only): for every word i of e
+ * with query[i] set, the k words j != i with cand[j] set and cosine at
+ * least min_cos, most similar first (ties: lower index), into
+ * ix[i * k ..] and cos[i * k ..] (UINT32_MAX and 0 where there are
+ * fewer); rows of other words are left alone.  k is 1 to
+ * NLU_EMB_NB_MAX_K (else nothing is written).  Runs on up to threads
+ * threads; the result does not depend on their number. */
+void   nlu_emb_neighbours(const struct nlu_emb *e,
+           const unsigned char *query, const unsigned char *cand,
+           uint32_t k, float min_cos, uint32_t threads, uint32_t *ix,
+           float *cos);
 
 #endif

@@ -114,6 +114,13 @@ static float	 choose_threshold(const float *, const struct prep *, uint32_t,
 static int	 augment_synonyms(const struct nlu_dataset *,
 		    const struct nlu_train_opts *, const struct nlu_wn_lex *,
 		    struct nlu_dataset *, struct gacp_err *);
+static int	 augment_neighbours(const struct nlu_dataset *,
+		    const struct nlu_train_opts *, const struct nlu_emb *,
+		    struct nlu_dataset *, struct gacp_err *);
+static int	 augment(const struct nlu_dataset *,
+		    const struct nlu_train_opts *, const struct nlu_emb *,
+		    struct nlu_dataset *, const struct nlu_dataset **,
+		    struct gacp_err *);
 static float	 calibrate_linear(const struct nlu_train_opts *,
 		    const struct nlu_feat_params *, const float *, float *,
 		    uint32_t, const struct prep *);
@@ -213,6 +220,9 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	 * alone, 21.3k parses/s and p99 87.9 us against 24.0k and 78.3 us,
 	 * and a 62.3 MiB model against 56.1 (budgets 20k, 100 us, 64 MiB). */
 	o->conv_filters = 0;
+	o->nb_augment = 0;
+	o->nb_augment_p = 0.3f;
+	o->nb_augment_cos = 0.7f;
 }
 
 static int
@@ -1406,6 +1416,159 @@ augment_synonyms(const struct nlu_dataset *in, const struct nlu_train_opts *o,
 	return rc;
 }
 
+/* Neighbour-substituted copies (embeddings): o->nb_augment copies of each
+ * example of in, appended to out, in which each Latin word of the table
+ * that is not frequent (as augment_synonyms) is replaced, with
+ * probability o->nb_augment_p, by one of its NB_AUG_K nearest table words
+ * (cosine >= o->nb_augment_cos, plain a-z words) drawn at random.  The
+ * members then learn the hashed word and character features of words
+ * training never used but whose vectors say they mean the same, which a
+ * parse meets as paraphrases.  Copies that change nothing are not
+ * added; deterministic by seed. */
+#define NB_AUG_K 3u
+static int
+augment_neighbours(const struct nlu_dataset *in,
+    const struct nlu_train_opts *o, const struct nlu_emb *emb,
+    struct nlu_dataset *out, struct gacp_err *err)
+{
+	struct nlu_text t;
+	struct buf b;
+	uint64_t rng = o->seed ^ 0x3c6ef372fe94f82bull;
+	char **frequent = NULL, u8[8];
+	size_t i, k, c, at, n_frequent = 0, n_ix;
+	unsigned char *query = NULL, *cand = NULL;
+	uint32_t *ix = NULL, copy;
+	float *cs = NULL;
+	int rc;
+
+	rc = nlu_text_init(&t, err);
+	if (rc != 0)
+		return rc;
+	buf_init(&b);
+	rc = frequent_words(in, &t, in->n_ex / 500 + 5, &frequent,
+	    &n_frequent, err);
+	if (rc != 0)
+		goto out;
+	query = xcalloc(emb->n + 1, 1);
+	cand = xcalloc(emb->n + 1, 1);
+	n_ix = (size_t)emb->n * NB_AUG_K;
+	ix = xmalloc((n_ix + 1) * sizeof(*ix));
+	cs = xmalloc((n_ix + 1) * sizeof(*cs));
+	for (i = 0; i < n_ix; i++)
+		ix[i] = UINT32_MAX;
+	for (i = 0; i < emb->n; i++) {
+		const char *w = emb->pool + emb->str_off[i];
+		size_t len = strlen(w), j;
+
+		for (j = 0; j < len && w[j] >= 'a' && w[j] <= 'z'; j++)
+			;
+		cand[i] = len >= 2 && j == len;
+	}
+	/* Queries: the words of in found in the table, not frequent. */
+	for (i = 0; i < in->n_ex && rc == 0; i++) {
+		rc = nlu_text_process(&t, in->ex[i].text,
+		    strlen(in->ex[i].text), err);
+		for (k = 0; rc == 0 && k < t.n_tok; k++) {
+			long q = nlu_emb_tok_index(emb, &t, k);
+			const char *w;
+
+			if (q < 0 || query[q])
+				continue;
+			w = emb->pool + emb->str_off[q];
+			if (bsearch(&w, frequent, n_frequent,
+			    sizeof(*frequent), cmp_cstr) == NULL)
+				query[q] = 1;
+		}
+	}
+	if (rc != 0)
+		goto out;
+	nlu_emb_neighbours(emb, query, cand, NB_AUG_K, o->nb_augment_cos,
+	    o->threads, ix, cs);
+	for (copy = 0; copy < o->nb_augment && rc == 0; copy++) {
+		for (i = 0; i < in->n_ex && rc == 0; i++) {
+			int changed = 0;
+
+			rc = nlu_text_process(&t, in->ex[i].text,
+			    strlen(in->ex[i].text), err);
+			if (rc != 0)
+				break;
+			buf_reset(&b);
+			at = 0;
+			for (k = 0; k < t.n_tok; k++) {
+				long q;
+				uint32_t n_nb, pick;
+				const char *w;
+
+				if (nlu_rng_float(&rng) >= o->nb_augment_p)
+					continue;
+				q = nlu_emb_tok_index(emb, &t, k);
+				if (q < 0 || !query[q])
+					continue;
+				for (n_nb = 0; n_nb < NB_AUG_K &&
+				    ix[(size_t)q * NB_AUG_K + n_nb] !=
+				    UINT32_MAX; n_nb++)
+					;
+				if (n_nb == 0)
+					continue;
+				pick = (uint32_t)(nlu_rng_next(&rng) % n_nb);
+				w = emb->pool + emb->str_off[ix[(size_t)q *
+				    NB_AUG_K + pick]];
+				for (c = at; c < t.tok[k].off; c++)
+					buf_append(&b, u8,
+					    utf8_encode(t.cp[c], u8));
+				buf_append(&b, w, strlen(w));
+				at = t.tok[k].off + t.tok[k].len;
+				changed = 1;
+			}
+			if (!changed)
+				continue;
+			for (c = at; c < t.n_cp; c++)
+				buf_append(&b, u8, utf8_encode(t.cp[c], u8));
+			rc = nlu_dataset_add(out, b.data, in->ex[i].intent,
+			    NULL, 0, err);
+		}
+	}
+out:
+	for (i = 0; i < n_frequent; i++)
+		free(frequent[i]);
+	free(frequent);
+	free(query);
+	free(cand);
+	free(ix);
+	free(cs);
+	buf_cleanup(&b);
+	nlu_text_cleanup(&t);
+	return rc;
+}
+
+/* The examples the members fit: in, plus its synonym copies (WordNet)
+ * and its neighbour copies (word vectors) when asked for, into aug;
+ * *fit_out is in or aug. */
+static int
+augment(const struct nlu_dataset *in, const struct nlu_train_opts *o,
+    const struct nlu_emb *emb, struct nlu_dataset *aug,
+    const struct nlu_dataset **fit_out, struct gacp_err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	*fit_out = in;
+	if (o->feat.wn != NULL && o->wn_augment > 0) {
+		rc = augment_synonyms(in, o, o->feat.wn, aug, err);
+		*fit_out = aug;
+	}
+	if (rc != 0 || emb == NULL || o->nb_augment == 0)
+		return rc;
+	if (*fit_out == in)
+		for (i = 0; i < in->n_ex && rc == 0; i++)
+			rc = nlu_dataset_add(aug, in->ex[i].text,
+			    in->ex[i].intent, NULL, 0, err);
+	*fit_out = aug;
+	if (rc == 0)
+		rc = augment_neighbours(in, o, emb, aug, err);
+	return rc;
+}
+
 /* Bring the linear member's logits to the MLPs' scale: the temperature
  * that fits it alone on the calibration rows is folded into its weights
  * (an unregularised linear model is over- or under-confident in its own
@@ -1497,7 +1660,10 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	    (o->embeddings != NULL && !(o->emb_scale > 0.0f &&
 	    o->emb_scale <= 8.0f)) ||
 	    o->conv_filters % NLU_MLP_LANES != 0 ||
-	    o->conv_filters > NLU_CONV_MAX_FILTERS) {
+	    o->conv_filters > NLU_CONV_MAX_FILTERS ||
+	    o->nb_augment > 8 ||
+	    !(o->nb_augment_p >= 0.0f && o->nb_augment_p <= 1.0f) ||
+	    !(o->nb_augment_cos >= -1.0f && o->nb_augment_cos <= 1.0f)) {
 		rc = gacp_err_set(err, GACP_EINVAL, "nlu_bad_options",
 		    "training options out of range");
 		goto out;
@@ -1558,12 +1724,9 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		fit_ds = &kept;
 		cal_ds = &held;
 	}
-	if (o->feat.wn != NULL && o->wn_augment > 0) {
-		rc = augment_synonyms(fit_ds, o, o->feat.wn, &aug, err);
-		if (rc != 0)
-			goto out;
-		fit_ds = &aug;
-	}
+	rc = augment(fit_ds, o, emb, &aug, &fit_ds, err);
+	if (rc != 0)
+		goto out;
 	rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat, emb,
 	    o->emb_scale, use_conv, err);
 	if (rc != 0)
@@ -1621,14 +1784,11 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		 * the temperature and threshold. */
 		prep_cleanup(&pfit);
 		fit_ds = train;
-		if (o->feat.wn != NULL && o->wn_augment > 0) {
-			nlu_dataset_cleanup(&aug);
-			nlu_dataset_init(&aug);
-			rc = augment_synonyms(train, o, o->feat.wn, &aug, err);
-			if (rc != 0)
-				goto out;
-			fit_ds = &aug;
-		}
+		nlu_dataset_cleanup(&aug);
+		nlu_dataset_init(&aug);
+		rc = augment(train, o, emb, &aug, &fit_ds, err);
+		if (rc != 0)
+			goto out;
 		rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat,
 		    emb, o->emb_scale, use_conv, err);
 		if (rc != 0)

@@ -123,6 +123,13 @@ struct nlu_train_opts {
 	                                        * in every member, used when
 	                                        * embeddings are given; 0:
 	                                        * none */
+	/* Neighbour-substituted copies of each training example (with
+	 * embeddings): each not frequent word replaced with probability
+	 * nb_augment_p by one of its nearest table words (cosine >=
+	 * nb_augment_cos).  0 copies: none. */
+	uint32_t                  nb_augment;
+	float                     nb_augment_p;
+	float                     nb_augment_cos;
 };
 
 /* What training measured; also stored in the model. */

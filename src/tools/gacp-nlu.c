@@ -59,6 +59,8 @@ struct args {
 	const char *embeddings;
 	long        emb_top, emb_idf, emb_max, conv_filters;
 	double      emb_scale;
+	long        nb_augment;
+	double      nb_augment_p, nb_augment_cos;
 	long long   seed;
 	long        members, hidden, epochs, dim_log2, threads, synth_oos;
 	long        iterations, procs;
@@ -142,6 +144,9 @@ parse_args(int argc, char **argv, struct args *a)
 	a->linear_dim_log2 = a->linear_epochs = -1;
 	a->emb_top = a->emb_idf = a->emb_max = a->conv_filters = -1;
 	a->emb_scale = -1.0;
+	a->nb_augment = -1;
+	a->nb_augment_p = -1.0;
+	a->nb_augment_cos = -2.0;
 	a->iterations = 20000;
 	a->procs = 8;
 	for (i = 2; i < argc; i++) {
@@ -182,6 +187,9 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--emb-max", emb_max, strtol(v, &end, 10))
 		OPT_NUM("--emb-scale", emb_scale, strtod(v, &end))
 		OPT_NUM("--conv-filters", conv_filters, strtol(v, &end, 10))
+		OPT_NUM("--nb-augment-p", nb_augment_p, strtod(v, &end))
+		OPT_NUM("--nb-augment-cos", nb_augment_cos, strtod(v, &end))
+		OPT_NUM("--nb-augment", nb_augment, strtol(v, &end, 10))
 		OPT_NUM("--wn-senses", wn_senses, strtol(v, &end, 10))
 		OPT_NUM("--wn-hypernyms", wn_hypernyms, strtol(v, &end, 10))
 		OPT_NUM("--wn-weight", wn_weight, strtod(v, &end))
@@ -369,6 +377,13 @@ cmd_train(const struct args *a)
 	}
 	if (a->conv_filters >= 0)
 		o.conv_filters = (uint32_t)a->conv_filters;
+	/* Out-of-range values reach nlu_model_train, which refuses them. */
+	if (a->nb_augment >= 0)
+		o.nb_augment = (uint32_t)a->nb_augment;
+	if (a->nb_augment_p >= 0.0)
+		o.nb_augment_p = (float)a->nb_augment_p;
+	if (a->nb_augment_cos >= -1.0)
+		o.nb_augment_cos = (float)a->nb_augment_cos;
 
 	if (nlu_dataset_load_file(&train, a->data, NLU_DATA_AUTO, &err) != 0)
 		goto fail;

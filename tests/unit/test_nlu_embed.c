@@ -342,6 +342,76 @@ test_table(void)
 	buf_cleanup(&b);
 }
 
+/* Nearest neighbours by cosine over good_text's table: synonyms first,
+ * never the word itself, the floor and the candidate mask obeyed, the
+ * same whatever the thread count. */
+static void
+test_neighbours(void)
+{
+	struct nlu_emb e;
+	struct buf b;
+	unsigned char query[7], cand[7];
+	uint32_t ix[7 * 2], ix1[7 * 2];
+	float cs[7 * 2], cs1[7 * 2];
+	long buy, fee, hello, hi, price, purchase, the;
+	size_t i;
+
+	build_table(&b);
+	CU_ASSERT_FATAL(nlu_emb_open(&e, b.data, b.len, NULL) == 0);
+	CU_ASSERT_EQUAL_FATAL(e.n, 7);
+	buy = nlu_emb_find(&e, "buy");
+	fee = nlu_emb_find(&e, "fee");
+	hello = nlu_emb_find(&e, "hello");
+	hi = nlu_emb_find(&e, "hi");
+	price = nlu_emb_find(&e, "price");
+	purchase = nlu_emb_find(&e, "purchase");
+	the = nlu_emb_find(&e, "the");
+	memset(query, 1, sizeof(query));
+	memset(cand, 1, sizeof(cand));
+	query[the] = 0;
+	ix[the * 2] = 12345;   /* rows of words not asked for: untouched */
+	nlu_emb_neighbours(&e, query, cand, 2, 0.9f, 3, ix, cs);
+	CU_ASSERT_EQUAL(ix[buy * 2], (uint32_t)purchase);
+	CU_ASSERT(cs[buy * 2] > 0.99f && cs[buy * 2] <= 1.0001f);
+	CU_ASSERT_EQUAL(ix[buy * 2 + 1], UINT32_MAX);
+	CU_ASSERT_EQUAL(cs[buy * 2 + 1], 0.0f);
+	CU_ASSERT_EQUAL(ix[purchase * 2], (uint32_t)buy);
+	CU_ASSERT_EQUAL(ix[hello * 2], (uint32_t)hi);
+	CU_ASSERT_EQUAL(ix[hi * 2], (uint32_t)hello);
+	CU_ASSERT_EQUAL(ix[fee * 2], (uint32_t)price);
+	CU_ASSERT_EQUAL(ix[price * 2], (uint32_t)fee);
+	CU_ASSERT_EQUAL(ix[the * 2], 12345);
+	for (i = 0; i < 7 * 2; i++) {
+		CU_ASSERT(ix[i] != i / 2);
+		if (i / 2 != (size_t)the)
+			CU_ASSERT(ix[i] == UINT32_MAX || cs[i] >= 0.9f);
+	}
+	/* One thread: the same bits. */
+	memcpy(ix1, ix, sizeof(ix));
+	nlu_emb_neighbours(&e, query, cand, 2, 0.9f, 1, ix1, cs1);
+	CU_ASSERT(memcmp(ix, ix1, sizeof(ix)) == 0);
+	CU_ASSERT(memcmp(cs, cs1, sizeof(cs)) == 0);
+	/* A low floor fills both places, best first. */
+	nlu_emb_neighbours(&e, query, cand, 2, -1.0f, 2, ix, cs);
+	CU_ASSERT(ix[buy * 2 + 1] != UINT32_MAX);
+	CU_ASSERT(cs[buy * 2] >= cs[buy * 2 + 1]);
+	/* Only "fee" and "price" may be neighbours: none for "buy" at 0.5,
+	 * and "fee" is not its own. */
+	memset(cand, 0, sizeof(cand));
+	cand[fee] = cand[price] = 1;
+	nlu_emb_neighbours(&e, query, cand, 2, 0.5f, 2, ix, cs);
+	CU_ASSERT_EQUAL(ix[buy * 2], UINT32_MAX);
+	CU_ASSERT_EQUAL(ix[fee * 2], (uint32_t)price);
+	CU_ASSERT_EQUAL(ix[fee * 2 + 1], UINT32_MAX);
+	/* k out of range: nothing written. */
+	ix[buy * 2] = 7;
+	nlu_emb_neighbours(&e, query, cand, 0, 0.5f, 1, ix, cs);
+	nlu_emb_neighbours(&e, query, cand, NLU_EMB_NB_MAX_K + 1, 0.5f, 1, ix,
+	    cs);
+	CU_ASSERT_EQUAL(ix[buy * 2], 7);
+	buf_cleanup(&b);
+}
+
 /* A model with sentence vectors from good_text. */
 static const char *const rows[][2] = {
 	{ "hello", "greet" }, { "hi there", "greet" },
@@ -534,6 +604,78 @@ test_model_with_vectors(void)
 	free(path);
 	nlu_model_free(m);
 	nlu_model_free(again);
+}
+
+/* Neighbour-substituted copies: with every word of good_text in the table
+ * and p = 1, each greeting ("hello", "hi": found in fewer than 5 rows,
+ * each the other's neighbour) gets one copy; "buy" and "fee" are in 5
+ * rows (frequent, left alone) and "the" has no neighbour at cosine 0.7.
+ * Deterministic whatever the thread count; a model without them is
+ * another model. */
+static int
+train_nb_aug(const char *vec_path, uint32_t threads, uint32_t copies,
+    struct nlu_model **m, struct nlu_train_report *rep,
+    struct gacp_err *err)
+{
+	struct nlu_dataset ds;
+	struct nlu_train_opts o;
+	size_t i;
+	int rc;
+
+	nlu_dataset_init(&ds);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		nlu_dataset_add(&ds, rows[i][0], rows[i][1], NULL, 0, NULL);
+	nlu_train_opts_default(&o);
+	o.seed = 5;
+	o.threads = threads;
+	o.members = 2;
+	o.mlp.hidden = 16;
+	o.feat.dim_log2 = 11;
+	o.embeddings = vec_path;
+	o.emb_top = 7;
+	o.nb_augment = copies;
+	o.nb_augment_p = 1.0f;
+	o.nb_augment_cos = 0.7f;
+	gacp_err_clear(err);
+	rc = nlu_model_train(&ds, NULL, &o, m, rep, err);
+	nlu_dataset_cleanup(&ds);
+	return rc;
+}
+
+static void
+test_nb_augment(void)
+{
+	struct nlu_model *m = NULL, *again = NULL, *none = NULL;
+	struct nlu_train_report rep;
+	struct gacp_err err;
+	char *vec = tmp_path("aug.vec");
+
+	fixture_write_file(vec, good_text, strlen(good_text));
+	CU_ASSERT_FATAL(train_nb_aug(vec, 2, 1, &m, &rep, &err) == 0);
+	/* 15 rows and the 5 greetings' copies (final fit on all rows). */
+	CU_ASSERT_EQUAL(rep.n_train, 20);
+	CU_ASSERT_FATAL(train_nb_aug(vec, 1, 1, &again, NULL, &err) == 0);
+	CU_ASSERT_EQUAL_FATAL(m->image_bytes, again->image_bytes);
+	CU_ASSERT(memcmp(m->image, again->image, m->image_bytes) == 0);
+	CU_ASSERT_FATAL(train_nb_aug(vec, 2, 0, &none, &rep, &err) == 0);
+	CU_ASSERT_EQUAL(rep.n_train, 15);
+	CU_ASSERT(memcmp(m->sha256, none->sha256, 32) != 0);
+	/* Without word vectors there is nothing to substitute. */
+	nlu_model_free(none);
+	none = NULL;
+	CU_ASSERT_FATAL(train_nb_aug(NULL, 2, 1, &none, &rep, &err) == 0);
+	CU_ASSERT_EQUAL(rep.n_train, 15);
+	/* Out of range: refused. */
+	nlu_model_free(again);
+	again = NULL;
+	CU_ASSERT_EQUAL(train_nb_aug(vec, 1, 9, &again, NULL, &err),
+	    GACP_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.code, "nlu_bad_options");
+	CU_ASSERT_PTR_NULL(again);
+	unlink(vec);
+	free(vec);
+	nlu_model_free(m);
+	nlu_model_free(none);
 }
 
 /* The convolution against a plain reading of its definition: for every
@@ -737,6 +879,8 @@ test_nlu_embed_register(void)
 		{ "malformed vector files refused", test_reader_malformed },
 		{ "wink JSON vector file", test_reader_json },
 		{ "table section, damaged refused", test_table },
+		{ "nearest neighbours by cosine", test_neighbours },
+		{ "neighbour-substituted training copies", test_nb_augment },
 		{ "model with word vectors", test_model_with_vectors },
 		{ "convolution over word vectors", test_conv_forward },
 		{ "model with the convolution", test_model_with_conv },

@@ -97,6 +97,7 @@ static void	 member_train(struct member_job *);
 static void	*thread_main(void *);
 static void	 train_members(const struct nlu_train_opts *,
 		    const struct nlu_feat_params *, const struct prep *,
+		    const struct prep *,
 		    uint32_t, float *, float *, float *, float *, float *);
 static void	 member_logits(const struct nlu_train_opts *,
 		    const struct nlu_feat_params *, const float *,
@@ -116,11 +117,16 @@ static int	 augment_synonyms(const struct nlu_dataset *,
 		    struct nlu_dataset *, struct gacp_err *);
 static int	 augment_neighbours(const struct nlu_dataset *,
 		    const struct nlu_train_opts *, const struct nlu_emb *,
-		    struct nlu_dataset *, struct gacp_err *);
+		    uint32_t **, struct nlu_dataset *, struct gacp_err *);
 static int	 augment(const struct nlu_dataset *,
 		    const struct nlu_train_opts *, const struct nlu_emb *,
-		    struct nlu_dataset *, const struct nlu_dataset **,
-		    struct gacp_err *);
+		    uint32_t **, struct nlu_dataset *,
+		    const struct nlu_dataset **, struct gacp_err *);
+static int	 augment_members(const struct nlu_dataset *,
+		    const struct nlu_train_opts *, const struct nlu_emb *,
+		    uint32_t **, const char **, uint32_t, int, int32_t,
+		    uint32_t, struct prep **, struct gacp_err *);
+static void	 own_cleanup(struct prep *, uint32_t);
 static float	 calibrate_linear(const struct nlu_train_opts *,
 		    const struct nlu_feat_params *, const float *, float *,
 		    uint32_t, const struct prep *);
@@ -220,9 +226,22 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	 * alone, 21.3k parses/s and p99 87.9 us against 24.0k and 78.3 us,
 	 * and a 62.3 MiB model against 56.1 (budgets 20k, 100 us, 64 MiB). */
 	o->conv_filters = 0;
-	o->nb_augment = 0;
+	/* With word vectors, one neighbour-substituted copy of each example
+	 * (augment_neighbours), and every member after the first fits its
+	 * own draw of the synonym and neighbour copies (augment_members).
+	 * CLINC150 validation split, seeds 1-3, in-scope accuracy at the
+	 * chosen threshold / out-of-scope recall / in-scope without a
+	 * threshold: neither 93.62 / 77.0 / 94.40 %, one shared copy
+	 * 93.62 / 79.0 / 94.53, one copy drawn per member 93.84 / 79.3 /
+	 * 94.79; per-member synonym copies alone (no neighbour copy)
+	 * 93.58 / 77.0 / 94.54.  At equal out-of-scope recall the copies
+	 * drawn per member gain 0.3 to 0.5 points (best threshold on the
+	 * validation split reaching 70 %: 94.02 -> 94.39 %).  About 8 s
+	 * more training there (30 s); parsing costs the same. */
+	o->nb_augment = 1;
 	o->nb_augment_p = 0.3f;
 	o->nb_augment_cos = 0.7f;
+	o->aug_members = 1;
 }
 
 static int
@@ -718,8 +737,8 @@ thread_main(void *arg)
 static void
 train_members(const struct nlu_train_opts *o,
     const struct nlu_feat_params *lin_fp, const struct prep *p,
-    uint32_t n_labels, float *idf, float *params, float *conv,
-    float *lin_idf, float *lin_params)
+    const struct prep *own, uint32_t n_labels, float *idf, float *params,
+    float *conv, float *lin_idf, float *lin_params)
 {
 	uint32_t dim = 1u << o->feat.dim_log2, m, t;
 	uint32_t n_jobs = o->members + (lin_params != NULL);
@@ -736,7 +755,9 @@ train_members(const struct nlu_train_opts *o,
 
 	for (m = 0; m < o->members; m++) {
 		jobs[m].o = o;
-		jobs[m].data = p;
+		/* Member m > 0 fits its own copies (augment_members) when
+		 * there are. */
+		jobs[m].data = own != NULL && m > 0 ? &own[m] : p;
 		jobs[m].fp = &o->feat;
 		jobs[m].member = m;
 		jobs[m].n_labels = n_labels;
@@ -1429,7 +1450,7 @@ augment_synonyms(const struct nlu_dataset *in, const struct nlu_train_opts *o,
 static int
 augment_neighbours(const struct nlu_dataset *in,
     const struct nlu_train_opts *o, const struct nlu_emb *emb,
-    struct nlu_dataset *out, struct gacp_err *err)
+    uint32_t **nbix, struct nlu_dataset *out, struct gacp_err *err)
 {
 	struct nlu_text t;
 	struct buf b;
@@ -1445,6 +1466,10 @@ augment_neighbours(const struct nlu_dataset *in,
 	if (rc != 0)
 		return rc;
 	buf_init(&b);
+	if (*nbix != NULL) {
+		ix = *nbix;
+		goto copies;
+	}
 	rc = frequent_words(in, &t, in->n_ex / 500 + 5, &frequent,
 	    &n_frequent, err);
 	if (rc != 0)
@@ -1480,10 +1505,14 @@ augment_neighbours(const struct nlu_dataset *in,
 				query[q] = 1;
 		}
 	}
-	if (rc != 0)
+	if (rc != 0) {
+		free(ix);
 		goto out;
+	}
 	nlu_emb_neighbours(emb, query, cand, NB_AUG_K, o->nb_augment_cos,
 	    o->threads, ix, cs);
+	*nbix = ix;
+copies:
 	for (copy = 0; copy < o->nb_augment && rc == 0; copy++) {
 		for (i = 0; i < in->n_ex && rc == 0; i++) {
 			int changed = 0;
@@ -1501,8 +1530,9 @@ augment_neighbours(const struct nlu_dataset *in,
 
 				if (nlu_rng_float(&rng) >= o->nb_augment_p)
 					continue;
+				/* Rows of words not asked for are empty. */
 				q = nlu_emb_tok_index(emb, &t, k);
-				if (q < 0 || !query[q])
+				if (q < 0)
 					continue;
 				for (n_nb = 0; n_nb < NB_AUG_K &&
 				    ix[(size_t)q * NB_AUG_K + n_nb] !=
@@ -1534,7 +1564,6 @@ out:
 	free(frequent);
 	free(query);
 	free(cand);
-	free(ix);
 	free(cs);
 	buf_cleanup(&b);
 	nlu_text_cleanup(&t);
@@ -1546,7 +1575,7 @@ out:
  * *fit_out is in or aug. */
 static int
 augment(const struct nlu_dataset *in, const struct nlu_train_opts *o,
-    const struct nlu_emb *emb, struct nlu_dataset *aug,
+    const struct nlu_emb *emb, uint32_t **nbix, struct nlu_dataset *aug,
     const struct nlu_dataset **fit_out, struct gacp_err *err)
 {
 	size_t i;
@@ -1565,8 +1594,67 @@ augment(const struct nlu_dataset *in, const struct nlu_train_opts *o,
 			    in->ex[i].intent, NULL, 0, err);
 	*fit_out = aug;
 	if (rc == 0)
-		rc = augment_neighbours(in, o, emb, aug, err);
+		rc = augment_neighbours(in, o, emb, nbix, aug, err);
 	return rc;
+}
+
+/* Each member but the first its own fitting set (o->aug_members): in
+ * plus synonym and neighbour copies drawn with the member's own seed, so
+ * the members see different paraphrases and disagree where the copies
+ * matter, which is what an ensemble averages; *own_out gets o->members
+ * preps (entry 0 unused, member 0 fits the caller's), or NULL when there
+ * are no copies to vary. */
+static int
+augment_members(const struct nlu_dataset *in, const struct nlu_train_opts *o,
+    const struct nlu_emb *emb, uint32_t **nbix, const char **labels,
+    uint32_t n_labels, int use_conv, int32_t oos_label,
+    uint32_t n_in_scope_labels, struct prep **own_out, struct gacp_err *err)
+{
+	struct prep *own;
+	uint32_t m;
+	int rc = 0;
+
+	*own_out = NULL;
+	if (!o->aug_members || o->members < 2 ||
+	    !((o->feat.wn != NULL && o->wn_augment > 0) ||
+	    (emb != NULL && o->nb_augment > 0)))
+		return 0;
+	own = xcalloc(o->members, sizeof(*own));
+	for (m = 1; m < o->members && rc == 0; m++) {
+		struct nlu_train_opts om = *o;
+		struct nlu_dataset aug;
+		const struct nlu_dataset *fit;
+
+		om.seed = o->seed + (uint64_t)m * 0x9e3779b97f4a7c15ull;
+		nlu_dataset_init(&aug);
+		rc = augment(in, &om, emb, nbix, &aug, &fit, err);
+		if (rc == 0)
+			rc = prep_build(&own[m], fit, labels, n_labels, &o->feat,
+			    emb, o->emb_scale, use_conv, err);
+		if (rc == 0 && o->synth_oos > 0 && oos_label >= 0)
+			prep_add_synthetic(&own[m], (uint32_t)oos_label,
+			    o->synth_oos * n_in_scope_labels, om.seed,
+			    n_in_scope_labels);
+		nlu_dataset_cleanup(&aug);
+	}
+	if (rc != 0) {
+		own_cleanup(own, o->members);
+		return rc;
+	}
+	*own_out = own;
+	return 0;
+}
+
+static void
+own_cleanup(struct prep *own, uint32_t members)
+{
+	uint32_t m;
+
+	if (own == NULL)
+		return;
+	for (m = 0; m < members; m++)
+		prep_cleanup(&own[m]);
+	free(own);
 }
 
 /* Bring the linear member's logits to the MLPs' scale: the temperature
@@ -1602,7 +1690,8 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	const struct nlu_train_opts *o = &sized;
 	struct nlu_dataset kept, held, spec, aug;
 	const struct nlu_dataset *fit_ds = train, *cal_ds = valid;
-	struct prep pfit, pcal;
+	struct prep pfit, pcal, *own = NULL;
+	uint32_t *nbix = NULL;
 	struct nlu_train_report r;
 	const char **labels = NULL;
 	uint32_t n_labels = 0, dim, i, k, n_in_scope_labels;
@@ -1724,7 +1813,15 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		fit_ds = &kept;
 		cal_ds = &held;
 	}
-	rc = augment(fit_ds, o, emb, &aug, &fit_ds, err);
+	{
+		const struct nlu_dataset *orig = fit_ds;
+
+		rc = augment(orig, o, emb, &nbix, &aug, &fit_ds, err);
+		if (rc == 0)
+			rc = augment_members(orig, o, emb, &nbix, labels,
+			    n_labels, use_conv, oos_label, n_in_scope_labels,
+			    &own, err);
+	}
 	if (rc != 0)
 		goto out;
 	rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat, emb,
@@ -1759,8 +1856,8 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		    n_labels) * sizeof(float));
 		slots++;
 	}
-	train_members(o, &lin_fp, &pfit, n_labels, idf, params, conv, lin_idf,
-	    lin_params);
+	train_members(o, &lin_fp, &pfit, own, n_labels, idf, params, conv,
+	    lin_idf, lin_params);
 	if (lin_params != NULL)
 		lin_scale = calibrate_linear(o, &lin_fp, lin_idf, lin_params,
 		    n_labels, &pcal);
@@ -1786,7 +1883,15 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 		fit_ds = train;
 		nlu_dataset_cleanup(&aug);
 		nlu_dataset_init(&aug);
-		rc = augment(train, o, emb, &aug, &fit_ds, err);
+		free(nbix);
+		nbix = NULL;
+		own_cleanup(own, o->members);
+		own = NULL;
+		rc = augment(train, o, emb, &nbix, &aug, &fit_ds, err);
+		if (rc == 0)
+			rc = augment_members(train, o, emb, &nbix, labels,
+			    n_labels, use_conv, oos_label, n_in_scope_labels,
+			    &own, err);
 		if (rc != 0)
 			goto out;
 		rc = prep_build(&pfit, fit_ds, labels, n_labels, &o->feat,
@@ -1797,8 +1902,8 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 			prep_add_synthetic(&pfit, (uint32_t)oos_label,
 			    o->synth_oos * n_in_scope_labels, o->seed,
 			    n_in_scope_labels);
-		train_members(o, &lin_fp, &pfit, n_labels, idf, params, conv,
-		    lin_idf, lin_params);
+		train_members(o, &lin_fp, &pfit, own, n_labels, idf, params,
+		    conv, lin_idf, lin_params);
 		/* The holdout's scale for the linear member, as for the
 		 * temperature. */
 		if (lin_params != NULL)
@@ -1873,6 +1978,8 @@ out:
 	free(lg);
 	prep_cleanup(&pfit);
 	prep_cleanup(&pcal);
+	own_cleanup(own, o->members);
+	free(nbix);
 	nlu_dataset_cleanup(&kept);
 	nlu_dataset_cleanup(&held);
 	nlu_dataset_cleanup(&spec);

@@ -130,6 +130,9 @@ struct nlu_train_opts {
 	uint32_t                  nb_augment;
 	float                     nb_augment_p;
 	float                     nb_augment_cos;
+	int                       aug_members; /* members after the first
+	                                        * draw their own synonym and
+	                                        * neighbour copies */
 };
 
 /* What training measured; also stored in the model. */

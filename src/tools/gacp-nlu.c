@@ -15,6 +15,8 @@
  *                  [--linear-epochs N] [--linear-lr R]
  *                  [--embeddings FILE|none] [--emb-top N] [--emb-scale S]
  *                  [--emb-idf 0|1] [--emb-max 0|1] [--conv-filters N]
+ *                  [--nb-augment N] [--nb-augment-p P] [--nb-augment-cos C]
+ *                  [--aug-members 0|1]
  *   gacp-nlu eval  --model MODEL --data FILE [--json] [--threshold T]
  *   gacp-nlu parse --model MODEL [--now EPOCH] TEXT
  *   gacp-nlu bench --model MODEL --data FILE [--iterations N] [--json]
@@ -59,7 +61,7 @@ struct args {
 	const char *embeddings;
 	long        emb_top, emb_idf, emb_max, conv_filters;
 	double      emb_scale;
-	long        nb_augment;
+	long        nb_augment, aug_members;
 	double      nb_augment_p, nb_augment_cos;
 	long long   seed;
 	long        members, hidden, epochs, dim_log2, threads, synth_oos;
@@ -112,6 +114,8 @@ usage(void)
 	    "[--emb-top N]\n"
 	    "                      [--emb-scale S] [--emb-idf 0|1] "
 	    "[--emb-max 0|1] [--conv-filters N]\n"
+	    "                      [--nb-augment N] [--nb-augment-p P] "
+	    "[--nb-augment-cos C] [--aug-members 0|1]\n"
 	    "       gacp-nlu eval --model MODEL --data FILE [--json] "
 	    "[--threshold T]\n"
 	    "       gacp-nlu parse --model MODEL [--now EPOCH] TEXT\n"
@@ -144,7 +148,7 @@ parse_args(int argc, char **argv, struct args *a)
 	a->linear_dim_log2 = a->linear_epochs = -1;
 	a->emb_top = a->emb_idf = a->emb_max = a->conv_filters = -1;
 	a->emb_scale = -1.0;
-	a->nb_augment = -1;
+	a->nb_augment = a->aug_members = -1;
 	a->nb_augment_p = -1.0;
 	a->nb_augment_cos = -2.0;
 	a->iterations = 20000;
@@ -190,6 +194,7 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--nb-augment-p", nb_augment_p, strtod(v, &end))
 		OPT_NUM("--nb-augment-cos", nb_augment_cos, strtod(v, &end))
 		OPT_NUM("--nb-augment", nb_augment, strtol(v, &end, 10))
+		OPT_NUM("--aug-members", aug_members, strtol(v, &end, 10))
 		OPT_NUM("--wn-senses", wn_senses, strtol(v, &end, 10))
 		OPT_NUM("--wn-hypernyms", wn_hypernyms, strtol(v, &end, 10))
 		OPT_NUM("--wn-weight", wn_weight, strtod(v, &end))
@@ -380,6 +385,8 @@ cmd_train(const struct args *a)
 	/* Out-of-range values reach nlu_model_train, which refuses them. */
 	if (a->nb_augment >= 0)
 		o.nb_augment = (uint32_t)a->nb_augment;
+	if (a->aug_members >= 0)
+		o.aug_members = a->aug_members != 0;
 	if (a->nb_augment_p >= 0.0)
 		o.nb_augment_p = (float)a->nb_augment_p;
 	if (a->nb_augment_cos >= -1.0)

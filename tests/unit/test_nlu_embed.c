@@ -613,9 +613,9 @@ test_model_with_vectors(void)
  * Deterministic whatever the thread count; a model without them is
  * another model. */
 static int
-train_nb_aug(const char *vec_path, uint32_t threads, uint32_t copies,
-    struct nlu_model **m, struct nlu_train_report *rep,
-    struct gacp_err *err)
+train_nb_aug_p(const char *vec_path, uint32_t threads, uint32_t copies,
+    float p, int per_member, struct nlu_model **m,
+    struct nlu_train_report *rep, struct gacp_err *err)
 {
 	struct nlu_dataset ds;
 	struct nlu_train_opts o;
@@ -634,12 +634,22 @@ train_nb_aug(const char *vec_path, uint32_t threads, uint32_t copies,
 	o.embeddings = vec_path;
 	o.emb_top = 7;
 	o.nb_augment = copies;
-	o.nb_augment_p = 1.0f;
+	o.nb_augment_p = p;
 	o.nb_augment_cos = 0.7f;
+	o.aug_members = per_member;
 	gacp_err_clear(err);
 	rc = nlu_model_train(&ds, NULL, &o, m, rep, err);
 	nlu_dataset_cleanup(&ds);
 	return rc;
+}
+
+static int
+train_nb_aug(const char *vec_path, uint32_t threads, uint32_t copies,
+    struct nlu_model **m, struct nlu_train_report *rep,
+    struct gacp_err *err)
+{
+	return train_nb_aug_p(vec_path, threads, copies, 1.0f, 0, m, rep,
+	    err);
 }
 
 static void
@@ -672,9 +682,27 @@ test_nb_augment(void)
 	    GACP_EINVAL);
 	CU_ASSERT_STRING_EQUAL(err.code, "nlu_bad_options");
 	CU_ASSERT_PTR_NULL(again);
+
+	/* Copies drawn per member (p 0.5, so seeds differ in what they
+	 * replace): another model than one shared draw, and still the same
+	 * bits whatever the thread count. */
+	nlu_model_free(m);
+	nlu_model_free(none);
+	m = none = NULL;
+	CU_ASSERT_FATAL(train_nb_aug_p(vec, 2, 1, 0.5f, 1, &m, &rep, &err) ==
+	    0);
+	CU_ASSERT(rep.n_train > 15);
+	CU_ASSERT_FATAL(train_nb_aug_p(vec, 1, 1, 0.5f, 1, &again, NULL,
+	    &err) == 0);
+	CU_ASSERT_EQUAL_FATAL(m->image_bytes, again->image_bytes);
+	CU_ASSERT(memcmp(m->image, again->image, m->image_bytes) == 0);
+	CU_ASSERT_FATAL(train_nb_aug_p(vec, 2, 1, 0.5f, 0, &none, NULL,
+	    &err) == 0);
+	CU_ASSERT(memcmp(m->sha256, none->sha256, 32) != 0);
 	unlink(vec);
 	free(vec);
 	nlu_model_free(m);
+	nlu_model_free(again);
 	nlu_model_free(none);
 }
 

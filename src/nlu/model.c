@@ -1350,6 +1350,54 @@ out:
 	return rc;
 }
 
+/* One example rewritten with some of its words replaced (the synonym and
+ * neighbour copies): the code points of t between the replaced words are
+ * copied as they are. */
+struct rewrite {
+	struct buf b;
+	size_t     at;       /* code points of t copied so far */
+	int        changed;
+};
+
+static void
+rewrite_begin(struct rewrite *r)
+{
+	buf_reset(&r->b);
+	r->at = 0;
+	r->changed = 0;
+}
+
+static void
+rewrite_copy_to(struct rewrite *r, const struct nlu_text *t, size_t end)
+{
+	char u8[8];
+
+	for (; r->at < end; r->at++)
+		buf_append(&r->b, u8, utf8_encode(t->cp[r->at], u8));
+}
+
+/* Token k of t becomes word (len bytes of UTF-8). */
+static void
+rewrite_word(struct rewrite *r, const struct nlu_text *t, size_t k,
+    const char *word, size_t len)
+{
+	rewrite_copy_to(r, t, t->tok[k].off);
+	buf_append(&r->b, word, len);
+	r->at = t->tok[k].off + t->tok[k].len;
+	r->changed = 1;
+}
+
+/* The rewritten text added to out with intent, when a word changed. */
+static int
+rewrite_add(struct rewrite *r, const struct nlu_text *t,
+    struct nlu_dataset *out, const char *intent, struct gacp_err *err)
+{
+	if (!r->changed)
+		return 0;
+	rewrite_copy_to(r, t, t->n_cp);
+	return nlu_dataset_add(out, r->b.data, intent, NULL, 0, err);
+}
+
 /* Training examples plus o->wn_augment copies of each in which every
  * English word with a WordNet synonym (nlu_wn_synonym) is replaced by it
  * with probability o->wn_augment_p (copies that change nothing are not
@@ -1370,11 +1418,11 @@ augment_synonyms(const struct nlu_dataset *in, const struct nlu_train_opts *o,
 {
 	struct nlu_wn_syn syn;
 	struct nlu_text t;
-	struct buf b;
+	struct rewrite rw;
 	uint64_t rng = o->seed ^ 0xbb67ae8584caa73bull;
-	char word[NLU_WN_MAX_WORD + 1], u8[8], tok[4 * NLU_WN_MAX_WORD + 8];
+	char word[NLU_WN_MAX_WORD + 1], tok[4 * NLU_WN_MAX_WORD + 8];
 	char **frequent = NULL;
-	size_t i, k, c, at, n_frequent = 0;
+	size_t i, k, n_frequent = 0;
 	uint32_t copy;
 	int rc;
 
@@ -1382,7 +1430,7 @@ augment_synonyms(const struct nlu_dataset *in, const struct nlu_train_opts *o,
 	if (rc != 0)
 		return rc;
 	nlu_wn_syn_init(&syn, lx);
-	buf_init(&b);
+	buf_init(&rw.b);
 	rc = frequent_words(in, &t, in->n_ex / 500 + 5, &frequent,
 	    &n_frequent, err);
 	for (i = 0; i < in->n_ex && rc == 0; i++)
@@ -1390,14 +1438,11 @@ augment_synonyms(const struct nlu_dataset *in, const struct nlu_train_opts *o,
 		    NULL, 0, err);
 	for (copy = 0; copy < o->wn_augment && rc == 0; copy++) {
 		for (i = 0; i < in->n_ex && rc == 0; i++) {
-			int changed = 0;
-
 			rc = nlu_text_process(&t, in->ex[i].text,
 			    strlen(in->ex[i].text), err);
 			if (rc != 0)
 				break;
-			buf_reset(&b);
-			at = 0;
+			rewrite_begin(&rw);
 			for (k = 0; k < t.n_tok; k++) {
 				const struct nlu_tok *tk = &t.tok[k];
 				size_t sl;
@@ -1411,29 +1456,83 @@ augment_synonyms(const struct nlu_dataset *in, const struct nlu_train_opts *o,
 					continue;
 				sl = nlu_wn_synonym(lx, &syn, t.cp + tk->off,
 				    tk->len, nlu_rng_next(&rng), word);
-				if (sl == 0)
-					continue;
-				for (c = at; c < tk->off; c++)
-					buf_append(&b, u8,
-					    utf8_encode(t.cp[c], u8));
-				buf_append(&b, word, sl);
-				at = tk->off + tk->len;
-				changed = 1;
+				if (sl > 0)
+					rewrite_word(&rw, &t, k, word, sl);
 			}
-			if (!changed)
-				continue;
-			for (c = at; c < t.n_cp; c++)
-				buf_append(&b, u8, utf8_encode(t.cp[c], u8));
-			rc = nlu_dataset_add(out, b.data, in->ex[i].intent,
-			    NULL, 0, err);
+			rc = rewrite_add(&rw, &t, out, in->ex[i].intent, err);
 		}
 	}
 	for (i = 0; i < n_frequent; i++)
 		free(frequent[i]);
 	free(frequent);
-	buf_cleanup(&b);
+	buf_cleanup(&rw.b);
 	nlu_wn_syn_cleanup(&syn);
 	nlu_text_cleanup(&t);
+	return rc;
+}
+
+#define NB_AUG_K 3u
+
+/* The NB_AUG_K nearest table words (cosine >= o->nb_augment_cos, plain
+ * a-z words) of every table word of in that is not frequent, as
+ * nlu_emb_neighbours lays them out, into *out (the caller frees it). */
+static int
+neighbour_index(const struct nlu_dataset *in, const struct nlu_train_opts *o,
+    const struct nlu_emb *emb, struct nlu_text *t, uint32_t **out,
+    struct gacp_err *err)
+{
+	char **frequent = NULL;
+	size_t i, k, n_frequent = 0, n_ix = (size_t)emb->n * NB_AUG_K;
+	unsigned char *query, *cand;
+	uint32_t *ix = NULL;
+	float *cs;
+	int rc;
+
+	rc = frequent_words(in, t, in->n_ex / 500 + 5, &frequent, &n_frequent,
+	    err);
+	if (rc != 0)
+		return rc;
+	query = xcalloc(emb->n + 1, 1);
+	cand = xcalloc(emb->n + 1, 1);
+	cs = xmalloc((n_ix + 1) * sizeof(*cs));
+	for (i = 0; i < emb->n; i++) {
+		const char *w = emb->pool + emb->str_off[i];
+		size_t len = strlen(w), j;
+
+		for (j = 0; j < len && w[j] >= 'a' && w[j] <= 'z'; j++)
+			;
+		cand[i] = len >= 2 && j == len;
+	}
+	/* Queries: the words of in found in the table, not frequent. */
+	for (i = 0; i < in->n_ex && rc == 0; i++) {
+		rc = nlu_text_process(t, in->ex[i].text,
+		    strlen(in->ex[i].text), err);
+		for (k = 0; rc == 0 && k < t->n_tok; k++) {
+			long q = nlu_emb_tok_index(emb, t, k);
+			const char *w;
+
+			if (q < 0 || query[q])
+				continue;
+			w = emb->pool + emb->str_off[q];
+			if (bsearch(&w, frequent, n_frequent,
+			    sizeof(*frequent), cmp_cstr) == NULL)
+				query[q] = 1;
+		}
+	}
+	if (rc == 0) {
+		ix = xmalloc((n_ix + 1) * sizeof(*ix));
+		for (i = 0; i < n_ix; i++)
+			ix[i] = UINT32_MAX;
+		nlu_emb_neighbours(emb, query, cand, NB_AUG_K,
+		    o->nb_augment_cos, o->threads, ix, cs);
+	}
+	for (i = 0; i < n_frequent; i++)
+		free(frequent[i]);
+	free(frequent);
+	free(query);
+	free(cand);
+	free(cs);
+	*out = ix;
 	return rc;
 }
 
@@ -1446,87 +1545,39 @@ augment_synonyms(const struct nlu_dataset *in, const struct nlu_train_opts *o,
  * training never used but whose vectors say they mean the same, which a
  * parse meets as paraphrases.  Copies that change nothing are not
  * added; deterministic by seed. */
-#define NB_AUG_K 3u
 static int
 augment_neighbours(const struct nlu_dataset *in,
     const struct nlu_train_opts *o, const struct nlu_emb *emb,
     uint32_t **nbix, struct nlu_dataset *out, struct gacp_err *err)
 {
 	struct nlu_text t;
-	struct buf b;
+	struct rewrite rw;
 	uint64_t rng = o->seed ^ 0x3c6ef372fe94f82bull;
-	char **frequent = NULL, u8[8];
-	size_t i, k, c, at, n_frequent = 0, n_ix;
-	unsigned char *query = NULL, *cand = NULL;
-	uint32_t *ix = NULL, copy;
-	float *cs = NULL;
+	size_t i, k;
+	uint32_t *ix, copy;
 	int rc;
 
 	rc = nlu_text_init(&t, err);
 	if (rc != 0)
 		return rc;
-	buf_init(&b);
-	if (*nbix != NULL) {
-		ix = *nbix;
-		goto copies;
-	}
-	rc = frequent_words(in, &t, in->n_ex / 500 + 5, &frequent,
-	    &n_frequent, err);
-	if (rc != 0)
-		goto out;
-	query = xcalloc(emb->n + 1, 1);
-	cand = xcalloc(emb->n + 1, 1);
-	n_ix = (size_t)emb->n * NB_AUG_K;
-	ix = xmalloc((n_ix + 1) * sizeof(*ix));
-	cs = xmalloc((n_ix + 1) * sizeof(*cs));
-	for (i = 0; i < n_ix; i++)
-		ix[i] = UINT32_MAX;
-	for (i = 0; i < emb->n; i++) {
-		const char *w = emb->pool + emb->str_off[i];
-		size_t len = strlen(w), j;
-
-		for (j = 0; j < len && w[j] >= 'a' && w[j] <= 'z'; j++)
-			;
-		cand[i] = len >= 2 && j == len;
-	}
-	/* Queries: the words of in found in the table, not frequent. */
-	for (i = 0; i < in->n_ex && rc == 0; i++) {
-		rc = nlu_text_process(&t, in->ex[i].text,
-		    strlen(in->ex[i].text), err);
-		for (k = 0; rc == 0 && k < t.n_tok; k++) {
-			long q = nlu_emb_tok_index(emb, &t, k);
-			const char *w;
-
-			if (q < 0 || query[q])
-				continue;
-			w = emb->pool + emb->str_off[q];
-			if (bsearch(&w, frequent, n_frequent,
-			    sizeof(*frequent), cmp_cstr) == NULL)
-				query[q] = 1;
-		}
-	}
-	if (rc != 0) {
-		free(ix);
-		goto out;
-	}
-	nlu_emb_neighbours(emb, query, cand, NB_AUG_K, o->nb_augment_cos,
-	    o->threads, ix, cs);
-	*nbix = ix;
-copies:
+	buf_init(&rw.b);
+	/* The index depends on in and the table only: computed once, kept
+	 * by the caller for the members' own draws (augment_members). */
+	if (*nbix == NULL)
+		rc = neighbour_index(in, o, emb, &t, nbix, err);
+	ix = *nbix;
 	for (copy = 0; copy < o->nb_augment && rc == 0; copy++) {
 		for (i = 0; i < in->n_ex && rc == 0; i++) {
-			int changed = 0;
-
 			rc = nlu_text_process(&t, in->ex[i].text,
 			    strlen(in->ex[i].text), err);
 			if (rc != 0)
 				break;
-			buf_reset(&b);
-			at = 0;
+			rewrite_begin(&rw);
 			for (k = 0; k < t.n_tok; k++) {
-				long q;
-				uint32_t n_nb, pick;
+				const uint32_t *row;
+				uint32_t n_nb;
 				const char *w;
+				long q;
 
 				if (nlu_rng_float(&rng) >= o->nb_augment_p)
 					continue;
@@ -1534,38 +1585,20 @@ copies:
 				q = nlu_emb_tok_index(emb, &t, k);
 				if (q < 0)
 					continue;
+				row = ix + (size_t)q * NB_AUG_K;
 				for (n_nb = 0; n_nb < NB_AUG_K &&
-				    ix[(size_t)q * NB_AUG_K + n_nb] !=
-				    UINT32_MAX; n_nb++)
+				    row[n_nb] != UINT32_MAX; n_nb++)
 					;
 				if (n_nb == 0)
 					continue;
-				pick = (uint32_t)(nlu_rng_next(&rng) % n_nb);
-				w = emb->pool + emb->str_off[ix[(size_t)q *
-				    NB_AUG_K + pick]];
-				for (c = at; c < t.tok[k].off; c++)
-					buf_append(&b, u8,
-					    utf8_encode(t.cp[c], u8));
-				buf_append(&b, w, strlen(w));
-				at = t.tok[k].off + t.tok[k].len;
-				changed = 1;
+				w = emb->pool + emb->str_off[row[
+				    nlu_rng_next(&rng) % n_nb]];
+				rewrite_word(&rw, &t, k, w, strlen(w));
 			}
-			if (!changed)
-				continue;
-			for (c = at; c < t.n_cp; c++)
-				buf_append(&b, u8, utf8_encode(t.cp[c], u8));
-			rc = nlu_dataset_add(out, b.data, in->ex[i].intent,
-			    NULL, 0, err);
+			rc = rewrite_add(&rw, &t, out, in->ex[i].intent, err);
 		}
 	}
-out:
-	for (i = 0; i < n_frequent; i++)
-		free(frequent[i]);
-	free(frequent);
-	free(query);
-	free(cand);
-	free(cs);
-	buf_cleanup(&b);
+	buf_cleanup(&rw.b);
 	nlu_text_cleanup(&t);
 	return rc;
 }

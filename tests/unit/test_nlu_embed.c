@@ -425,25 +425,35 @@ static const char *const rows[][2] = {
 	{ "fee for it", "fee" },
 };
 
+/* The rows above as a data set, and small training options with the
+ * vectors of vec_path, for the training tests below. */
+static void
+small_training(const char *vec_path, uint32_t threads, struct nlu_dataset *ds,
+    struct nlu_train_opts *o)
+{
+	size_t i;
+
+	nlu_dataset_init(ds);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		nlu_dataset_add(ds, rows[i][0], rows[i][1], NULL, 0, NULL);
+	nlu_train_opts_default(o);
+	o->seed = 5;
+	o->threads = threads;
+	o->members = 2;
+	o->mlp.hidden = 16;
+	o->feat.dim_log2 = 11;
+	o->embeddings = vec_path;
+}
+
 static int
 train_emb_conv(const char *vec_path, uint32_t threads, uint32_t conv,
     struct nlu_model **m, struct gacp_err *err)
 {
 	struct nlu_dataset ds;
 	struct nlu_train_opts o;
-	size_t i;
 	int rc;
 
-	nlu_dataset_init(&ds);
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		nlu_dataset_add(&ds, rows[i][0], rows[i][1], NULL, 0, NULL);
-	nlu_train_opts_default(&o);
-	o.seed = 5;
-	o.threads = threads;
-	o.members = 2;
-	o.mlp.hidden = 16;
-	o.feat.dim_log2 = 11;
-	o.embeddings = vec_path;
+	small_training(vec_path, threads, &ds, &o);
 	o.emb_top = 3;
 	o.emb_scale = 2.0f;
 	o.conv_filters = conv;
@@ -619,19 +629,9 @@ train_nb_aug_p(const char *vec_path, uint32_t threads, uint32_t copies,
 {
 	struct nlu_dataset ds;
 	struct nlu_train_opts o;
-	size_t i;
 	int rc;
 
-	nlu_dataset_init(&ds);
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		nlu_dataset_add(&ds, rows[i][0], rows[i][1], NULL, 0, NULL);
-	nlu_train_opts_default(&o);
-	o.seed = 5;
-	o.threads = threads;
-	o.members = 2;
-	o.mlp.hidden = 16;
-	o.feat.dim_log2 = 11;
-	o.embeddings = vec_path;
+	small_training(vec_path, threads, &ds, &o);
 	o.emb_top = 7;
 	o.nb_augment = copies;
 	o.nb_augment_p = p;

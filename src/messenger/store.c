@@ -88,110 +88,86 @@ find_by_key(struct db *db, struct arena *a, const char *tenant_id,
 	return rc;
 }
 
+/* The values of a new message, in insert_message's parameter order. */
+enum {
+	MV_TENANT, MV_CONVERSATION, MV_CHANNEL, MV_CONTACT, MV_DIRECTION,
+	MV_SENDER, MV_EXTERNAL_ID, MV_REPLY_TO, MV_KIND, MV_TEXT, MV_PAYLOAD,
+	MV_STATUS, MV_EVENT_MS, MV_INTENT, MV_CONFIDENCE, MV_ENTITIES,
+	MV_LANGUAGE, MV_COUNT
+};
+
 static int
 insert_message(struct db *db, struct arena *a, const char *tenant_id,
-    const char *channel_id, const char *key, const char *const vals[12],
+    const char *channel_id, const char *key, const char *const vals[MV_COUNT],
     struct mxs_message *out, struct gacp_err *err)
 {
+	const char *p[3 + MV_COUNT];
 	PGresult *res;
-	int rc;
+	int rc, i;
 
-	/* The key row first: a concurrent duplicate blocks on it and then
-	 * sees the winner's message instead of inserting a second one. */
-	{
-		const char *p[3] = { tenant_id, channel_id, key };
-		rc = db_exec(db, a, "INSERT INTO message_keys (tenant_id, "
-		    "channel_id, external_id, message_id, message_at) VALUES "
-		    "($1, $2, $3, gen_random_uuid(), now()) ON CONFLICT DO NOTHING "
-		    "RETURNING message_id, message_at::text", 3, p, &res, err);
-		if (rc != GACP_OK)
-			return rc;
-	}
+	/* One statement: the key row first, and the message only if the key
+	 * is new.  A concurrent duplicate blocks on the key and then finds
+	 * the winner's message (find_by_key) instead of inserting a second
+	 * one.  The message takes the key's id and time, so both rows carry
+	 * the same now() (the transaction's start). */
+	p[0] = tenant_id;
+	p[1] = channel_id;
+	p[2] = key;
+	for (i = 0; i < MV_COUNT; i++)
+		p[3 + i] = vals[i];
+	rc = db_exec(db, a, "WITH k AS (INSERT INTO message_keys (tenant_id, "
+	    "channel_id, external_id, message_id, message_at) VALUES ($1, $2, "
+	    "$3, gen_random_uuid(), now()) ON CONFLICT DO NOTHING RETURNING "
+	    "message_id, message_at) "
+	    "INSERT INTO messages (id, created_at, tenant_id, conversation_id, "
+	    "channel_id, contact_id, direction, sender, external_id, reply_to, "
+	    "kind, text, payload, status, event_at, intent, confidence, "
+	    "entities, language) SELECT k.message_id, k.message_at, $4::uuid, "
+	    "$5::uuid, $6::uuid, $7::uuid, $8::text, $9::text, $10::text, "
+	    "$11::uuid, $12::text, $13::text, coalesce($14::jsonb, '{}'::jsonb), "
+	    "$15::text, to_timestamp($16::numeric / 1000), $17::text, "
+	    "$18::real, $19::jsonb, $20::text FROM k RETURNING id, "
+	    "created_at::text, status, text, payload::text",
+	    3 + MV_COUNT, p, &res, err);
+	if (rc != GACP_OK)
+		return rc;
 	if (PQntuples(res) == 0)
 		return find_by_key(db, a, tenant_id, channel_id, key, out, err);
-	{
-		const char *p[14];
-		int i;
-		p[0] = PQgetvalue(res, 0, 0);
-		p[1] = PQgetvalue(res, 0, 1);
-		for (i = 0; i < 12; i++)
-			p[2 + i] = vals[i];
-		rc = db_exec(db, a, "INSERT INTO messages (id, created_at, "
-		    "tenant_id, conversation_id, channel_id, contact_id, direction, "
-		    "sender, external_id, reply_to, kind, text, payload, status) "
-		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-		    "coalesce($13::jsonb, '{}'::jsonb), $14) RETURNING id, "
-		    "created_at::text, status, text, payload::text", 14, p, &res,
-		    err);
-	}
-	if (rc == GACP_OK)
-		fill_message(a, res, out, true);
-	return rc;
+	fill_message(a, res, out, true);
+	return GACP_OK;
 }
 
 int
 mxs_inbound_store(struct db *db, struct arena *a, const char *tenant_id,
     const char *channel_id, const struct mxs_conversation *conv,
     const char *mid, const char *kind, const char *text,
-    const char *payload_json, int64_t event_ms, struct mxs_message *out,
+    const char *payload_json, int64_t event_ms,
+    const struct mxs_understanding *nlu, struct mxs_message *out,
     struct gacp_err *err)
 {
-	char event[32];
-	const char *vals[12];
-	PGresult *res;
-	int rc;
+	char event[32], conf[32];
+	const char *vals[MV_COUNT];
 
 	snprintf(event, sizeof(event), "%lld", (long long)event_ms);
-	vals[0] = tenant_id;
-	vals[1] = conv->id;
-	vals[2] = channel_id;
-	vals[3] = conv->contact_id;
-	vals[4] = "in";
-	vals[5] = "contact";
-	vals[6] = mid;
-	vals[7] = NULL;
-	vals[8] = kind;
-	vals[9] = text;
-	vals[10] = payload_json;
-	vals[11] = "received";
-	rc = insert_message(db, a, tenant_id, channel_id, mid, vals, out, err);
-	if (rc != GACP_OK || !out->created)
-		return rc;
-	{
-		const char *p[4] = { tenant_id, out->created_at, out->id, event };
-		rc = db_exec(db, a, "UPDATE messages SET event_at = "
-		    "to_timestamp($4::numeric / 1000) WHERE tenant_id = $1 AND "
-		    "created_at = $2 AND id = $3", 4, p, &res, err);
-	}
-	if (rc == GACP_OK) {
-		const char *p[2] = { tenant_id, conv->id };
-		rc = db_exec(db, a, "UPDATE conversations SET last_inbound_at = "
-		    "now(), last_message_at = now() WHERE tenant_id = $1 AND "
-		    "id = $2", 2, p, &res, err);
-	}
-	return rc;
-}
-
-int
-mxs_inbound_annotate(struct db *db, struct arena *a, const char *tenant_id,
-    const struct mxs_message *m, const char *intent, float confidence,
-    const char *entities_json, const char *language, struct gacp_err *err)
-{
-	char conf[32];
-	const char *p[7];
-	PGresult *res;
-
-	snprintf(conf, sizeof(conf), "%.6f", (double)confidence);
-	p[0] = tenant_id;
-	p[1] = m->created_at;
-	p[2] = m->id;
-	p[3] = intent;
-	p[4] = conf;
-	p[5] = entities_json;
-	p[6] = language;
-	return db_exec(db, a, "UPDATE messages SET intent = $4, confidence = $5, "
-	    "entities = $6::jsonb, language = $7 WHERE tenant_id = $1 AND "
-	    "created_at = $2 AND id = $3", 7, p, &res, err);
+	snprintf(conf, sizeof(conf), "%.6f", (double)nlu->confidence);
+	vals[MV_TENANT] = tenant_id;
+	vals[MV_CONVERSATION] = conv->id;
+	vals[MV_CHANNEL] = channel_id;
+	vals[MV_CONTACT] = conv->contact_id;
+	vals[MV_DIRECTION] = "in";
+	vals[MV_SENDER] = "contact";
+	vals[MV_EXTERNAL_ID] = mid;
+	vals[MV_REPLY_TO] = NULL;
+	vals[MV_KIND] = kind;
+	vals[MV_TEXT] = text;
+	vals[MV_PAYLOAD] = payload_json;
+	vals[MV_STATUS] = "received";
+	vals[MV_EVENT_MS] = event;
+	vals[MV_INTENT] = nlu->intent;
+	vals[MV_CONFIDENCE] = nlu->intent != NULL ? conf : NULL;
+	vals[MV_ENTITIES] = nlu->entities_json;
+	vals[MV_LANGUAGE] = nlu->language;
+	return insert_message(db, a, tenant_id, channel_id, mid, vals, out, err);
 }
 
 int
@@ -211,31 +187,26 @@ mxs_reply_create(struct db *db, struct arena *a, const char *tenant_id,
     struct gacp_err *err)
 {
 	const char *key = arena_sprintf(a, "reply:%s", inbound_id);
-	const char *vals[12];
-	PGresult *res;
-	int rc;
+	const char *vals[MV_COUNT];
 
-	vals[0] = tenant_id;
-	vals[1] = conv->id;
-	vals[2] = channel_id;
-	vals[3] = conv->contact_id;
-	vals[4] = "out";
-	vals[5] = "bot";
-	vals[6] = NULL;
-	vals[7] = inbound_id;
-	vals[8] = "text";
-	vals[9] = text;
-	vals[10] = payload_json;
-	vals[11] = "pending";
-	rc = insert_message(db, a, tenant_id, channel_id, key, vals, out, err);
-	if (rc == GACP_OK && out->created) {
-		const char *p[5] = { tenant_id, out->created_at, out->id, intent,
-		    language };
-		rc = db_exec(db, a, "UPDATE messages SET intent = $4, language = "
-		    "$5 WHERE tenant_id = $1 AND created_at = $2 AND id = $3", 5,
-		    p, &res, err);
-	}
-	return rc;
+	vals[MV_TENANT] = tenant_id;
+	vals[MV_CONVERSATION] = conv->id;
+	vals[MV_CHANNEL] = channel_id;
+	vals[MV_CONTACT] = conv->contact_id;
+	vals[MV_DIRECTION] = "out";
+	vals[MV_SENDER] = "bot";
+	vals[MV_EXTERNAL_ID] = NULL;
+	vals[MV_REPLY_TO] = inbound_id;
+	vals[MV_KIND] = "text";
+	vals[MV_TEXT] = text;
+	vals[MV_PAYLOAD] = payload_json;
+	vals[MV_STATUS] = "pending";
+	vals[MV_EVENT_MS] = NULL;
+	vals[MV_INTENT] = intent;
+	vals[MV_CONFIDENCE] = NULL;
+	vals[MV_ENTITIES] = NULL;
+	vals[MV_LANGUAGE] = language;
+	return insert_message(db, a, tenant_id, channel_id, key, vals, out, err);
 }
 
 int
@@ -292,9 +263,10 @@ mxs_reply_unsend(struct db *db, struct arena *a, const char *tenant_id,
 int
 mxs_conversation_save(struct db *db, struct arena *a, const char *tenant_id,
     const struct mxs_conversation *conv, const char *status,
-    struct json_object *state, const char *language, struct gacp_err *err)
+    struct json_object *state, const char *language, bool inbound,
+    struct gacp_err *err)
 {
-	const char *p[5];
+	const char *p[6];
 	PGresult *res;
 
 	p[0] = tenant_id;
@@ -302,11 +274,13 @@ mxs_conversation_save(struct db *db, struct arena *a, const char *tenant_id,
 	p[2] = status;
 	p[3] = json_compact(state);
 	p[4] = language;
+	p[5] = inbound ? "t" : "f";
 	return db_exec(db, a, "UPDATE conversations SET status = $3, state = "
 	    "$4::jsonb, language = coalesce($5, language), last_message_at = "
-	    "now(), handoff_at = CASE WHEN $3 = 'handoff' AND status <> "
-	    "'handoff' THEN now() ELSE handoff_at END WHERE tenant_id = $1 AND "
-	    "id = $2", 5, p, &res, err);
+	    "now(), last_inbound_at = CASE WHEN $6::boolean THEN now() ELSE "
+	    "last_inbound_at END, handoff_at = CASE WHEN $3 = 'handoff' AND "
+	    "status <> 'handoff' THEN now() ELSE handoff_at END WHERE "
+	    "tenant_id = $1 AND id = $2", 6, p, &res, err);
 }
 
 int

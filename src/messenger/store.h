@@ -41,17 +41,23 @@ int mxs_conversation_lock(struct db *db, struct arena *a, const char *tenant_id,
     const char *channel_id, const char *psid, struct mxs_conversation *out,
     struct gacp_err *err);
 
-/* Store an inbound message once per (channel, mid); on redelivery returns
- * the stored one with created = false. */
+/* What the NLU made of a message, stored with it (all may be NULL). */
+struct mxs_understanding {
+	const char *intent;
+	float       confidence;
+	const char *entities_json;
+	const char *language;
+};
+
+/* Store an inbound message once per (channel, mid), with the time of the
+ * event and what the NLU made of it; on redelivery returns the stored one
+ * with created = false (and changes nothing). */
 int mxs_inbound_store(struct db *db, struct arena *a, const char *tenant_id,
     const char *channel_id, const struct mxs_conversation *conv,
     const char *mid, const char *kind, const char *text,
-    const char *payload_json, int64_t event_ms, struct mxs_message *out,
+    const char *payload_json, int64_t event_ms,
+    const struct mxs_understanding *nlu, struct mxs_message *out,
     struct gacp_err *err);
-/* Record the NLU result on the inbound message. */
-int mxs_inbound_annotate(struct db *db, struct arena *a, const char *tenant_id,
-    const struct mxs_message *m, const char *intent, float confidence,
-    const char *entities_json, const char *language, struct gacp_err *err);
 
 /* The reply already made to an inbound message, if any (out->id NULL). */
 int mxs_reply_find(struct db *db, struct arena *a, const char *tenant_id,
@@ -69,8 +75,8 @@ int mxs_reply_finish(struct db *db, struct arena *a, const char *tenant_id,
     const struct mxs_message *m, const char *status, const char *error_json,
     long latency_ms, struct gacp_err *err);
 
-/* Mark a pending reply 'sending', in its own committed statement, right
- * before its Send API call; *claimed is false when it was no longer
+/* Mark a pending reply 'sending', committed right before its Send API
+ * call; *claimed is false when it was no longer
  * pending (another worker took it).  Back to 'pending' with
  * mxs_reply_unsend() when the call failed without delivering. */
 int mxs_reply_mark_sending(struct db *db, struct arena *a,
@@ -79,9 +85,12 @@ int mxs_reply_mark_sending(struct db *db, struct arena *a,
 int mxs_reply_unsend(struct db *db, struct arena *a, const char *tenant_id,
     const struct mxs_message *m, struct gacp_err *err);
 
+/* The conversation after a turn; inbound: the turn stored a new message
+ * from the person (last_inbound_at moves too). */
 int mxs_conversation_save(struct db *db, struct arena *a, const char *tenant_id,
     const struct mxs_conversation *conv, const char *status,
-    struct json_object *state, const char *language, struct gacp_err *err);
+    struct json_object *state, const char *language, bool inbound,
+    struct gacp_err *err);
 
 /* The tenant's responses (rows live in the arena). */
 int mxs_responses_load(struct db *db, struct arena *a, const char *tenant_id,

@@ -11,12 +11,87 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Prepared statements.  Every query used to travel unnamed, so the server
+ * parsed, analysed and planned it on every call: 45 % of a backend's CPU
+ * for the worker's short statements.  Now each distinct SQL text is
+ * prepared once per connection and executed by name; after five
+ * executions PostgreSQL may settle on a generic plan (plan_cache_mode
+ * auto) and skip planning too.  Row-level security still applies: a
+ * policy's current_setting() is evaluated at execution, and a cached plan
+ * is re-planned when the role changes.  The SQL texts are the program's
+ * own (parameters carry the values), so their number is bounded; past
+ * DB_STMT_MAX the rest go unnamed rather than evicting anything. */
+#define DB_STMT_SLOTS 512u            /* power of two, >= 2 * DB_STMT_MAX */
+#define DB_STMT_MAX   256u
+
+static unsigned long
+sql_hash(const char *s)
+{
+	unsigned long h = 1469598103934665603UL;   /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211UL;
+	return h;
+}
+
+/* The slot holding sql, or the free slot where it would go. */
+static struct db_stmt *
+stmt_slot(struct db *db, const char *sql, unsigned long h)
+{
+	unsigned i = (unsigned)h & (DB_STMT_SLOTS - 1);
+
+	for (;; i = (i + 1) & (DB_STMT_SLOTS - 1)) {
+		struct db_stmt *st = &db->stmts[i];
+
+		if (st->sql == NULL || (st->hash == h && strcmp(st->sql, sql) == 0))
+			return st;
+	}
+}
+
+/* The server forgets a connection's statements with it. */
+static void
+stmts_forget(struct db *db)
+{
+	unsigned i;
+
+	if (db->stmts == NULL)
+		return;
+	for (i = 0; i < DB_STMT_SLOTS; i++)
+		free(db->stmts[i].sql);
+	memset(db->stmts, 0, DB_STMT_SLOTS * sizeof(*db->stmts));
+	db->n_stmts = 0;
+}
+
+/* One statement's entry gone (its plan went stale): rebuild the table
+ * without it, since open addressing cannot just blank a slot. */
+static void
+stmt_remove(struct db *db, struct db_stmt *gone)
+{
+	struct db_stmt *old = db->stmts;
+	unsigned i;
+
+	db->stmts = xcalloc(DB_STMT_SLOTS, sizeof(*db->stmts));
+	db->n_stmts = 0;
+	for (i = 0; i < DB_STMT_SLOTS; i++) {
+		if (old[i].sql == NULL)
+			continue;
+		if (&old[i] == gone) {
+			free(old[i].sql);
+			continue;
+		}
+		*stmt_slot(db, old[i].sql, old[i].hash) = old[i];
+		db->n_stmts++;
+	}
+	free(old);
+}
+
 void
 db_init(struct db *db, const char *conninfo, int query_timeout_ms,
     struct metrics *metrics)
 {
 	memset(db, 0, sizeof(*db));
 	db->conninfo = xstrdup(conninfo);
+	db->stmts = xcalloc(DB_STMT_SLOTS, sizeof(*db->stmts));
 	db->query_timeout_ms = query_timeout_ms > 0 ? query_timeout_ms : 5000;
 	db->metrics = metrics;
 }
@@ -28,6 +103,7 @@ drop(struct db *db)
 		PQfinish(db->conn);
 	db->conn = NULL;
 	db->in_tx = false;
+	stmts_forget(db);
 }
 
 void
@@ -36,6 +112,8 @@ db_cleanup(struct db *db)
 	if (db == NULL)
 		return;
 	drop(db);
+	free(db->stmts);
+	db->stmts = NULL;
 	free(db->conninfo);
 	db->conninfo = NULL;
 }
@@ -171,24 +249,25 @@ db_exec(struct db *db, struct arena *a, const char *sql, int nparams,
 	 * caller a spurious 503. */
 	if (rc == GACP_EUNAVAIL && reused && db->conn == NULL)
 		rc = exec_once(db, a, sql, nparams, params, out, err);
+	/* A prepared statement whose plan went stale (see exec_once) is
+	 * prepared again; outside a transaction nothing else was affected. */
+	else if (rc != GACP_OK && reused && db->conn != NULL &&
+	    strcmp(db->last_sqlstate, "0A000") == 0)
+		rc = exec_once(db, a, sql, nparams, params, out, err);
 	return rc;
 }
 
+/* Send what is queued on the connection, then read results until the
+ * query is done; the last one is the query's.  *out is owned by the arena
+ * on success; NULL with the failure classified otherwise. */
 static int
-exec_once(struct db *db, struct arena *a, const char *sql, int nparams,
-    const char *const *params, PGresult **out, struct gacp_err *err)
+collect(struct db *db, struct arena *a, int64_t deadline, PGresult **out,
+    struct gacp_err *err)
 {
-	int64_t deadline = util_mono_us() + (int64_t)db->query_timeout_ms * 1000;
 	PGresult *res, *final = NULL;
 	int rc;
 
 	*out = NULL;
-	db->last_sqlstate[0] = '\0';
-	if ((rc = db_connect(db, err)) != GACP_OK)
-		return rc;
-	if (!PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL,
-	    NULL, 0))
-		return classify_failure(db, NULL, err);
 	/* Flush the query out (it may not fit the socket buffer at once). */
 	for (;;) {
 		int f = PQflush(db->conn);
@@ -239,6 +318,69 @@ timeout:
 	drop(db);
 	return gacp_err_set(err, GACP_EUNAVAIL, "dependency_unavailable",
 	    "database did not answer in time");
+}
+
+static int
+exec_once(struct db *db, struct arena *a, const char *sql, int nparams,
+    const char *const *params, PGresult **out, struct gacp_err *err)
+{
+	int64_t deadline = util_mono_us() + (int64_t)db->query_timeout_ms * 1000;
+	unsigned long h = sql_hash(sql);
+	struct db_stmt *st;
+	char name[40];
+	int rc;
+
+	*out = NULL;
+	db->last_sqlstate[0] = '\0';
+	if ((rc = db_connect(db, err)) != GACP_OK)
+		return rc;
+	st = stmt_slot(db, sql, h);
+	if (st->sql == NULL && db->n_stmts < DB_STMT_MAX) {
+		PGresult *prepared;
+
+		/* First use on this connection: prepare it.  A failure here
+		 * is the statement's own (syntax, aborted transaction) and
+		 * is reported as executing it would have been. */
+		snprintf(name, sizeof(name), "gacp_%u", db->next_stmt_id);
+		if (!PQsendPrepare(db->conn, name, sql, nparams, NULL))
+			return classify_failure(db, NULL, err);
+		if ((rc = collect(db, a, deadline, &prepared, err)) != GACP_OK)
+			return rc;
+		st->sql = xstrdup(sql);
+		st->hash = h;
+		st->id = db->next_stmt_id++;
+		db->n_stmts++;
+	}
+	if (st->sql != NULL) {
+		snprintf(name, sizeof(name), "gacp_%u", st->id);
+		if (!PQsendQueryPrepared(db->conn, name, nparams, params, NULL,
+		    NULL, 0))
+			return classify_failure(db, NULL, err);
+	} else if (!PQsendQueryParams(db->conn, sql, nparams, NULL, params,
+	    NULL, NULL, 0)) {
+		return classify_failure(db, NULL, err);
+	}
+	rc = collect(db, a, deadline, out, err);
+	/* 0A000 "cached plan must not change result type": a migration
+	 * altered a table under a prepared statement.  Forget it, so the
+	 * next call prepares it afresh, and free it on the server unless a
+	 * transaction (now aborted) is open: then it stays, unused, until
+	 * the connection closes. */
+	if (rc != GACP_OK && db->conn != NULL && st->sql != NULL &&
+	    strcmp(db->last_sqlstate, "0A000") == 0) {
+		char state[sizeof(db->last_sqlstate)];
+		PGresult *ignored;
+		struct gacp_err ignored_err;
+
+		snprintf(name, sizeof(name), "DEALLOCATE gacp_%u", st->id);
+		memcpy(state, db->last_sqlstate, sizeof(state));
+		stmt_remove(db, st);
+		if (!db->in_tx && PQsendQueryParams(db->conn, name, 0, NULL,
+		    NULL, NULL, NULL, 0))
+			(void)collect(db, a, deadline, &ignored, &ignored_err);
+		memcpy(db->last_sqlstate, state, sizeof(state));
+	}
+	return rc;
 }
 
 /* BEGIN and set_config in one round trip (libpq pipeline mode): every

@@ -19,6 +19,14 @@
 struct arena;
 struct metrics;
 
+/* One statement this connection has prepared (see db.c, "Prepared
+ * statements"). */
+struct db_stmt {
+	char           *sql;              /* NULL: free slot */
+	unsigned long   hash;
+	unsigned        id;               /* server-side name "gacp_<id>" */
+};
+
 struct db {
 	PGconn         *conn;
 	char           *conninfo;         /* libpq connection string */
@@ -26,6 +34,9 @@ struct db {
 	bool            in_tx;            /* BEGIN sent, not yet ended */
 	struct metrics *metrics;          /* error counters; may be NULL */
 	char            last_sqlstate[6]; /* of the last failed db_exec */
+	struct db_stmt *stmts;            /* open-addressed, DB_STMT_SLOTS */
+	unsigned        n_stmts;          /* prepared on this connection */
+	unsigned        next_stmt_id;
 };
 
 /* conninfo is copied.  No connection is made here. */
@@ -43,7 +54,9 @@ int  db_ping(struct db *db, struct gacp_err *err);
  * deadline passed (connection dropped, re-opened on next use);
  * GACP_ECONFLICT for unique violations (err->code "conflict");
  * GACP_EINVAL for invalid input values (22xxx); GACP_EINTERNAL otherwise.
- * err->msg never carries SQL text; details go to the log. */
+ * err->msg never carries SQL text; details go to the log.
+ * Each distinct sql is prepared once per connection (up to DB_STMT_MAX
+ * statements, then sent unnamed) and executed by name afterwards. */
 int  db_exec(struct db *db, struct arena *a, const char *sql, int nparams,
     const char *const *params, PGresult **out, struct gacp_err *err);
 

@@ -226,12 +226,23 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 	long wait_ms = 0, latency_ms;
 	int rc;
 
+	/* Pacing first, so that nothing is held while it waits. */
+	if (mxq_pace(&w->app.cache, a, ev->tenant_id, ev->page_id ? ev->page_id :
+	    ev->channel_id, w->pace_rate, w->pace_rate, &wait_ms, err) == GACP_OK &&
+	    wait_ms > 0) {
+		struct timespec ts = { wait_ms / 1000, (wait_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	/* One transaction reads the channel and claims the reply: the claim
+	 * ('sending') is committed before the call, so if this process dies
+	 * while the call is on the wire, whoever reclaims the event finds
+	 * 'sending' and does not send a second copy (see reply_in_doubt()). */
 	if ((rc = db_begin(db, a, ev->tenant_id, err)) != GACP_OK)
 		return rc;
 	rc = mxs_channel_send_info(db, a, ev->tenant_id, ev->channel_id, &status,
 	    &token_enc, err);
-	db_rollback(db, a);
 	if (rc == GACP_ENOTFOUND || (rc == GACP_OK && strcmp(status, "active") != 0)) {
+		db_rollback(db, a);
 		memset(&res, 0, sizeof(res));
 		snprintf(res.error, sizeof(res.error), "channel is %s",
 		    rc == GACP_OK ? status : "removed");
@@ -239,19 +250,40 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 		return finish_reply(w, a, ev, reply, "failed",
 		    error_json(a, &res, "channel_unavailable"), 0, false, err);
 	}
-	if (rc != GACP_OK)
+	if (rc != GACP_OK) {
+		db_rollback(db, a);
 		return rc;
+	}
 	/* Messenger's standard messaging window: a RESPONSE may only answer
 	 * within 24 hours of the person's message. */
 	if (util_wall_us() / 1000 - ev->timestamp_ms > WINDOW_24H_MS) {
+		db_rollback(db, a);
 		memset(&res, 0, sizeof(res));
 		snprintf(res.error, sizeof(res.error), "older than 24 hours");
 		return finish_reply(w, a, ev, reply, "skipped",
 		    error_json(a, &res, "outside_window"), 0, false, err);
 	}
 	if ((rc = mx_channel_open(w->app.master_keys, a, ev->tenant_id,
-	    ev->channel_id, "page_access_token", token_enc, &token, err)) != GACP_OK)
+	    ev->channel_id, "page_access_token", token_enc, &token, err)) != GACP_OK) {
+		db_rollback(db, a);
 		return rc;
+	}
+	{
+		bool claimed = false;
+
+		rc = mxs_reply_mark_sending(db, a, ev->tenant_id, reply,
+		    &claimed, err);
+		if (rc == GACP_OK)
+			rc = db_commit(db, a, err);
+		else
+			db_rollback(db, a);
+		if (rc != GACP_OK)
+			goto scrub;
+		if (!claimed) {     /* no longer pending: someone else has it */
+			rc = GACP_OK;
+			goto scrub;
+		}
+	}
 	payload = json_tokener_parse(reply->payload_json ? reply->payload_json : "{}");
 	arena_defer(a, put_json, payload);
 	if (payload != NULL && json_object_object_get_ex(payload, "quick_replies",
@@ -264,32 +296,6 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 			qr[i].payload = json_get_str(q, "payload");
 			if (qr[i].title == NULL || qr[i].payload == NULL)
 				nqr = i;
-		}
-	}
-	if (mxq_pace(&w->app.cache, a, ev->tenant_id, ev->page_id ? ev->page_id :
-	    ev->channel_id, w->pace_rate, w->pace_rate, &wait_ms, err) == GACP_OK &&
-	    wait_ms > 0) {
-		struct timespec ts = { wait_ms / 1000, (wait_ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-	}
-	/* Committed before the call: if this process dies while the call
-	 * is on the wire, whoever reclaims the event finds 'sending' and
-	 * does not send a second copy (see reply_in_doubt()). */
-	{
-		bool claimed = false;
-		if ((rc = db_begin(db, a, ev->tenant_id, err)) != GACP_OK)
-			goto scrub;
-		rc = mxs_reply_mark_sending(db, a, ev->tenant_id, reply,
-		    &claimed, err);
-		if (rc == GACP_OK)
-			rc = db_commit(db, a, err);
-		else
-			db_rollback(db, a);
-		if (rc != GACP_OK)
-			goto scrub;
-		if (!claimed) {     /* no longer pending: someone else has it */
-			rc = GACP_OK;
-			goto scrub;
 		}
 	}
 	/* Slow answer: show the typing indicator first. */

@@ -1,5 +1,6 @@
 /* itest_list.h - every integration suite; one line per tests/integration/test_*.c. */
 TEST_REGISTER(itest_foundation_register)
+TEST_REGISTER(itest_db_register)
 TEST_REGISTER(itest_messenger_register)
 TEST_REGISTER(itest_auth_register)
 TEST_REGISTER(itest_tenancy_register)

@@ -1,0 +1,207 @@
+/* test_db.c - store/db.c against the real PostgreSQL: statements are
+ * prepared once per connection and executed by name, a failed statement
+ * is neither cached nor fatal, a plan made stale by a migration is
+ * prepared again, and a new connection starts with an empty cache. */
+#include "itest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/arena.h"
+#include "store/db.h"
+
+/* How many statements the server holds prepared for db's connection
+ * whose text is sql (pg_prepared_statements is per session). */
+static long
+prepared_count(struct db *db, struct arena *a, const char *sql)
+{
+	const char *p[1] = { sql };
+	PGresult *res;
+	struct gacp_err err;
+
+	gacp_err_clear(&err);
+	/* Asked unnamed-or-named through db_exec itself: the count query is
+	 * a statement like any other. */
+	if (db_exec(db, a, "SELECT count(*) FROM pg_prepared_statements "
+	    "WHERE statement = $1", 1, p, &res, &err) != GACP_OK)
+		return -1;
+	return atol(PQgetvalue(res, 0, 0));
+}
+
+static void
+open_owner(struct db *db)
+{
+	db_init(db, itest_env("GACP_DB_URL", ""), 5000, NULL);
+}
+
+static void
+test_prepared_once_and_reused(void)
+{
+	static const char sql[] = "SELECT $1::int + 1";
+	struct db db;
+	struct arena a;
+	struct gacp_err err;
+	PGresult *res;
+	char v[16];
+	const char *p[1] = { v };
+	int i;
+
+	open_owner(&db);
+	arena_init(&a, 4096);
+	gacp_err_clear(&err);
+	for (i = 0; i < 20; i++) {
+		snprintf(v, sizeof(v), "%d", i);
+		CU_ASSERT_EQUAL_FATAL(db_exec(&db, &a, sql, 1, p, &res, &err),
+		    GACP_OK);
+		CU_ASSERT_EQUAL(atoi(PQgetvalue(res, 0, 0)), i + 1);
+	}
+	/* Twenty executions, one statement on the server. */
+	CU_ASSERT_EQUAL(prepared_count(&db, &a, sql), 1);
+	/* NULL parameters still mean SQL NULL when executed by name. */
+	p[0] = NULL;
+	CU_ASSERT_EQUAL(db_exec(&db, &a, sql, 1, p, &res, &err), GACP_OK);
+	CU_ASSERT_TRUE(PQgetisnull(res, 0, 0));
+	arena_cleanup(&a);
+	db_cleanup(&db);
+}
+
+static void
+test_failed_statement_not_cached(void)
+{
+	static const char bad[] = "SELEC 1";
+	static const char divide[] = "SELECT 1 / $1::int";
+	struct db db;
+	struct arena a;
+	struct gacp_err err;
+	PGresult *res;
+	const char *zero[1] = { "0" }, *two[1] = { "2" };
+
+	open_owner(&db);
+	arena_init(&a, 4096);
+	gacp_err_clear(&err);
+	/* A syntax error fails at prepare time: an error, nothing cached,
+	 * and the connection goes on serving. */
+	CU_ASSERT_EQUAL(db_exec(&db, &a, bad, 0, NULL, &res, &err),
+	    GACP_EINTERNAL);
+	CU_ASSERT_EQUAL(prepared_count(&db, &a, bad), 0);
+	/* An execution-time error (22012) keeps the prepared statement:
+	 * the next call with good values uses it. */
+	CU_ASSERT_EQUAL(db_exec(&db, &a, divide, 1, zero, &res, &err),
+	    GACP_EINVAL);
+	CU_ASSERT_STRING_EQUAL(db_last_sqlstate(&db), "22012");
+	CU_ASSERT_EQUAL_FATAL(db_exec(&db, &a, divide, 1, two, &res, &err),
+	    GACP_OK);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "0");
+	CU_ASSERT_EQUAL(prepared_count(&db, &a, divide), 1);
+	/* Inside a transaction a failed prepare aborts it, as executing
+	 * would; the rollback recovers and the statement works after. */
+	CU_ASSERT_EQUAL_FATAL(db_begin(&db, &a, NULL, &err), GACP_OK);
+	CU_ASSERT_NOT_EQUAL(db_exec(&db, &a, bad, 0, NULL, &res, &err),
+	    GACP_OK);
+	CU_ASSERT_NOT_EQUAL(db_exec(&db, &a, divide, 1, two, &res, &err),
+	    GACP_OK);       /* 25P02: the transaction is aborted */
+	db_rollback(&db, &a);
+	CU_ASSERT_EQUAL(db_exec(&db, &a, divide, 1, two, &res, &err), GACP_OK);
+	arena_cleanup(&a);
+	db_cleanup(&db);
+}
+
+static void
+test_stale_plan_prepared_again(void)
+{
+	static const char sel[] = "SELECT * FROM itest_db_stale WHERE a = $1";
+	struct db db;
+	struct arena a;
+	struct gacp_err err;
+	PGresult *res;
+	const char *one[1] = { "1" };
+
+	open_owner(&db);
+	arena_init(&a, 4096);
+	gacp_err_clear(&err);
+	CU_ASSERT_EQUAL_FATAL(db_exec(&db, &a, "DROP TABLE IF EXISTS "
+	    "itest_db_stale", 0, NULL, &res, &err), GACP_OK);
+	CU_ASSERT_EQUAL_FATAL(db_exec(&db, &a, "CREATE TABLE itest_db_stale "
+	    "(a int, b text)", 0, NULL, &res, &err), GACP_OK);
+	CU_ASSERT_EQUAL_FATAL(db_exec(&db, &a, "INSERT INTO itest_db_stale "
+	    "VALUES (1, 'x')", 0, NULL, &res, &err), GACP_OK);
+	CU_ASSERT_EQUAL_FATAL(db_exec(&db, &a, sel, 1, one, &res, &err),
+	    GACP_OK);
+	CU_ASSERT_EQUAL(PQnfields(res), 2);
+	/* What a migration does under a running process: the result's
+	 * shape changes, which a prepared "SELECT *" cannot follow (0A000
+	 * "cached plan must not change result type").  db_exec prepares
+	 * it again and answers with the new shape. */
+	CU_ASSERT_EQUAL_FATAL(db_exec(&db, &a, "ALTER TABLE itest_db_stale "
+	    "ADD COLUMN c int DEFAULT 7", 0, NULL, &res, &err), GACP_OK);
+	CU_ASSERT_EQUAL_FATAL(db_exec(&db, &a, sel, 1, one, &res, &err),
+	    GACP_OK);
+	CU_ASSERT_EQUAL(PQnfields(res), 3);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 2), "7");
+	CU_ASSERT_EQUAL(prepared_count(&db, &a, sel), 1);
+	(void)db_exec(&db, &a, "DROP TABLE itest_db_stale", 0, NULL, &res,
+	    &err);
+	arena_cleanup(&a);
+	db_cleanup(&db);
+}
+
+static void
+test_new_connection_prepares_again(void)
+{
+	static const char sql[] = "SELECT pg_backend_pid()";
+	struct db db;
+	struct arena a;
+	struct gacp_err err;
+	PGresult *res;
+	char *first;
+	const char *p[1];
+
+	open_owner(&db);
+	arena_init(&a, 4096);
+	gacp_err_clear(&err);
+	CU_ASSERT_EQUAL_FATAL(db_exec(&db, &a, sql, 0, NULL, &res, &err),
+	    GACP_OK);
+	first = strdup(PQgetvalue(res, 0, 0));
+	/* The server ends the session (as a failover or restart would);
+	 * the next call reconnects, and the statement the old session had
+	 * prepared is prepared on the new one instead of being executed by
+	 * a name the new session does not know. */
+	{
+		struct db killer;
+
+		open_owner(&killer);
+		p[0] = first;
+		CU_ASSERT_EQUAL(db_exec(&killer, &a, "SELECT "
+		    "pg_terminate_backend($1::int)", 1, p, &res, &err), GACP_OK);
+		db_cleanup(&killer);
+	}
+	/* The first call after the kill may report the lost connection
+	 * (inside no transaction, db_exec retries once on a fresh one). */
+	CU_ASSERT_EQUAL(db_exec(&db, &a, sql, 0, NULL, &res, &err), GACP_OK);
+	if (res != NULL)
+		CU_ASSERT_STRING_NOT_EQUAL(PQgetvalue(res, 0, 0), first);
+	CU_ASSERT_EQUAL(prepared_count(&db, &a, sql), 1);
+	free(first);
+	arena_cleanup(&a);
+	db_cleanup(&db);
+}
+
+void itest_db_register(void);
+
+void
+itest_db_register(void)
+{
+	static const struct test_case cases[] = {
+		{ "a statement is prepared once and executed by name",
+		    test_prepared_once_and_reused },
+		{ "a failed statement is not cached and does not break the "
+		    "connection", test_failed_statement_not_cached },
+		{ "a plan made stale by ALTER TABLE is prepared again",
+		    test_stale_plan_prepared_again },
+		{ "a new connection prepares its statements again",
+		    test_new_connection_prepares_again },
+		{ NULL, NULL },
+	};
+	tests_add_suite("db", cases);
+}

@@ -589,6 +589,7 @@ run(struct worker *w)
 	struct gacp_err err;
 	int64_t last_claim = 0;
 	char claim_cursor[MXQ_ID_MAX] = "0-0";
+	bool claim_more = false;
 
 	int need_group = 1;
 
@@ -612,10 +613,17 @@ run(struct worker *w)
 			}
 			need_group = 0;
 		}
-		if (util_mono_us() - last_claim > w->claim_idle_ms * 500) {
-			last_claim = util_mono_us();
+		/* Every claim_idle_ms / 2, and right away again while the
+		 * last claim came back full: after an outage thousands of
+		 * entries can be waiting, and one batch per period would take
+		 * them back at a few events a second. */
+		if (claim_more || util_mono_us() - last_claim > w->claim_idle_ms * 500) {
+			bool periodic = !claim_more;
 			char next[MXQ_ID_MAX];
 			int scans = 0;
+
+			if (periodic)
+				last_claim = util_mono_us();
 			/* The scan goes on where the last one stopped and
 			 * wraps to the start when Redis says 0-0; a long
 			 * pending list with nothing idle in this stretch is
@@ -628,12 +636,14 @@ run(struct worker *w)
 					snprintf(next, sizeof(next), "0-0");
 				memcpy(claim_cursor, next, sizeof(claim_cursor));
 			} while (n == 0 && strcmp(next, "0-0") != 0 && ++scans < 8);
+			claim_more = n == (size_t)w->batch;
 			if (n > 0) {
 				mxq_delivery_counts(&w->app.cache, a, entries, n, &err);
 				handle_batch(w, entries, n);
 			}
 			arena_reset(a);
-			maintain(w, a);
+			if (periodic)
+				maintain(w, a);
 			arena_reset(a);
 		}
 		n = 0;

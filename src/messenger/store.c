@@ -137,6 +137,21 @@ insert_message(struct db *db, struct arena *a, const char *tenant_id,
 	return GACP_OK;
 }
 
+/* The values every message of a conversation shares; the rest NULL. */
+static void
+message_vals(const char *vals[MV_COUNT], const char *tenant_id,
+    const char *channel_id, const struct mxs_conversation *conv)
+{
+	int i;
+
+	for (i = 0; i < MV_COUNT; i++)
+		vals[i] = NULL;
+	vals[MV_TENANT] = tenant_id;
+	vals[MV_CONVERSATION] = conv->id;
+	vals[MV_CHANNEL] = channel_id;
+	vals[MV_CONTACT] = conv->contact_id;
+}
+
 int
 mxs_inbound_store(struct db *db, struct arena *a, const char *tenant_id,
     const char *channel_id, const struct mxs_conversation *conv,
@@ -150,14 +165,10 @@ mxs_inbound_store(struct db *db, struct arena *a, const char *tenant_id,
 
 	snprintf(event, sizeof(event), "%lld", (long long)event_ms);
 	snprintf(conf, sizeof(conf), "%.6f", (double)nlu->confidence);
-	vals[MV_TENANT] = tenant_id;
-	vals[MV_CONVERSATION] = conv->id;
-	vals[MV_CHANNEL] = channel_id;
-	vals[MV_CONTACT] = conv->contact_id;
+	message_vals(vals, tenant_id, channel_id, conv);
 	vals[MV_DIRECTION] = "in";
 	vals[MV_SENDER] = "contact";
 	vals[MV_EXTERNAL_ID] = mid;
-	vals[MV_REPLY_TO] = NULL;
 	vals[MV_KIND] = kind;
 	vals[MV_TEXT] = text;
 	vals[MV_PAYLOAD] = payload_json;
@@ -189,22 +200,15 @@ mxs_reply_create(struct db *db, struct arena *a, const char *tenant_id,
 	const char *key = arena_sprintf(a, "reply:%s", inbound_id);
 	const char *vals[MV_COUNT];
 
-	vals[MV_TENANT] = tenant_id;
-	vals[MV_CONVERSATION] = conv->id;
-	vals[MV_CHANNEL] = channel_id;
-	vals[MV_CONTACT] = conv->contact_id;
+	message_vals(vals, tenant_id, channel_id, conv);
 	vals[MV_DIRECTION] = "out";
 	vals[MV_SENDER] = "bot";
-	vals[MV_EXTERNAL_ID] = NULL;
 	vals[MV_REPLY_TO] = inbound_id;
 	vals[MV_KIND] = "text";
 	vals[MV_TEXT] = text;
 	vals[MV_PAYLOAD] = payload_json;
 	vals[MV_STATUS] = "pending";
-	vals[MV_EVENT_MS] = NULL;
 	vals[MV_INTENT] = intent;
-	vals[MV_CONFIDENCE] = NULL;
-	vals[MV_ENTITIES] = NULL;
 	vals[MV_LANGUAGE] = language;
 	return insert_message(db, a, tenant_id, channel_id, key, vals, out, err);
 }

@@ -83,6 +83,8 @@ gacp_ctx_init(struct gacp_ctx *app, const char *program,
 	    "dbname=gacp user=gacp_app connect_timeout=2"),
 	    (int)config_get_int(cfg, "database.query_timeout_ms", 5000),
 	    app->metrics);
+	db_set_prepare(&app->db, config_get_bool(cfg,
+	    "database.prepared_statements", true));
 	if (config_get(cfg, "redis.password_file", NULL) != NULL) {
 		redis_password = config_read_file(cfg, "redis.password_file",
 		    NULL, err);

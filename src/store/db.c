@@ -335,7 +335,7 @@ exec_once(struct db *db, struct arena *a, const char *sql, int nparams,
 	if ((rc = db_connect(db, err)) != GACP_OK)
 		return rc;
 	st = stmt_slot(db, sql, h);
-	if (st->sql == NULL && db->n_stmts < DB_STMT_MAX) {
+	if (st->sql == NULL && db->n_stmts < DB_STMT_MAX && !db->no_prepare) {
 		PGresult *prepared;
 
 		/* First use on this connection: prepare it.  A failure here
@@ -526,6 +526,12 @@ db_rollback(struct db *db, struct arena *a)
 		return;
 	db->in_tx = false;
 	(void)db_exec(db, a, "ROLLBACK", 0, NULL, &res, NULL);
+}
+
+void
+db_set_prepare(struct db *db, bool prepare)
+{
+	db->no_prepare = !prepare;
 }
 
 const char *

@@ -37,6 +37,7 @@ struct db {
 	struct db_stmt *stmts;            /* open-addressed, DB_STMT_SLOTS */
 	unsigned        n_stmts;          /* prepared on this connection */
 	unsigned        next_stmt_id;
+	bool            no_prepare;       /* send every statement unnamed */
 };
 
 /* conninfo is copied.  No connection is made here. */
@@ -81,5 +82,10 @@ void db_rollback(struct db *db, struct arena *a);
 
 /* SQLSTATE of the last failed db_exec, or "" (for tests and handlers). */
 const char *db_last_sqlstate(const struct db *db);
+
+/* Prepare statements (the default) or send them all unnamed: for a
+ * connection pooler in transaction mode that cannot follow a session's
+ * prepared statements (PgBouncer before 1.21). */
+void db_set_prepare(struct db *db, bool prepare);
 
 #endif

@@ -187,6 +187,36 @@ test_new_connection_prepares_again(void)
 	db_cleanup(&db);
 }
 
+static void
+test_prepare_off(void)
+{
+	static const char sql[] = "SELECT $1::int * 3";
+	struct db db;
+	struct arena a;
+	struct gacp_err err;
+	PGresult *res;
+	const char *p[1] = { "5" };
+	int i;
+
+	/* database.prepared_statements = false: for a pooler in
+	 * transaction mode, nothing may be left prepared in the session. */
+	open_owner(&db);
+	db_set_prepare(&db, false);
+	arena_init(&a, 4096);
+	gacp_err_clear(&err);
+	for (i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL_FATAL(db_exec(&db, &a, sql, 1, p, &res, &err),
+		    GACP_OK);
+		CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "15");
+	}
+	CU_ASSERT_EQUAL(prepared_count(&db, &a, sql), 0);
+	CU_ASSERT_EQUAL(prepared_count(&db, &a,
+	    "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1"),
+	    0);
+	arena_cleanup(&a);
+	db_cleanup(&db);
+}
+
 void itest_db_register(void);
 
 void
@@ -201,6 +231,8 @@ itest_db_register(void)
 		    test_stale_plan_prepared_again },
 		{ "a new connection prepares its statements again",
 		    test_new_connection_prepares_again },
+		{ "with prepared statements off nothing is prepared",
+		    test_prepare_off },
 		{ NULL, NULL },
 	};
 	tests_add_suite("db", cases);

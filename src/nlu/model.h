@@ -20,9 +20,12 @@
  *   fed the text's sentence vector; from version 4 the optional
  *   convolution over the word vectors (mlp.h, float32, one block per
  *   member): with it, every MLP's first layer has 2 x filters more rows,
- *   fed the convolution's pooled outputs.
- * Version 1 files (no lexicon), version 2 files (no word vectors) and
- * version 3 files (no convolution) still load and score as before.
+ *   fed the convolution's pooled outputs; from version 5 the confidence
+ *   map (nlu_model_decide: which score the threshold acts on and its
+ *   calibration, in the metadata block).
+ * Version 1 files (no lexicon), version 2 files (no word vectors),
+ * version 3 files (no convolution) and version 4 files (confidence the
+ * best in-scope probability) still load and score as before.
  * Files are written to a temporary name, fsynced and renamed, so readers
  * see the old file or the new one, never a mix.  nlu_model_load() maps the
  * file read-only (MAP_SHARED), so every pre-forked process shares one copy
@@ -48,7 +51,7 @@
 #include "nlu/wordnet.h"
 
 #define NLU_MODEL_MAGIC          "GACPNLU"   /* + NUL: 8 bytes */
-#define NLU_MODEL_FORMAT_VERSION 4u
+#define NLU_MODEL_FORMAT_VERSION 5u
 #define NLU_MODEL_FORMAT_OLDEST  1u  /* oldest version still loaded */
 #define NLU_MODEL_HEADER_BYTES   64u
 #define NLU_MODEL_MAX_MEMBERS    16u
@@ -66,6 +69,16 @@
 /* Rasa FallbackClassifier defaults. */
 #define NLU_DEFAULT_THRESHOLD 0.3f
 #define NLU_DEFAULT_AMBIGUITY 0.1f
+
+/* What a decision's confidence is (nlu_model_decide). */
+enum nlu_conf_kind {
+	/* The best in-scope probability (format versions 1 to 4). */
+	NLU_CONF_MSP = 0,
+	/* The best in-scope probability minus the out-of-scope label's,
+	 * mapped by a logistic curve fitted on the calibration rows to the
+	 * probability that the answer is right (Platt scaling). */
+	NLU_CONF_OOS_MARGIN = 1,
+};
 
 struct nlu_entities;
 
@@ -87,6 +100,15 @@ struct nlu_train_opts {
 	                                        * "recall floor" with this
 	                                        * target (nlu_threshold_pick);
 	                                        * 0: the balanced rule */
+	float                     in_scope_budget; /* > 0 (and no recall
+	                                        * target): threshold rule
+	                                        * "in-scope budget" giving up
+	                                        * at most this share of
+	                                        * in-scope accuracy; 0: the
+	                                        * balanced rule */
+	int                       conf_oos_margin; /* with an oos label:
+	                                        * confidence NLU_CONF_OOS_
+	                                        * MARGIN (else NLU_CONF_MSP) */
 	uint32_t                  synth_oos;   /* synthetic out-of-scope rows
 	                                        * per in-scope intent */
 	const char               *wordnet_dir; /* WordNet database for concept
@@ -143,6 +165,8 @@ struct nlu_train_report {
 	float    threshold;
 	float    valid_in_scope_acc; /* at the chosen threshold */
 	float    valid_oos_recall;   /* -1 when validation had no oos rows */
+	uint32_t conf_kind;          /* enum nlu_conf_kind */
+	float    conf_a, conf_b;     /* its logistic map (OOS_MARGIN) */
 	double   train_seconds;      /* wall clock, not stored in the file */
 	uint32_t wn_concepts;        /* WordNet concepts reachable from the
 	                              * training words (0 without WordNet) */
@@ -180,6 +204,9 @@ struct nlu_model {
 	struct nlu_conv     *conv;        /* members views into image */
 	float                temperature;
 	float                threshold;   /* fallback below this confidence */
+	uint32_t             conf_kind;   /* enum nlu_conf_kind */
+	float                conf_a;      /* NLU_CONF_OOS_MARGIN: confidence */
+	float                conf_b;      /* 1 / (1 + exp(-(a s + b))) */
 	float                ambiguity;   /* fallback when top1 - top2 < this */
 	char                 lang[8];
 	uint64_t             seed;
@@ -214,7 +241,9 @@ struct nlu_scratch {
 struct nlu_decision {
 	int32_t label;        /* index into labels, or -1 for nlu_fallback */
 	int32_t top;          /* best label (even when falling back) */
-	float   confidence;   /* probability of top */
+	float   confidence;   /* probability-like confidence in top, in
+	                       * [0, 1] (m->conf_kind): what the threshold
+	                       * acts on */
 	float   margin;       /* top minus second-best probability */
 };
 
@@ -268,10 +297,16 @@ int  nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
 /* The fallback threshold from calibration rows: conf[i] is row i's top
  * confidence (-1 when it falls back anyway), ok[i] whether that answer is
  * right, is_oos[i] whether the row is out of scope; thresholds k / n_steps
- * are tried.  With out-of-scope rows and recall_target 0 (the default,
- * "balanced"): the highest in-scope accuracy + out-of-scope recall (the
- * two metrics of Larson et al. 2019) among thresholds that cost at most
- * 1 % of in-scope accuracy.  With recall_target > 0 ("recall floor"): the
+ * are tried.  With out-of-scope rows, recall_target 0 and in_scope_budget
+ * > 0 (the trainer's default, "in-scope budget"): the highest thresholds
+ * that cost at most in_scope_budget of in-scope accuracy (they all cost
+ * the same: the middle of that plateau is taken, halfway between two
+ * rows), whatever out-of-scope recall they give; the choice rests on the
+ * in-scope rows, which are many, not on a few out-of-scope ones.  With
+ * out-of-scope rows, recall_target 0 and in_scope_budget 0 ("balanced"):
+ * the highest in-scope accuracy + out-of-scope recall (the two metrics of
+ * Larson et al. 2019) among thresholds that cost at most 1 % of in-scope
+ * accuracy.  With recall_target > 0 ("recall floor"): the
  * highest in-scope accuracy among thresholds whose out-of-scope recall
  * reaches recall_target with 95 % confidence (Wilson lower bound: 100
  * rows need about 69 % for 0.6, a handful need nearly all) at a cost of
@@ -281,11 +316,15 @@ int  nlu_model_score(const struct nlu_model *m, struct nlu_scratch *s,
  * row's edge.  *in_acc_out and *oos_rec_out (may be NULL) get the two
  * rates at the result (recall -1 without out-of-scope rows). */
 float nlu_threshold_pick(const float *conf, const int *ok, const int *is_oos,
-         size_t n, uint32_t n_steps, float recall_target, float *in_acc_out,
-         float *oos_rec_out);
+         size_t n, uint32_t n_steps, float recall_target,
+         float in_scope_budget, float *in_acc_out, float *oos_rec_out);
 
 /* Decide from probabilities: out-of-scope label on top, confidence under
- * threshold or margin under ambiguity -> label -1 (nlu_fallback). */
+ * threshold or margin under ambiguity -> label -1 (nlu_fallback).  The
+ * confidence is the best in-scope probability (NLU_CONF_MSP) or, for
+ * models trained with out-of-scope rows (NLU_CONF_OOS_MARGIN), that
+ * probability minus the out-of-scope label's, through the model's fitted
+ * logistic map; the margin is always between probabilities. */
 void nlu_model_decide(const struct nlu_model *m, const float *probs,
          float threshold, float ambiguity, struct nlu_decision *d);
 

@@ -68,7 +68,8 @@ struct args {
 	long        iterations, procs;
 	double      threshold, ambiguity;
 	double      lr, dropout_in, dropout_hidden, smoothing, char_weight;
-	double      recall_target;
+	double      recall_target, in_scope_budget;
+	const char *confidence;
 	long        char_min, char_max, batch, xword, views;
 	long long   now;
 	int         json;
@@ -103,6 +104,8 @@ usage(void)
 	    "[--char-min N] [--char-max N]\n"
 	    "                      [--xword 0|1] [--views 0|1] "
 	    "[--oos-recall-target R]\n"
+	    "                      [--in-scope-budget F] "
+	    "[--confidence oos-margin|msp]\n"
 	    "                      [--wordnet DIR|none] [--wn-senses N] "
 	    "[--wn-hypernyms 0|1]\n"
 	    "                      [--wn-weight W] [--wn-decay D] "
@@ -137,7 +140,7 @@ parse_args(int argc, char **argv, struct args *a)
 	a->threads = a->synth_oos = -1;
 	a->threshold = a->ambiguity = -1.0;
 	a->lr = a->dropout_in = a->dropout_hidden = a->smoothing = -1.0;
-	a->recall_target = -1.0;
+	a->recall_target = a->in_scope_budget = -1.0;
 	a->char_weight = -1.0;
 	a->char_min = a->char_max = a->batch = -1;
 	a->xword = a->views = -1;
@@ -223,6 +226,8 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--dropout-hidden", dropout_hidden, strtod(v, &end))
 		OPT_NUM("--label-smoothing", smoothing, strtod(v, &end))
 		OPT_NUM("--oos-recall-target", recall_target, strtod(v, &end))
+		OPT_NUM("--in-scope-budget", in_scope_budget, strtod(v, &end))
+		OPT_STR("--confidence", confidence)
 		OPT_NUM("--char-weight", char_weight, strtod(v, &end))
 		OPT_NUM("--char-min", char_min, strtol(v, &end, 10))
 		OPT_NUM("--char-max", char_max, strtol(v, &end, 10))
@@ -312,6 +317,16 @@ cmd_train(const struct args *a)
 		o.mlp.label_smoothing = (float)a->smoothing;
 	if (a->recall_target >= 0.0)
 		o.oos_recall_target = (float)a->recall_target;
+	if (a->in_scope_budget >= 0.0)
+		o.in_scope_budget = (float)a->in_scope_budget;
+	if (a->confidence != NULL) {
+		if (strcmp(a->confidence, "msp") == 0)
+			o.conf_oos_margin = 0;
+		else if (strcmp(a->confidence, "oos-margin") == 0)
+			o.conf_oos_margin = 1;
+		else
+			usage();
+	}
 	if (a->char_weight >= 0.0)
 		o.feat.char_weight = (float)a->char_weight;
 	if (a->char_min > 0)
@@ -421,6 +436,11 @@ cmd_train(const struct args *a)
 		printf("linear member:   weight %.2f, 2^%u buckets\n",
 		    m->lin_weight, m->lin_feat.dim_log2);
 	printf("temperature:     %.4f\n", rep.temperature);
+	if (rep.conf_kind == NLU_CONF_OOS_MARGIN)
+		printf("confidence:      oos-margin: 1 / (1 + exp(-(a x + b))), "
+		    "a %.4f, b %.4f\n", rep.conf_a, rep.conf_b);
+	else
+		printf("confidence:      msp\n");
 	printf("threshold:       %.4f\n", rep.threshold);
 	printf("valid in-scope:  %.4f\n", rep.valid_in_scope_acc);
 	if (rep.valid_oos_recall >= 0.0f)

@@ -802,7 +802,7 @@ test_model_with_conv(void)
 	CU_ASSERT_FATAL(train_emb_conv(vec, 1, 8, &again, &err) == 0);
 	CU_ASSERT_EQUAL_FATAL(m->image_bytes, again->image_bytes);
 	CU_ASSERT(memcmp(m->image, again->image, m->image_bytes) == 0);
-	CU_ASSERT_EQUAL(m->format, 4);
+	CU_ASSERT_EQUAL(m->format, NLU_MODEL_FORMAT_VERSION);
 	CU_ASSERT_EQUAL(m->conv_filters, 8);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m->conv);
 	CU_ASSERT_EQUAL(m->mlp[0].dim, (1u << 11) + m->emb.in_dim +

@@ -5,6 +5,7 @@
 #include "fixture.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,8 @@ test_determinism(void)
 	CU_ASSERT(memcmp(a->sha256, c->sha256, 32) != 0);
 	CU_ASSERT_EQUAL(a->n_labels, 3);
 	CU_ASSERT_EQUAL(a->oos_label, -1);
+	/* Without an oos label the confidence is the best probability. */
+	CU_ASSERT_EQUAL(a->conf_kind, NLU_CONF_MSP);
 	nlu_model_free(a);
 	nlu_model_free(b);
 	nlu_model_free(c);
@@ -452,8 +455,8 @@ test_threshold_pick(void)
 		ok[N_IN + i] = 0;
 		oos[N_IN + i] = 1;
 	}
-	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.6f, &in_acc,
-	    &rec);
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.6f, 0.0f,
+	    &in_acc, &rec);
 	/* Every in-scope row kept, and recall is as high as that allows. */
 	CU_ASSERT_DOUBLE_EQUAL(in_acc, 1.0, 1e-6);
 	CU_ASSERT_TRUE(rec >= 0.70f);
@@ -462,8 +465,8 @@ test_threshold_pick(void)
 	/* The balanced rule on the same rows: giving up 1 in-scope row
 	 * (0.50) buys the out-of-scope rows from 0.50 to 0.505, none here,
 	 * so it also keeps every in-scope row; recall cannot drop. */
-	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.0f, &in_acc,
-	    &rec);
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.0f, 0.0f,
+	    &in_acc, &rec);
 	CU_ASSERT_DOUBLE_EQUAL(in_acc, 1.0, 1e-6);
 	CU_ASSERT_TRUE(rec >= 0.70f);
 	/* One right answer at 0.30, the others from 0.60; out-of-scope rows
@@ -476,13 +479,13 @@ test_threshold_pick(void)
 		conf[i] = 0.60f + 0.0039f * (float)i;
 	for (i = 0; i < N_OOS; i++)
 		conf[N_IN + i] = 0.005f + 0.00595f * (float)i;
-	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.0f, &in_acc,
-	    &rec);
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.0f, 0.0f,
+	    &in_acc, &rec);
 	CU_ASSERT_DOUBLE_EQUAL(in_acc, 0.99, 1e-6);
 	CU_ASSERT_DOUBLE_EQUAL(rec, 1.0, 1e-6);
 	CU_ASSERT_TRUE(t > 0.594f && t <= 0.604f);
-	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.6f, &in_acc,
-	    &rec);
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.6f, 0.0f,
+	    &in_acc, &rec);
 	CU_ASSERT_DOUBLE_EQUAL(in_acc, 0.99, 1e-6);
 	CU_ASSERT_TRUE(rec >= 0.60f);
 	for (i = 0; i < N_IN; i++)
@@ -493,21 +496,246 @@ test_threshold_pick(void)
 	 * the fallback rule keeps in-scope accuracy within 1 %. */
 	for (i = 0; i < N_OOS; i++)
 		conf[N_IN + i] = 0.60f + 0.0039f * (float)i;
-	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.6f, &in_acc,
-	    &rec);
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.6f, 0.0f,
+	    &in_acc, &rec);
 	CU_ASSERT_TRUE(in_acc >= 0.99f);
 	CU_ASSERT_TRUE(rec < 0.60f);
 
 	/* A handful of out-of-scope rows: 3 of 3 is not 60 % with 95 %
 	 * confidence (Wilson bound 0.53), so the fallback rule decides. */
-	t = nlu_threshold_pick(conf, ok, oos, N_IN + 3, 400, 0.6f, &in_acc, &rec);
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + 3, 400, 0.6f, 0.0f,
+	    &in_acc, &rec);
 	CU_ASSERT_TRUE(in_acc >= 0.99f);
 
 	/* No out-of-scope rows: at most 1 % of right answers lost. */
-	t = nlu_threshold_pick(conf, ok, oos, N_IN, 400, 0.6f, &in_acc, &rec);
+	t = nlu_threshold_pick(conf, ok, oos, N_IN, 400, 0.6f, 0.0f,
+	    &in_acc, &rec);
 	CU_ASSERT_TRUE(in_acc >= 0.99f && in_acc < 1.0f);
 	CU_ASSERT_DOUBLE_EQUAL(rec, -1.0, 1e-6);
 	CU_ASSERT_TRUE(t > 0.50f);
+	/* ... whatever the in-scope budget. */
+	t = nlu_threshold_pick(conf, ok, oos, N_IN, 400, 0.0f, 0.02f,
+	    &in_acc, &rec);
+	CU_ASSERT_TRUE(in_acc >= 0.99f && in_acc < 1.0f);
+	CU_ASSERT_DOUBLE_EQUAL(rec, -1.0, 1e-6);
+}
+
+/* The in-scope budget rule: in scope 0.50..0.99 (all right), out of scope
+ * 0.005..0.698. */
+static void
+test_threshold_budget(void)
+{
+	enum { N_IN = 100, N_OOS = 100 };
+	float conf[N_IN + N_OOS], in_acc, rec, t, t2;
+	int ok[N_IN + N_OOS], oos[N_IN + N_OOS];
+	size_t i;
+
+	for (i = 0; i < N_IN; i++) {
+		conf[i] = 0.50f + 0.0049f * (float)i;
+		ok[i] = 1;
+		oos[i] = 0;
+	}
+	for (i = 0; i < N_OOS; i++) {
+		conf[N_IN + i] = 0.005f + 0.007f * (float)i;
+		ok[N_IN + i] = 0;
+		oos[N_IN + i] = 1;
+	}
+	/* 2 % may go: the two lowest right answers (0.50, 0.5049) do, the
+	 * threshold sits between the second and the third (0.5098), and
+	 * the out-of-scope rows under it (72) fall back. */
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.0f, 0.02f,
+	    &in_acc, &rec);
+	CU_ASSERT_DOUBLE_EQUAL(in_acc, 0.98, 1e-6);
+	CU_ASSERT_TRUE(t > 0.5049f && t <= 0.5098f);
+	CU_ASSERT_DOUBLE_EQUAL(rec, 0.72, 1e-6);
+	/* The choice rests on the in-scope rows alone: out-of-scope rows
+	 * anywhere else give the same threshold (the balanced rule would
+	 * move: nothing to catch, nothing worth an in-scope row). */
+	for (i = 0; i < N_OOS; i++)
+		conf[N_IN + i] = 0.90f + 0.0009f * (float)i;
+	t2 = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.0f, 0.02f,
+	    &in_acc, &rec);
+	CU_ASSERT_DOUBLE_EQUAL(t2, t, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(in_acc, 0.98, 1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(rec, 0.0, 1e-6);
+	t2 = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.0f, 0.0f,
+	    &in_acc, &rec);
+	CU_ASSERT_DOUBLE_EQUAL(in_acc, 1.0, 1e-6);
+	CU_ASSERT_TRUE(t2 < t);
+	/* A budget under one row: nothing right is given up. */
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.0f, 0.005f,
+	    &in_acc, &rec);
+	CU_ASSERT_DOUBLE_EQUAL(in_acc, 1.0, 1e-6);
+	CU_ASSERT_TRUE(t > 0.0f && t <= 0.50f);
+	/* A recall target takes precedence over the budget. */
+	for (i = 0; i < N_OOS; i++)
+		conf[N_IN + i] = 0.005f + 0.007f * (float)i;
+	t = nlu_threshold_pick(conf, ok, oos, N_IN + N_OOS, 400, 0.6f, 0.02f,
+	    &in_acc, &rec);
+	CU_ASSERT_DOUBLE_EQUAL(in_acc, 1.0, 1e-6);
+	CU_ASSERT_TRUE(t > 0.49f && t <= 0.50f);
+}
+
+/* Rows labelled oos beside the small data: the confidence becomes the
+ * fitted map of the best in-scope probability minus the oos label's. */
+static const char *const oos_rows[] = {
+	"what is the weather tomorrow", "tell me a joke", "play some music",
+	"who won the football game", "how tall is mount everest",
+	"translate hello into french", "set an alarm for six",
+	"what is the capital of peru", "order me a pizza",
+	"how do i bake bread", "recommend a good movie",
+	"what time is it in london",
+};
+
+static void
+oos_data(struct nlu_dataset *ds)
+{
+	size_t i;
+
+	small_data(ds);
+	for (i = 0; i < sizeof(oos_rows) / sizeof(oos_rows[0]); i++)
+		CU_ASSERT_FATAL(nlu_dataset_add(ds, oos_rows[i],
+		    NLU_OOS_LABEL, NULL, 0, NULL) == 0);
+}
+
+static float
+expect_map(const struct nlu_model *m, const float *probs, float best)
+{
+	float z = m->conf_a * (best - probs[m->oos_label]) + m->conf_b;
+
+	return 1.0f / (1.0f + expf(-z));
+}
+
+static void
+test_confidence_map(void)
+{
+	static const char *const q[] = { "hello", "how much is the fee",
+	    "นัดตรวจฟาร์ม", "tell me a joke about cats", "weather in paris",
+	    "book an inspection please" };
+	struct nlu_dataset ds;
+	struct nlu_train_opts o;
+	struct nlu_model *m = NULL, *m2 = NULL, *l = NULL;
+	struct nlu_train_report rep;
+	struct nlu_scratch sc;
+	struct nlu_decision d, d2;
+	struct gacp_err err;
+	char *path = tmp_path("conf.model");
+	unsigned char *img;
+	uint32_t c;
+	size_t i;
+	float f;
+
+	oos_data(&ds);
+	small_opts(&o, 3, 2);
+	gacp_err_clear(&err);
+	CU_ASSERT_FATAL(nlu_model_train(&ds, NULL, &o, &m, &rep, &err) == 0);
+	CU_ASSERT_TRUE_FATAL(m->oos_label >= 0);
+	CU_ASSERT_EQUAL_FATAL(m->conf_kind, NLU_CONF_OOS_MARGIN);
+	CU_ASSERT_EQUAL(rep.conf_kind, NLU_CONF_OOS_MARGIN);
+	CU_ASSERT_TRUE(m->conf_a > 0.0f);
+	CU_ASSERT_DOUBLE_EQUAL(m->conf_a, rep.conf_a, 0.0);
+	CU_ASSERT_DOUBLE_EQUAL(m->conf_b, rep.conf_b, 0.0);
+	CU_ASSERT_TRUE(m->threshold >= 0.0f && m->threshold <= 1.0f);
+	CU_ASSERT_FATAL(nlu_scratch_init(&sc, &err) == 0);
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		float best = -1.0f;
+
+		CU_ASSERT_FATAL(nlu_model_score(m, &sc, q[i], strlen(q[i]),
+		    &err) == 0);
+		for (c = 0; c < m->n_labels; c++)
+			if ((int32_t)c != m->oos_label && sc.probs[c] > best)
+				best = sc.probs[c];
+		nlu_model_decide(m, sc.probs, 0.0f, 0.0f, &d);
+		CU_ASSERT_TRUE(d.confidence >= 0.0f && d.confidence <= 1.0f);
+		CU_ASSERT_DOUBLE_EQUAL(d.confidence, expect_map(m, sc.probs,
+		    best), 1e-6);
+		/* The margin stays between probabilities. */
+		CU_ASSERT_TRUE(d.margin <= best);
+		/* A threshold just above the confidence falls back, one at
+		 * it does not (unless oos is on top). */
+		nlu_model_decide(m, sc.probs, d.confidence + 1e-4f, 0.0f, &d2);
+		CU_ASSERT_EQUAL(d2.label, -1);
+		nlu_model_decide(m, sc.probs, d.confidence, 0.0f, &d2);
+		CU_ASSERT_EQUAL(d2.label, sc.probs[m->oos_label] > best ? -1 :
+		    d.top);
+	}
+	/* Monotone: more margin over the oos label, more confidence. */
+	{
+		float p[2][64];
+
+		CU_ASSERT_FATAL(m->n_labels <= 64);
+		for (i = 0; i < 2; i++) {
+			for (c = 0; c < m->n_labels; c++)
+				p[i][c] = 0.0f;
+			p[i][m->oos_label == 0 ? 1 : 0] = 0.6f;
+			p[i][m->oos_label] = i == 0 ? 0.3f : 0.1f;
+		}
+		nlu_model_decide(m, p[0], 0.0f, 0.0f, &d);
+		nlu_model_decide(m, p[1], 0.0f, 0.0f, &d2);
+		CU_ASSERT_TRUE(d2.confidence > d.confidence);
+	}
+
+	/* The map travels in the file. */
+	CU_ASSERT_FATAL(nlu_model_save(m, path, &err) == 0);
+	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
+	CU_ASSERT_EQUAL(l->format, NLU_MODEL_FORMAT_VERSION);
+	CU_ASSERT_EQUAL(l->conf_kind, NLU_CONF_OOS_MARGIN);
+	CU_ASSERT_DOUBLE_EQUAL(l->conf_a, m->conf_a, 0.0);
+	CU_ASSERT_DOUBLE_EQUAL(l->conf_b, m->conf_b, 0.0);
+	/* Relabelled format 4 (version outside the checksum): refused, not
+	 * scored with the best probability against this threshold. */
+	img = malloc(m->image_bytes);
+	memcpy(img, m->image, m->image_bytes);
+	img[8] = 4;
+	expect_refused(path, img, m->image_bytes, "nlu_model_corrupt");
+	/* A decreasing map, checksum made to match: refused. */
+	memcpy(img, m->image, m->image_bytes);
+	f = -1.0f;
+	memcpy(img + NLU_MODEL_HEADER_BYTES + 168, &f, 4);
+	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+	expect_refused(path, img, m->image_bytes, "nlu_model_corrupt");
+	/* An unknown kind: refused. */
+	memcpy(img, m->image, m->image_bytes);
+	img[NLU_MODEL_HEADER_BYTES + 164] = 7;
+	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+	    m->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+	expect_refused(path, img, m->image_bytes, "nlu_model_corrupt");
+	free(img);
+
+	/* Deterministic. */
+	CU_ASSERT_FATAL(nlu_model_train(&ds, NULL, &o, &m2, NULL, &err) == 0);
+	CU_ASSERT_EQUAL_FATAL(m2->image_bytes, m->image_bytes);
+	CU_ASSERT(memcmp(m2->image, m->image, m->image_bytes) == 0);
+	nlu_model_free(m2);
+	m2 = NULL;
+
+	/* Asked for the old confidence: the best in-scope probability. */
+	o.conf_oos_margin = 0;
+	CU_ASSERT_FATAL(nlu_model_train(&ds, NULL, &o, &m2, NULL, &err) == 0);
+	CU_ASSERT_EQUAL(m2->conf_kind, NLU_CONF_MSP);
+	CU_ASSERT_FATAL(nlu_model_score(m2, &sc, q[0], strlen(q[0]),
+	    &err) == 0);
+	nlu_model_decide(m2, sc.probs, 0.0f, 0.0f, &d);
+	CU_ASSERT_DOUBLE_EQUAL(d.confidence, sc.probs[d.top], 0.0);
+	/* Such a file relabelled format 4 (no map) loads as it scores. */
+	img = malloc(m2->image_bytes);
+	memcpy(img, m2->image, m2->image_bytes);
+	img[8] = 4;
+	fixture_write_file(path, img, m2->image_bytes);
+	free(img);
+	nlu_model_free(l);
+	l = NULL;
+	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
+	CU_ASSERT_EQUAL(l->format, 4);
+	CU_ASSERT_EQUAL(l->conf_kind, NLU_CONF_MSP);
+	nlu_model_free(m2);
+	nlu_scratch_cleanup(&sc);
+	unlink(path);
+	free(path);
+	nlu_model_free(l);
+	nlu_model_free(m);
+	nlu_dataset_cleanup(&ds);
 }
 
 void
@@ -522,6 +750,8 @@ test_nlu_model_register(void)
 		{ "parse json shape and fallback", test_parse_json },
 		{ "demo bot held-out and paraphrases", test_demo_bot },
 		{ "threshold rule", test_threshold_pick },
+		{ "threshold rule: in-scope budget", test_threshold_budget },
+		{ "confidence map with oos rows", test_confidence_map },
 		{ "linear member", test_linear_member },
 		{ NULL, NULL },
 	};

@@ -178,9 +178,9 @@ test_new_connection_prepares_again(void)
 	}
 	/* The first call after the kill may report the lost connection
 	 * (inside no transaction, db_exec retries once on a fresh one). */
-	CU_ASSERT_EQUAL(db_exec(&db, &a, sql, 0, NULL, &res, &err), GACP_OK);
-	if (res != NULL)
-		CU_ASSERT_STRING_NOT_EQUAL(PQgetvalue(res, 0, 0), first);
+	CU_ASSERT_EQUAL_FATAL(db_exec(&db, &a, sql, 0, NULL, &res, &err),
+	    GACP_OK);
+	CU_ASSERT_STRING_NOT_EQUAL(PQgetvalue(res, 0, 0), first);
 	CU_ASSERT_EQUAL(prepared_count(&db, &a, sql), 1);
 	free(first);
 	arena_cleanup(&a);

@@ -19,6 +19,10 @@
 #include "common/utf8.h"
 #include "common/xmalloc.h"
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #define FORMAT(...) gacp_err_set(err, GACP_EINVAL, "nlu_embeddings_format", \
 	__VA_ARGS__)
 #define CORRUPT(...) gacp_err_set(err, GACP_EINVAL, "nlu_model_corrupt", \
@@ -863,6 +867,74 @@ tok_index(const struct nlu_emb *e, const struct nlu_text *t, size_t i)
 	return nlu_emb_find(e, tok);
 }
 
+/* out[k] += w * q[k] and, when mx is not NULL, mx[k] = sc * q[k] for
+ * the first word (first) or its maximum with mx[k] after: one word's
+ * share of the sentence vector, the portable copy. */
+static void
+add_word_c(float *restrict out, float *restrict mx, const int8_t *q,
+    size_t dim, float w, float sc, int first)
+{
+	size_t k;
+
+	for (k = 0; k < dim; k++)
+		out[k] += w * (float)q[k];
+	if (mx == NULL)
+		return;
+	for (k = 0; k < dim; k++) {
+		float v = sc * (float)q[k];
+
+		if (first || v > mx[k])
+			mx[k] = v;
+	}
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+/* The AVX2 copy: eight values at a time, the same operations in the same
+ * order (a multiply, then an add; max_ps(v, m) is v > m ? v : m), so the
+ * same bits; the rest of a row through add_word_c. */
+__attribute__((target("avx2"))) static void
+add_word_avx2(float *restrict out, float *restrict mx, const int8_t *q,
+    size_t dim, float w, float sc, int first)
+{
+	__m256 vw = _mm256_set1_ps(w), vs = _mm256_set1_ps(sc);
+	size_t k;
+
+	for (k = 0; k + 8 <= dim; k += 8) {
+		__m256 f = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+		    _mm_loadl_epi64((const __m128i *)(const void *)(q + k))));
+
+		_mm256_storeu_ps(out + k, _mm256_add_ps(_mm256_loadu_ps(out +
+		    k), _mm256_mul_ps(vw, f)));
+		if (mx != NULL) {
+			__m256 v = _mm256_mul_ps(vs, f);
+
+			_mm256_storeu_ps(mx + k, first ? v :
+			    _mm256_max_ps(v, _mm256_loadu_ps(mx + k)));
+		}
+	}
+	for (; k < dim; k++) {
+		float f = (float)q[k];
+
+		out[k] += w * f;
+		if (mx != NULL && (first || sc * f > mx[k]))
+			mx[k] = sc * f;
+	}
+}
+#endif
+
+static void
+add_word(float *restrict out, float *restrict mx, const int8_t *q,
+    size_t dim, float w, float sc, int first)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+	if (__builtin_cpu_supports("avx2")) {
+		add_word_avx2(out, mx, q, dim, w, sc, first);
+		return;
+	}
+#endif
+	add_word_c(out, mx, q, dim, w, sc, first);
+}
+
 size_t
 nlu_emb_sentence(const struct nlu_emb *e, const struct nlu_text *t,
     float scale, float *out)
@@ -888,15 +960,7 @@ nlu_emb_sentence_ids(const struct nlu_emb *e, const struct nlu_text *t,
 			continue;
 		w = e->weight[ix] * e->scale[ix];
 		q = e->q + (size_t)ix * e->dim;
-		for (k = 0; k < e->dim; k++)
-			out[k] += w * (float)q[k];
-		if (mx != NULL) {
-			float sc = e->scale[ix];
-
-			for (k = 0; k < e->dim; k++)
-				if (found == 0 || sc * (float)q[k] > mx[k])
-					mx[k] = sc * (float)q[k];
-		}
+		add_word(out, mx, q, e->dim, w, e->scale[ix], found == 0);
 		found++;
 	}
 	if (found == 0)

@@ -396,7 +396,8 @@ nlu_features_vector(const struct nlu_feat_params *p, uint32_t member,
 	for (i = 0; i < r->n; i++) {
 		uint32_t b = nlu_features_bucket(p, member, r->h[i]);
 		float c = r->cnt[i];
-		float v = c < 0.0f ? -c : 1.0f + logf(c);
+		/* A count of one (most features) needs no logf: 1 + 0. */
+		float v = c == 1.0f ? 1.0f : c < 0.0f ? -c : 1.0f + logf(c);
 
 		if (idf != NULL)
 			v *= idf[b];

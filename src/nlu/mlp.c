@@ -2,10 +2,15 @@
 #include "nlu/mlp.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/xmalloc.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #define ADAM_BETA1 0.9f
 #define ADAM_BETA2 0.999f
@@ -90,6 +95,104 @@ nlu_mlp_bind(struct nlu_mlp *m, uint32_t dim, uint32_t hidden, uint32_t n_out,
 	m->b1 = m->w1 + (size_t)dim * hidden;
 	m->w2 = m->b1 + hidden;
 	m->b2 = m->w2 + (size_t)hidden * m->out_stride;
+	m->w1q = NULL;
+	m->w1q_stride = 0;
+}
+
+static size_t
+round64(size_t n)
+{
+	return (n + 63) / 64 * 64;
+}
+
+size_t
+nlu_mlp_q8_stride(uint32_t hidden)
+{
+	return ((size_t)hidden + sizeof(float) + 31) / 32 * 32;
+}
+
+size_t
+nlu_mlp_q8_bytes(uint32_t dim, uint32_t hidden, uint32_t n_out)
+{
+	size_t rest = nlu_mlp_floats(dim, hidden, n_out) - (size_t)dim * hidden;
+
+	return round64((size_t)dim * nlu_mlp_q8_stride(hidden)) +
+	    round64(rest * sizeof(float));
+}
+
+/* One row's int8 values and scale. */
+static float
+quantise_row(const float *x, uint32_t n, int8_t *q)
+{
+	float mx = 0.0f, inv;
+	uint32_t j;
+
+	for (j = 0; j < n; j++)
+		mx = fabsf(x[j]) > mx ? fabsf(x[j]) : mx;
+	inv = mx > 0.0f ? 127.0f / mx : 0.0f;
+	for (j = 0; j < n; j++) {
+		long v = lrintf(x[j] * inv);
+
+		q[j] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+	}
+	return mx / 127.0f;
+}
+
+void
+nlu_mlp_q8_write(const float *params, uint32_t dim, uint32_t hidden,
+    uint32_t n_out, unsigned char *out)
+{
+	size_t qs = nlu_mlp_q8_stride(hidden), r;
+	size_t rest = nlu_mlp_floats(dim, hidden, n_out) - (size_t)dim * hidden;
+	size_t qbytes = round64((size_t)dim * qs);
+
+	memset(out, 0, nlu_mlp_q8_bytes(dim, hidden, n_out));
+	for (r = 0; r < dim; r++) {
+		unsigned char *row = out + r * qs;
+		float sc = quantise_row(params + r * hidden, hidden,
+		    (int8_t *)(void *)row);
+
+		memcpy(row + hidden, &sc, sizeof(sc));
+	}
+	memcpy(out + qbytes, params + (size_t)dim * hidden,
+	    rest * sizeof(float));
+}
+
+void
+nlu_mlp_dequantise(float *params, uint32_t dim, uint32_t hidden)
+{
+	int8_t *q = xmalloc(hidden);
+	size_t r;
+	uint32_t j;
+
+	for (r = 0; r < dim; r++) {
+		float *x = params + r * hidden;
+		float sc = quantise_row(x, hidden, q);
+
+		for (j = 0; j < hidden; j++)
+			x[j] = (float)q[j] * sc;
+	}
+	free(q);
+}
+
+void
+nlu_mlp_bind_q8(struct nlu_mlp *m, uint32_t dim, uint32_t hidden,
+    uint32_t n_out, const unsigned char *block)
+{
+	size_t qs = nlu_mlp_q8_stride(hidden);
+	const float *rest = (const float *)(const void *)(block +
+	    round64((size_t)dim * qs));
+
+	m->dim = dim;
+	m->hidden = hidden;
+	m->n_out = n_out;
+	m->out_stride = nlu_mlp_stride(n_out);
+	m->w1 = NULL;
+	m->b1 = rest;
+	m->w2 = m->b1 + hidden;
+	m->b2 = m->w2 + (size_t)hidden * m->out_stride;
+	m->w1q = block;
+	m->w1q_stride = qs;
 }
 
 /* Dot product with NLU_MLP_LANES independent partial sums (fixed order,
@@ -187,6 +290,127 @@ gather_axpy(const float *restrict w, size_t stride,
     float *restrict y, size_t n)
 {
 	axpy_rows(w, stride, row, a, nr, y, n);
+}
+
+/* How many rows ahead the int8 first layer prefetches: its rows lie
+ * scattered over megabytes, and their numbers are known in advance. */
+#define Q8_AHEAD 8
+
+/* A row's scale, stored after its n int8 values. */
+static inline float
+q8_scale(const unsigned char *row, size_t n)
+{
+	float sc;
+
+	memcpy(&sc, row + n, sizeof(sc));
+	return sc;
+}
+
+/* y[0 .. n) += (a[r] * scale(r)) * q(r)[0 .. n) for r in order, q(r) and
+ * scale(r) the row row[r] of stride qs bytes (nlu_mlp_bind_q8); n a
+ * multiple of NLU_MLP_LANES: the portable copy, and the reference for
+ * the AVX2 one below (the same operations in the same order, so the
+ * same bits). */
+static void
+gather_axpy_q8_c(const unsigned char *restrict q, size_t qs,
+    const uint32_t *restrict row, const float *restrict a, size_t nr,
+    float *restrict y, size_t n)
+{
+	size_t r, k;
+
+	for (r = 0; r < nr; r++) {
+		const unsigned char *p = q + (size_t)row[r] * qs;
+		float f = a[r] * q8_scale(p, n);
+
+		for (k = 0; k < n; k++)
+			y[k] += f * (float)(int8_t)p[k];
+	}
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define NLU_Q8_AVX2 1
+#define Q8_ADD(acc, off) acc = _mm256_add_ps(acc, _mm256_mul_ps(ar,	\
+	_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(	\
+	(const __m128i *)(const void *)(p + (off)))))))
+
+/* The AVX2 copy: a row of 96 (the usual hidden size) in one pass with
+ * twelve sums in registers, other widths 8 columns at a time. */
+__attribute__((target("avx2"))) static void
+gather_axpy_q8_avx2(const unsigned char *restrict q, size_t qs,
+    const uint32_t *restrict row, const float *restrict a, size_t nr,
+    float *restrict y, size_t n)
+{
+	size_t r, c;
+
+	for (r = 0; r < nr && r < Q8_AHEAD; r++)
+		__builtin_prefetch(q + (size_t)row[r] * qs);
+	if (n == 96) {
+		__m256 s0 = _mm256_loadu_ps(y), s1 = _mm256_loadu_ps(y + 8);
+		__m256 s2 = _mm256_loadu_ps(y + 16);
+		__m256 s3 = _mm256_loadu_ps(y + 24);
+		__m256 s4 = _mm256_loadu_ps(y + 32);
+		__m256 s5 = _mm256_loadu_ps(y + 40);
+		__m256 s6 = _mm256_loadu_ps(y + 48);
+		__m256 s7 = _mm256_loadu_ps(y + 56);
+		__m256 s8 = _mm256_loadu_ps(y + 64);
+		__m256 s9 = _mm256_loadu_ps(y + 72);
+		__m256 s10 = _mm256_loadu_ps(y + 80);
+		__m256 s11 = _mm256_loadu_ps(y + 88);
+
+		for (r = 0; r < nr; r++) {
+			const unsigned char *p = q + (size_t)row[r] * qs;
+			__m256 ar = _mm256_set1_ps(a[r] * q8_scale(p, 96));
+
+			/* A row of 96 + 4 bytes at a 32-byte stride spans
+			 * at most two lines: its first and its last byte. */
+			if (r + Q8_AHEAD < nr) {
+				const unsigned char *nx = q +
+				    (size_t)row[r + Q8_AHEAD] * qs;
+
+				__builtin_prefetch(nx);
+				__builtin_prefetch(nx + 99);
+			}
+			Q8_ADD(s0, 0); Q8_ADD(s1, 8); Q8_ADD(s2, 16);
+			Q8_ADD(s3, 24); Q8_ADD(s4, 32); Q8_ADD(s5, 40);
+			Q8_ADD(s6, 48); Q8_ADD(s7, 56); Q8_ADD(s8, 64);
+			Q8_ADD(s9, 72); Q8_ADD(s10, 80); Q8_ADD(s11, 88);
+		}
+		_mm256_storeu_ps(y, s0); _mm256_storeu_ps(y + 8, s1);
+		_mm256_storeu_ps(y + 16, s2); _mm256_storeu_ps(y + 24, s3);
+		_mm256_storeu_ps(y + 32, s4); _mm256_storeu_ps(y + 40, s5);
+		_mm256_storeu_ps(y + 48, s6); _mm256_storeu_ps(y + 56, s7);
+		_mm256_storeu_ps(y + 64, s8); _mm256_storeu_ps(y + 72, s9);
+		_mm256_storeu_ps(y + 80, s10); _mm256_storeu_ps(y + 88, s11);
+		return;
+	}
+	for (c = 0; c < n; c += 8) {
+		__m256 s0 = _mm256_loadu_ps(y + c);
+
+		for (r = 0; r < nr; r++) {
+			const unsigned char *p = q + (size_t)row[r] * qs;
+			__m256 ar = _mm256_set1_ps(a[r] * q8_scale(p, n));
+
+			p += c;
+			Q8_ADD(s0, 0);
+		}
+		_mm256_storeu_ps(y + c, s0);
+	}
+}
+#undef Q8_ADD
+#endif
+
+static void
+gather_axpy_q8(const unsigned char *restrict q, size_t qs,
+    const uint32_t *restrict row, const float *restrict a, size_t nr,
+    float *restrict y, size_t n)
+{
+#ifdef NLU_Q8_AVX2
+	if (__builtin_cpu_supports("avx2")) {
+		gather_axpy_q8_avx2(q, qs, row, a, nr, y, n);
+		return;
+	}
+#endif
+	gather_axpy_q8_c(q, qs, row, a, nr, y, n);
 }
 
 /* Rows 0 .. nr - 1 (one word's product with the convolution matrix). */
@@ -323,7 +547,11 @@ nlu_mlp_forward(const struct nlu_mlp *m, const struct nlu_sparse *x,
 	float av[64];
 
 	memcpy(hid, m->b1, h * sizeof(*hid));
-	gather_axpy(m->w1, h, x->idx, x->val, x->n, hid, h);
+	if (m->w1q != NULL)
+		gather_axpy_q8(m->w1q, m->w1q_stride, x->idx, x->val, x->n,
+		    hid, h);
+	else
+		gather_axpy(m->w1, h, x->idx, x->val, x->n, hid, h);
 	memcpy(logits, m->b2, s * sizeof(*logits));
 	/* ReLU zeroes about half the units: skip them.  The active ones go
 	 * in order, a batch at a time. */

@@ -73,6 +73,13 @@ struct nlu_mlp {
 	const float *b1;          /* hidden */
 	const float *w2;          /* hidden x out_stride */
 	const float *b2;          /* out_stride */
+	/* Optional: the first layer in int8 (nlu_mlp_bind_q8).  Row r is
+	 * hidden int8 at w1q + r * w1q_stride, then its float32 scale:
+	 * w1[r][j] ~ q[j] * scale.  When set, w1 is NULL and the forward
+	 * pass reads these: a third of the bytes, in one or two cache lines
+	 * per row, and the rows of a large hash space are cache misses. */
+	const unsigned char *w1q;
+	size_t       w1q_stride;
 };
 
 /* Training examples in compressed sparse rows. */
@@ -130,6 +137,22 @@ uint32_t nlu_mlp_stride(uint32_t n_out);
 void   nlu_mlp_bind(struct nlu_mlp *m, uint32_t dim, uint32_t hidden,
            uint32_t n_out, const float *params);
 
+/* The int8 form of one MLP's parameters (model format 6): the first
+ * layer's dim rows, each hidden int8 and a float32 scale at a stride of
+ * nlu_mlp_q8_stride(hidden) bytes (the scale is the row's largest
+ * magnitude / 127, the values rounded to nearest), padded to 64 bytes;
+ * then b1, w2 and b2 as float32 as in nlu_mlp_floats, padded to 64.
+ * nlu_mlp_q8_bytes is its size, nlu_mlp_q8_write fills it from float
+ * parameters, nlu_mlp_dequantise replaces the first layer of float
+ * parameters by what the int8 form holds (the trainer calibrates on
+ * that), and nlu_mlp_bind_q8 binds m to a block (64-byte aligned). */
+size_t nlu_mlp_q8_stride(uint32_t hidden);
+size_t nlu_mlp_q8_bytes(uint32_t dim, uint32_t hidden, uint32_t n_out);
+void   nlu_mlp_q8_write(const float *params, uint32_t dim, uint32_t hidden,
+           uint32_t n_out, unsigned char *out);
+void   nlu_mlp_dequantise(float *params, uint32_t dim, uint32_t hidden);
+void   nlu_mlp_bind_q8(struct nlu_mlp *m, uint32_t dim, uint32_t hidden,
+           uint32_t n_out, const unsigned char *block);
 /* logits (out_stride floats) = forward(x); hid is scratch of `hidden`
  * floats.  Indices of x must be < dim. */
 void   nlu_mlp_forward(const struct nlu_mlp *m, const struct nlu_sparse *x,

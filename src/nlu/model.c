@@ -200,6 +200,13 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	 * split's (79 % against 72 % recall at one threshold). */
 	o->in_scope_budget = NLU_IN_SCOPE_BUDGET;
 	o->conf_oos_margin = 1;
+	/* The first layers in int8: CLINC150 test split, the same model
+	 * scored with its float32 first layers and with them rounded to
+	 * int8, in-scope accuracy 93.98 / 94.00 %, out-of-scope recall
+	 * 69.0 / 69.0 %; the rows the gather reads shrink from 384 bytes to
+	 * 128, the model from 56 to about 20 MiB, and a parse takes a fifth
+	 * less time (bench/nlu). */
+	o->weights_int8 = 1;
 	/* No WordNet unless asked: the tools pass nlu_wn_default_dir().
 	 * Two senses and their direct hypernyms: as accurate on CLINC150's
 	 * validation split as three (or five), with a quarter fewer concept
@@ -909,6 +916,10 @@ probs_from_logits(const float *lg, uint32_t slots, float lin_weight,
 {
 	uint32_t m, c;
 	float inv_t = 1.0f / temperature;
+	/* Each exponential once where the labels fit (the same values as
+	 * computing them twice). */
+	float ex[1024];
+	int keep = n_labels <= sizeof(ex) / sizeof(ex[0]);
 
 	for (c = 0; c < n_labels; c++)
 		probs[c] = 0.0f;
@@ -924,6 +935,16 @@ probs_from_logits(const float *lg, uint32_t slots, float lin_weight,
 		for (c = 1; c < n_labels; c++)
 			if (l[c] > mx)
 				mx = l[c];
+		if (keep) {
+			for (c = 0; c < n_labels; c++) {
+				ex[c] = expf((l[c] - mx) * inv_t);
+				sum += ex[c];
+			}
+			inv = share / sum;
+			for (c = 0; c < n_labels; c++)
+				probs[c] += ex[c] * inv;
+			continue;
+		}
 		for (c = 0; c < n_labels; c++)
 			sum += expf((l[c] - mx) * inv_t);
 		inv = share / sum;
@@ -2080,6 +2101,11 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	}
 	train_members(o, &lin_fp, &pfit, own, n_labels, idf, params, conv,
 	    lin_idf, lin_params);
+	/* Calibrate what the model will hold. */
+	if (o->weights_int8)
+		for (k = 0; k < o->members; k++)
+			nlu_mlp_dequantise(params + (size_t)k * per,
+			    dim + pfit.edim + cin, o->mlp.hidden);
 	if (lin_params != NULL)
 		lin_scale = calibrate_linear(o, &lin_fp, lin_idf, lin_params,
 		    n_labels, &pcal);
@@ -2130,6 +2156,10 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 			    n_in_scope_labels);
 		train_members(o, &lin_fp, &pfit, own, n_labels, idf, params,
 		    conv, lin_idf, lin_params);
+		if (o->weights_int8)
+			for (k = 0; k < o->members; k++)
+				nlu_mlp_dequantise(params + (size_t)k * per,
+				    dim + pfit.edim + cin, o->mlp.hidden);
 		/* The holdout's scale for the linear member, as for the
 		 * temperature. */
 		if (lin_params != NULL)
@@ -2264,6 +2294,7 @@ enum {
 	M_WN_WEIGHT = 136, M_WN_DECAY = 140, M_WN_HYPER = 144,
 	M_LIN_WEIGHT = 148, M_LIN_DIM_LOG2 = 152, M_EMB_SCALE = 156,
 	M_CONV_FILTERS = 160, M_CONF_KIND = 164, M_CONF_A = 168, M_CONF_B = 172,
+	M_WEIGHTS = 176,
 	M_LABELS_OFF = 192, M_LABELS_LEN = 200, M_ENT_OFF = 208,
 	M_ENT_LEN = 216, M_IDF_OFF = 224, M_W_OFF = 232, M_W_LEN = 240,
 	M_WN_OFF = 248, M_WN_LEN = 256, M_LIN_IDF_OFF = 264, M_LIN_OFF = 272,
@@ -2283,7 +2314,8 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 {
 	struct buf p;
 	uint32_t dim = 1u << o->feat.dim_log2, i, k;
-	size_t labels_off, ent_off, idf_off, w_off, n_w, wn_off;
+	size_t labels_off, ent_off, idf_off, w_off, w_len, per, wn_off;
+	uint32_t rows = dim + edim + NLU_CONV_WIDTHS * cf;
 	size_t lin_idf_off = 0, lin_off = 0, lin_len = 0, emb_off = 0;
 	size_t conv_off = 0, conv_len = 0;
 	unsigned char meta[META_BYTES];
@@ -2329,9 +2361,22 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 		buf_append(&p, idf, (size_t)o->members * dim * sizeof(float));
 		pad_to(&p, SECTION_ALIGN);
 		w_off = p.len;
-		n_w = nlu_mlp_floats(dim + edim + NLU_CONV_WIDTHS * cf,
-		    o->mlp.hidden, n_labels) * o->members;
-		buf_append(&p, params, n_w * sizeof(float));
+		per = nlu_mlp_floats(rows, o->mlp.hidden, n_labels);
+		if (o->weights_int8) {
+			size_t qb = nlu_mlp_q8_bytes(rows, o->mlp.hidden,
+			    n_labels);
+
+			w_len = qb * o->members;
+			buf_reserve(&p, w_len);
+			for (i = 0; i < o->members; i++)
+				nlu_mlp_q8_write(params + (size_t)i * per,
+				    rows, o->mlp.hidden, n_labels,
+				    (unsigned char *)p.data + p.len + i * qb);
+			p.len += w_len;
+		} else {
+			w_len = per * o->members * sizeof(float);
+			buf_append(&p, params, w_len);
+		}
 		pad_to(&p, SECTION_ALIGN);
 		wn_off = p.len;
 		buf_append(&p, wn->data, wn->len);
@@ -2403,6 +2448,7 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			le_put_u32(&m, r->conf_kind);
 			le_put_f32(&m, r->conf_a);
 			le_put_f32(&m, r->conf_b);
+			le_put_u32(&m, o->weights_int8 ? 1u : 0u);
 			memcpy(p.data, m.data, m.len);
 			buf_reset(&m);
 			le_put_u64(&m, labels_off);
@@ -2411,7 +2457,7 @@ build_image(struct buf *img, const struct nlu_train_opts *o,
 			le_put_u64(&m, ent_len);
 			le_put_u64(&m, idf_off);
 			le_put_u64(&m, w_off);
-			le_put_u64(&m, n_w * sizeof(float));
+			le_put_u64(&m, w_len);
 			le_put_u64(&m, wn_off);
 			le_put_u64(&m, wn->len);
 			le_put_u64(&m, lin_idf_off);
@@ -2620,6 +2666,19 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 		m->conf_a = le_get_f32(meta + M_CONF_A);
 		m->conf_b = le_get_f32(meta + M_CONF_B);
 	}
+	/* Version 5 had float32 weights only; as above, a version 6 file
+	 * with int8 ones relabelled 5 must not load as float32. */
+	if (version <= 5 && !all_zero(meta + M_WEIGHTS, 4))
+		return CORRUPT("format version %u model carries version 6 "
+		    "metadata", version);
+	if (version >= 6) {
+		uint32_t wk = le_get_u32(meta + M_WEIGHTS);
+
+		if (wk > 1)
+			return CORRUPT("model weight storage %u is unknown",
+			    wk);
+		m->weights_int8 = wk == 1;
+	}
 	if (!(m->conf_kind == NLU_CONF_MSP && m->conf_a == 0.0f &&
 	    m->conf_b == 0.0f) && !(m->conf_kind == NLU_CONF_OOS_MARGIN &&
 	    m->conf_a > 0.0f && m->conf_a <= 1e4f && m->conf_b >= -1e4f &&
@@ -2654,7 +2713,9 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	    idf_off > payload_len ||
 	    dim * m->members * sizeof(float) > payload_len - idf_off ||
 	    w_off > payload_len || w_len > payload_len - w_off ||
-	    w_len != per * m->members * sizeof(float) ||
+	    w_len != (m->weights_int8 ? nlu_mlp_q8_bytes((uint32_t)dim +
+	    edim + cin, m->hidden, m->n_labels) : per * sizeof(float)) *
+	    m->members ||
 	    wn_off > payload_len || wn_len > payload_len - wn_off ||
 	    wn_off % SECTION_ALIGN != 0)
 		return CORRUPT("model section offsets are out of bounds");
@@ -2786,10 +2847,18 @@ parse_image(struct nlu_model *m, struct gacp_err *err)
 	 * (aligned for any type), so float pointers are aligned. */
 	m->idf = (const float *)(const void *)(pl + idf_off);
 	m->mlp = xcalloc(m->members, sizeof(*m->mlp));
-	for (i = 0; i < m->members; i++)
-		nlu_mlp_bind(&m->mlp[i], (uint32_t)dim + edim + cin,
-		    m->hidden, m->n_labels,
-		    (const float *)(const void *)(pl + w_off) + i * per);
+	for (i = 0; i < m->members; i++) {
+		if (m->weights_int8)
+			nlu_mlp_bind_q8(&m->mlp[i], (uint32_t)dim + edim + cin,
+			    m->hidden, m->n_labels, pl + w_off + i *
+			    nlu_mlp_q8_bytes((uint32_t)dim + edim + cin,
+			    m->hidden, m->n_labels));
+		else
+			nlu_mlp_bind(&m->mlp[i], (uint32_t)dim + edim + cin,
+			    m->hidden, m->n_labels,
+			    (const float *)(const void *)(pl + w_off) + i *
+			    per);
+	}
 	if (cin > 0) {
 		const unsigned char *cs = pl + conv_off;
 		const float *blocks = (const float *)(const void *)(cs +

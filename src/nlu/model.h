@@ -22,10 +22,13 @@
  *   member): with it, every MLP's first layer has 2 x filters more rows,
  *   fed the convolution's pooled outputs; from version 5 the confidence
  *   map (nlu_model_decide: which score the threshold acts on and its
- *   calibration, in the metadata block).
+ *   calibration, in the metadata block); from version 6 the first
+ *   layers' storage (metadata: 0 float32, 1 int8 with a float32 scale
+ *   per row, nlu_mlp_q8_bytes per member, the rest of each MLP float32).
  * Version 1 files (no lexicon), version 2 files (no word vectors),
- * version 3 files (no convolution) and version 4 files (confidence the
- * best in-scope probability) still load and score as before.
+ * version 3 files (no convolution), version 4 files (confidence the
+ * best in-scope probability) and version 5 files (float32 weights only)
+ * still load and score as before.
  * Files are written to a temporary name, fsynced and renamed, so readers
  * see the old file or the new one, never a mix.  nlu_model_load() maps the
  * file read-only (MAP_SHARED), so every pre-forked process shares one copy
@@ -51,7 +54,7 @@
 #include "nlu/wordnet.h"
 
 #define NLU_MODEL_MAGIC          "GACPNLU"   /* + NUL: 8 bytes */
-#define NLU_MODEL_FORMAT_VERSION 5u
+#define NLU_MODEL_FORMAT_VERSION 6u
 #define NLU_MODEL_FORMAT_OLDEST  1u  /* oldest version still loaded */
 #define NLU_MODEL_HEADER_BYTES   64u
 #define NLU_MODEL_MAX_MEMBERS    16u
@@ -109,6 +112,10 @@ struct nlu_train_opts {
 	int                       conf_oos_margin; /* with an oos label:
 	                                        * confidence NLU_CONF_OOS_
 	                                        * MARGIN (else NLU_CONF_MSP) */
+	int                       weights_int8; /* store every MLP's first
+	                                        * layer in int8 with a scale
+	                                        * per row (mlp.h; format 6),
+	                                        * else float32 */
 	uint32_t                  synth_oos;   /* synthetic out-of-scope rows
 	                                        * per in-scope intent */
 	const char               *wordnet_dir; /* WordNet database for concept
@@ -201,6 +208,7 @@ struct nlu_model {
 	                                   * no word vectors */
 	float                emb_scale;   /* sentence vector norm */
 	uint32_t             conv_filters; /* per width, 0: no convolution */
+	int                  weights_int8; /* first layers in int8 */
 	struct nlu_conv     *conv;        /* members views into image */
 	float                temperature;
 	float                threshold;   /* fallback below this confidence */

@@ -102,19 +102,17 @@ nlu_parse_json(const struct nlu_parser *p, const struct nlu_model *m,
 	const char *intent = nlu_parse_intent(p, m, &conf);
 	size_t i;
 
-	/* Top labels by probability (selection; n_labels is small). */
-	while (n_rank < NLU_RANKING_MAX && n_rank < m->n_labels) {
-		int32_t best = -1;
-
-		for (c = 0; c < m->n_labels; c++) {
-			for (k = 0; k < n_rank && order[k] != c; k++)
-				;
-			if (k < n_rank)
-				continue;
-			if (best < 0 || probs[c] > probs[best])
-				best = (int32_t)c;
-		}
-		order[n_rank++] = (uint32_t)best;
+	/* Top labels by probability: one pass, each label inserted into
+	 * the short sorted list (a label ranks after an equal one before
+	 * it, so ties keep label order). */
+	for (c = 0; c < m->n_labels; c++) {
+		if (n_rank == NLU_RANKING_MAX &&
+		    !(probs[c] > probs[order[n_rank - 1]]))
+			continue;
+		k = n_rank < NLU_RANKING_MAX ? n_rank++ : n_rank - 1;
+		for (; k > 0 && probs[c] > probs[order[k - 1]]; k--)
+			order[k] = order[k - 1];
+		order[k] = c;
 	}
 
 	buf_puts(out, "{\"text\":");

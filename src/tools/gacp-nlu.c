@@ -70,6 +70,7 @@ struct args {
 	double      lr, dropout_in, dropout_hidden, smoothing, char_weight;
 	double      recall_target, in_scope_budget;
 	const char *confidence;
+	const char *weights;
 	long        char_min, char_max, batch, xword, views;
 	long long   now;
 	int         json;
@@ -106,6 +107,7 @@ usage(void)
 	    "[--oos-recall-target R]\n"
 	    "                      [--in-scope-budget F] "
 	    "[--confidence oos-margin|msp]\n"
+	    "                      [--weights int8|float32]\n"
 	    "                      [--wordnet DIR|none] [--wn-senses N] "
 	    "[--wn-hypernyms 0|1]\n"
 	    "                      [--wn-weight W] [--wn-decay D] "
@@ -228,6 +230,7 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--oos-recall-target", recall_target, strtod(v, &end))
 		OPT_NUM("--in-scope-budget", in_scope_budget, strtod(v, &end))
 		OPT_STR("--confidence", confidence)
+		OPT_STR("--weights", weights)
 		OPT_NUM("--char-weight", char_weight, strtod(v, &end))
 		OPT_NUM("--char-min", char_min, strtol(v, &end, 10))
 		OPT_NUM("--char-max", char_max, strtol(v, &end, 10))
@@ -324,6 +327,14 @@ cmd_train(const struct args *a)
 			o.conf_oos_margin = 0;
 		else if (strcmp(a->confidence, "oos-margin") == 0)
 			o.conf_oos_margin = 1;
+		else
+			usage();
+	}
+	if (a->weights != NULL) {
+		if (strcmp(a->weights, "int8") == 0)
+			o.weights_int8 = 1;
+		else if (strcmp(a->weights, "float32") == 0)
+			o.weights_int8 = 0;
 		else
 			usage();
 	}
@@ -432,6 +443,7 @@ cmd_train(const struct args *a)
 	    m->oos_label >= 0 ? " (incl. oos)" : "");
 	printf("members:         %u x %u hidden, 2^%u buckets\n", m->members,
 	    m->hidden, m->feat.dim_log2);
+	printf("first layers:    %s\n", m->weights_int8 ? "int8" : "float32");
 	if (m->lin_weight > 0.0f)
 		printf("linear member:   weight %.2f, 2^%u buckets\n",
 		    m->lin_weight, m->lin_feat.dim_log2);

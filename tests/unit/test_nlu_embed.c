@@ -445,9 +445,10 @@ small_training(const char *vec_path, uint32_t threads, struct nlu_dataset *ds,
 	o->embeddings = vec_path;
 }
 
+/* int8 0: float32 first layers, as format version 5 and before wrote. */
 static int
-train_emb_conv(const char *vec_path, uint32_t threads, uint32_t conv,
-    struct nlu_model **m, struct gacp_err *err)
+train_emb_conv_w(const char *vec_path, uint32_t threads, uint32_t conv,
+    int int8, struct nlu_model **m, struct gacp_err *err)
 {
 	struct nlu_dataset ds;
 	struct nlu_train_opts o;
@@ -457,10 +458,18 @@ train_emb_conv(const char *vec_path, uint32_t threads, uint32_t conv,
 	o.emb_top = 3;
 	o.emb_scale = 2.0f;
 	o.conv_filters = conv;
+	o.weights_int8 = int8;
 	gacp_err_clear(err);
 	rc = nlu_model_train(&ds, NULL, &o, m, NULL, err);
 	nlu_dataset_cleanup(&ds);
 	return rc;
+}
+
+static int
+train_emb_conv(const char *vec_path, uint32_t threads, uint32_t conv,
+    struct nlu_model **m, struct gacp_err *err)
+{
+	return train_emb_conv_w(vec_path, threads, conv, 1, m, err);
 }
 
 static int
@@ -588,8 +597,10 @@ test_model_with_vectors(void)
 	 * a version 2 file still loads and scores the same. */
 	nlu_model_free(again);
 	again = NULL;
-	CU_ASSERT_FATAL(train_emb(NULL, 1, &again, &err) == 0);
+	CU_ASSERT_FATAL(train_emb_conv_w(NULL, 1, 0, 0, &again, &err) == 0);
 	CU_ASSERT_EQUAL(again->emb.in_dim, 0);
+	img = realloc(img, again->image_bytes);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(img);
 	memcpy(img, again->image, again->image_bytes);
 	img[8] = 2;
 	fixture_write_file(path, img, again->image_bytes);
@@ -879,7 +890,7 @@ test_model_with_conv(void)
 
 	/* Without the convolution a model is what format version 3 wrote:
 	 * relabelled 3, it loads and scores the same. */
-	CU_ASSERT_FATAL(train_emb_conv(vec, 1, 0, &again, &err) == 0);
+	CU_ASSERT_FATAL(train_emb_conv_w(vec, 1, 0, 0, &again, &err) == 0);
 	CU_ASSERT_EQUAL(again->conv_filters, 0);
 	img = malloc(again->image_bytes);
 	memcpy(img, again->image, again->image_bytes);

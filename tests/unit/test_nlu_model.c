@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "nlu/eval.h"
+#include "nlu/mlp.h"
 #include "nlu/model.h"
 #include "nlu/parse.h"
 #include "security/crypto.h"
@@ -710,8 +711,10 @@ test_confidence_map(void)
 	nlu_model_free(m2);
 	m2 = NULL;
 
-	/* Asked for the old confidence: the best in-scope probability. */
+	/* Asked for the old confidence: the best in-scope probability
+	 * (and float32 weights, as format version 4 wrote). */
 	o.conf_oos_margin = 0;
+	o.weights_int8 = 0;
 	CU_ASSERT_FATAL(nlu_model_train(&ds, NULL, &o, &m2, NULL, &err) == 0);
 	CU_ASSERT_EQUAL(m2->conf_kind, NLU_CONF_MSP);
 	CU_ASSERT_FATAL(nlu_model_score(m2, &sc, q[0], strlen(q[0]),
@@ -738,6 +741,154 @@ test_confidence_map(void)
 	nlu_dataset_cleanup(&ds);
 }
 
+/* The int8 first layer against float32 weights holding the same values
+ * (nlu_mlp_dequantise): the forward passes agree to rounding, for the
+ * usual hidden size (96, one pass per row) and another (16). */
+static void
+check_q8_forward(uint32_t dim, uint32_t hidden, uint32_t n_out)
+{
+	size_t n = nlu_mlp_floats(dim, hidden, n_out), i;
+	float *params = malloc(n * sizeof(float));
+	unsigned char *block = aligned_alloc(64, nlu_mlp_q8_bytes(dim, hidden,
+	    n_out));
+	float *hid = malloc(hidden * sizeof(float));
+	float *l1 = malloc(nlu_mlp_stride(n_out) * sizeof(float));
+	float *l2 = malloc(nlu_mlp_stride(n_out) * sizeof(float));
+	uint32_t idx[40];
+	float val[40];
+	struct nlu_sparse x;
+	struct nlu_mlp mf, mq;
+	uint64_t rng = 42;
+	uint32_t c;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(block);
+	for (i = 0; i < n; i++)
+		params[i] = nlu_rng_float(&rng) - 0.5f;
+	/* One row all zero: scale 0, no division by it. */
+	memset(params + 3 * hidden, 0, hidden * sizeof(float));
+	nlu_mlp_q8_write(params, dim, hidden, n_out, block);
+	nlu_mlp_dequantise(params, dim, hidden);
+	nlu_mlp_bind(&mf, dim, hidden, n_out, params);
+	nlu_mlp_bind_q8(&mq, dim, hidden, n_out, block);
+	CU_ASSERT_PTR_NULL(mq.w1);
+	CU_ASSERT_PTR_NOT_NULL(mq.w1q);
+	for (i = 0; i < 40; i++) {
+		idx[i] = (uint32_t)(nlu_rng_next(&rng) % dim);
+		val[i] = nlu_rng_float(&rng);
+	}
+	idx[0] = 3;
+	x.idx = idx;
+	x.val = val;
+	x.n = 40;
+	x.cap = 40;
+	nlu_mlp_forward(&mf, &x, hid, l1);
+	nlu_mlp_forward(&mq, &x, hid, l2);
+	for (c = 0; c < n_out; c++)
+		CU_ASSERT_DOUBLE_EQUAL(l1[c], l2[c], 1e-3 * (1.0 +
+		    fabs(l1[c])));
+	/* The rows hold hidden int8 and their scale. */
+	CU_ASSERT_EQUAL(nlu_mlp_q8_stride(96), 128);
+	CU_ASSERT_TRUE(nlu_mlp_q8_stride(hidden) >= hidden + 4);
+	free(params);
+	free(block);
+	free(hid);
+	free(l1);
+	free(l2);
+}
+
+static void
+test_int8_weights(void)
+{
+	struct nlu_dataset ds;
+	struct nlu_train_opts o;
+	struct nlu_model *q = NULL, *f = NULL, *l = NULL;
+	struct nlu_scratch s1, s2;
+	struct gacp_err err;
+	char *path = tmp_path("q8.model");
+	unsigned char *img;
+	unsigned char v;
+	const char *text = "how much is the fee";
+	uint32_t c;
+
+	check_q8_forward(300, 96, 5);
+	check_q8_forward(64, 16, 3);
+
+	/* The default is int8; float32 on request.  The same members, so
+	 * nearly the same predictions, in a smaller file (rows of 16
+	 * take 32 bytes instead of 64 here; 128 instead of 384 at 96). */
+	small_data(&ds);
+	small_opts(&o, 11, 2);
+	o.feat.dim_log2 = 14;
+	gacp_err_clear(&err);
+	CU_ASSERT_FATAL(nlu_model_train(&ds, NULL, &o, &q, NULL, &err) == 0);
+	o.weights_int8 = 0;
+	CU_ASSERT_FATAL(nlu_model_train(&ds, NULL, &o, &f, NULL, &err) == 0);
+	CU_ASSERT_TRUE(q->weights_int8);
+	CU_ASSERT_FALSE(f->weights_int8);
+	CU_ASSERT_EQUAL(q->format, NLU_MODEL_FORMAT_VERSION);
+	CU_ASSERT_TRUE(q->image_bytes * 4 < f->image_bytes * 3);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s1, NULL) == 0);
+	CU_ASSERT_FATAL(nlu_scratch_init(&s2, NULL) == 0);
+	CU_ASSERT(nlu_model_score(q, &s1, text, strlen(text), NULL) == 0);
+	CU_ASSERT(nlu_model_score(f, &s2, text, strlen(text), NULL) == 0);
+	for (c = 0; c < q->n_labels; c++)
+		CU_ASSERT_DOUBLE_EQUAL(s1.probs[c], s2.probs[c], 0.05);
+
+	/* Saved and loaded: the same bits. */
+	CU_ASSERT_FATAL(nlu_model_save(q, path, &err) == 0);
+	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
+	CU_ASSERT_TRUE(l->weights_int8);
+	CU_ASSERT(nlu_model_score(l, &s2, text, strlen(text), NULL) == 0);
+	CU_ASSERT(memcmp(s1.probs, s2.probs, q->n_labels * sizeof(float)) ==
+	    0);
+	nlu_model_free(l);
+	l = NULL;
+
+	img = malloc(q->image_bytes);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(img);
+	/* Relabelled 5 (the version is outside the checksum), an int8 file
+	 * would load its bytes as float32: refused. */
+	memcpy(img, q->image, q->image_bytes);
+	img[8] = 5;
+	fixture_write_file(path, img, q->image_bytes);
+	CU_ASSERT_EQUAL(nlu_model_load(path, &l, &err), GACP_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "version 6 metadata"));
+	/* An unknown storage kind, and float32 claimed for int8 bytes
+	 * (the section's size gives it away), checksums made to match. */
+	v = 2;
+	memcpy(img, q->image, q->image_bytes);
+	memcpy(img + NLU_MODEL_HEADER_BYTES + 176, &v, 1);
+	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+	    q->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+	expect_refused(path, img, q->image_bytes, "nlu_model_corrupt");
+	v = 0;
+	memcpy(img + NLU_MODEL_HEADER_BYTES + 176, &v, 1);
+	crypto_sha256(img + NLU_MODEL_HEADER_BYTES,
+	    q->image_bytes - NLU_MODEL_HEADER_BYTES, img + 24);
+	expect_refused(path, img, q->image_bytes, "nlu_model_corrupt");
+	/* A float32 file relabelled 5 still loads and scores the same. */
+	img = realloc(img, f->image_bytes);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(img);
+	memcpy(img, f->image, f->image_bytes);
+	img[8] = 5;
+	fixture_write_file(path, img, f->image_bytes);
+	CU_ASSERT_FATAL(nlu_model_load(path, &l, &err) == 0);
+	CU_ASSERT_EQUAL(l->format, 5);
+	CU_ASSERT(nlu_model_score(f, &s1, text, strlen(text), NULL) == 0);
+	CU_ASSERT(nlu_model_score(l, &s2, text, strlen(text), NULL) == 0);
+	CU_ASSERT(memcmp(s1.probs, s2.probs, f->n_labels * sizeof(float)) ==
+	    0);
+	nlu_model_free(l);
+	free(img);
+	nlu_scratch_cleanup(&s1);
+	nlu_scratch_cleanup(&s2);
+	nlu_model_free(q);
+	nlu_model_free(f);
+	nlu_dataset_cleanup(&ds);
+	unlink(path);
+	free(path);
+}
+
 void
 test_nlu_model_register(void)
 {
@@ -753,6 +904,7 @@ test_nlu_model_register(void)
 		{ "threshold rule: in-scope budget", test_threshold_budget },
 		{ "confidence map with oos rows", test_confidence_map },
 		{ "linear member", test_linear_member },
+		{ "int8 first layers", test_int8_weights },
 		{ NULL, NULL },
 	};
 

@@ -372,6 +372,7 @@ test_old_format(void)
 	o.members = 1;
 	o.mlp.hidden = 8;
 	o.feat.dim_log2 = 10;
+	o.weights_int8 = 0;     /* as format version 1 wrote */
 	gacp_err_clear(&err);
 	CU_ASSERT_FATAL(nlu_model_train(&ds, NULL, &o, &m, NULL, &err) == 0);
 	CU_ASSERT_PTR_NULL(m->feat.wn);

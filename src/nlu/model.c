@@ -204,7 +204,7 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	 * scored with its float32 first layers and with them rounded to
 	 * int8, in-scope accuracy 93.98 / 94.00 %, out-of-scope recall
 	 * 69.0 / 69.0 %; the rows the gather reads shrink from 384 bytes to
-	 * 128, the model from 56 to about 20 MiB, and a parse takes a fifth
+	 * 128, the model from 56 to 24 MiB, and a parse takes 10 to 20 %
 	 * less time (bench/nlu). */
 	o->weights_int8 = 1;
 	/* No WordNet unless asked: the tools pass nlu_wn_default_dir().

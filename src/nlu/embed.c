@@ -891,7 +891,8 @@ add_word_c(float *restrict out, float *restrict mx, const int8_t *q,
 #if defined(__GNUC__) && defined(__x86_64__)
 /* The AVX2 copy: eight values at a time, the same operations in the same
  * order (a multiply, then an add; max_ps(v, m) is v > m ? v : m), so the
- * same bits; the rest of a row through add_word_c. */
+ * same bits (training builds its sentence vectors here too); the last
+ * dim % 8 values one at a time. */
 __attribute__((target("avx2"))) static void
 add_word_avx2(float *restrict out, float *restrict mx, const int8_t *q,
     size_t dim, float w, float sc, int first)

@@ -83,20 +83,29 @@ nlu_mlp_floats(uint32_t dim, uint32_t hidden, uint32_t n_out)
 	return (size_t)dim * hidden + hidden + (size_t)hidden * s + s;
 }
 
-void
-nlu_mlp_bind(struct nlu_mlp *m, uint32_t dim, uint32_t hidden, uint32_t n_out,
-    const float *params)
+/* Everything but the first layer: b1, w2 and b2 from rest on. */
+static void
+bind_rest(struct nlu_mlp *m, uint32_t dim, uint32_t hidden, uint32_t n_out,
+    const float *rest)
 {
 	m->dim = dim;
 	m->hidden = hidden;
 	m->n_out = n_out;
 	m->out_stride = nlu_mlp_stride(n_out);
-	m->w1 = params;
-	m->b1 = m->w1 + (size_t)dim * hidden;
-	m->w2 = m->b1 + hidden;
-	m->b2 = m->w2 + (size_t)hidden * m->out_stride;
+	m->w1 = NULL;
 	m->w1q = NULL;
 	m->w1q_stride = 0;
+	m->b1 = rest;
+	m->w2 = m->b1 + hidden;
+	m->b2 = m->w2 + (size_t)hidden * m->out_stride;
+}
+
+void
+nlu_mlp_bind(struct nlu_mlp *m, uint32_t dim, uint32_t hidden, uint32_t n_out,
+    const float *params)
+{
+	bind_rest(m, dim, hidden, n_out, params + (size_t)dim * hidden);
+	m->w1 = params;
 }
 
 static size_t
@@ -111,10 +120,17 @@ nlu_mlp_q8_stride(uint32_t hidden)
 	return ((size_t)hidden + sizeof(float) + 31) / 32 * 32;
 }
 
+/* Floats after the first layer: b1, w2, b2. */
+static size_t
+rest_floats(uint32_t dim, uint32_t hidden, uint32_t n_out)
+{
+	return nlu_mlp_floats(dim, hidden, n_out) - (size_t)dim * hidden;
+}
+
 size_t
 nlu_mlp_q8_bytes(uint32_t dim, uint32_t hidden, uint32_t n_out)
 {
-	size_t rest = nlu_mlp_floats(dim, hidden, n_out) - (size_t)dim * hidden;
+	size_t rest = rest_floats(dim, hidden, n_out);
 
 	return round64((size_t)dim * nlu_mlp_q8_stride(hidden)) +
 	    round64(rest * sizeof(float));
@@ -143,7 +159,7 @@ nlu_mlp_q8_write(const float *params, uint32_t dim, uint32_t hidden,
     uint32_t n_out, unsigned char *out)
 {
 	size_t qs = nlu_mlp_q8_stride(hidden), r;
-	size_t rest = nlu_mlp_floats(dim, hidden, n_out) - (size_t)dim * hidden;
+	size_t rest = rest_floats(dim, hidden, n_out);
 	size_t qbytes = round64((size_t)dim * qs);
 
 	memset(out, 0, nlu_mlp_q8_bytes(dim, hidden, n_out));
@@ -180,17 +196,9 @@ nlu_mlp_bind_q8(struct nlu_mlp *m, uint32_t dim, uint32_t hidden,
     uint32_t n_out, const unsigned char *block)
 {
 	size_t qs = nlu_mlp_q8_stride(hidden);
-	const float *rest = (const float *)(const void *)(block +
-	    round64((size_t)dim * qs));
 
-	m->dim = dim;
-	m->hidden = hidden;
-	m->n_out = n_out;
-	m->out_stride = nlu_mlp_stride(n_out);
-	m->w1 = NULL;
-	m->b1 = rest;
-	m->w2 = m->b1 + hidden;
-	m->b2 = m->w2 + (size_t)hidden * m->out_stride;
+	bind_rest(m, dim, hidden, n_out, (const float *)(const void *)(block +
+	    round64((size_t)dim * qs)));
 	m->w1q = block;
 	m->w1q_stride = qs;
 }

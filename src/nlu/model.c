@@ -741,6 +741,11 @@ member_train(struct member_job *j)
 	} else {
 		nlu_mlp_train(&mo, &d, dim + edim + cin, j->n_labels,
 		    j->params, j->conv);
+		/* The calibration after this sees what the model file
+		 * will hold (build_image writes the int8 form). */
+		if (o->weights_int8)
+			nlu_mlp_dequantise(j->params, dim + edim + cin,
+			    o->mlp.hidden);
 	}
 	free(own_seq_off);
 	free(own_seq);
@@ -2101,11 +2106,6 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 	}
 	train_members(o, &lin_fp, &pfit, own, n_labels, idf, params, conv,
 	    lin_idf, lin_params);
-	/* Calibrate what the model will hold. */
-	if (o->weights_int8)
-		for (k = 0; k < o->members; k++)
-			nlu_mlp_dequantise(params + (size_t)k * per,
-			    dim + pfit.edim + cin, o->mlp.hidden);
 	if (lin_params != NULL)
 		lin_scale = calibrate_linear(o, &lin_fp, lin_idf, lin_params,
 		    n_labels, &pcal);
@@ -2156,10 +2156,6 @@ nlu_model_train(const struct nlu_dataset *train, const struct nlu_dataset *valid
 			    n_in_scope_labels);
 		train_members(o, &lin_fp, &pfit, own, n_labels, idf, params,
 		    conv, lin_idf, lin_params);
-		if (o->weights_int8)
-			for (k = 0; k < o->members; k++)
-				nlu_mlp_dequantise(params + (size_t)k * per,
-				    dim + pfit.edim + cin, o->mlp.hidden);
 		/* The holdout's scale for the linear member, as for the
 		 * temperature. */
 		if (lin_params != NULL)

@@ -73,17 +73,29 @@ static const struct {
 };
 
 /* Upper bounds of the non-route histograms, microseconds.  An NLU parse
- * takes about a millisecond; a worker event includes the Send API call
- * and its retries (seconds when Facebook is slow). */
-#define HIST_MAX_BUCKETS 14
+ * takes tens of microseconds; a worker event includes the Send API call
+ * and its retries (seconds when Facebook is slow); a stage of an event
+ * ranges from a cached read to a stalled commit. */
+#define HIST_MAX_BUCKETS 16
+#define HIST_BOUNDS_FIT(a) \
+	_Static_assert(sizeof(a) / sizeof((a)[0]) - 1 <= HIST_MAX_BUCKETS, \
+	    #a " has more bounds than HIST_MAX_BUCKETS")
 static const int64_t nlu_bucket_us[] = {
 	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
 	1000000, 0,
+};
+static const int64_t stage_bucket_us[] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
+	500000, 1000000, 2500000, 10000000, 0,
 };
 static const int64_t event_bucket_us[] = {
 	1000, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
 	2500000, 5000000, 10000000, 30000000, 0,
 };
+
+HIST_BOUNDS_FIT(nlu_bucket_us);
+HIST_BOUNDS_FIT(stage_bucket_us);
+HIST_BOUNDS_FIT(event_bucket_us);
 
 /* Histograms of one family must be adjacent (HELP/TYPE once). */
 static const struct {
@@ -102,6 +114,29 @@ static const struct {
 	{ "gacp_worker_event_duration_seconds", "",
 	    "Time gacp-worker spends on one queued event (NLU, flow, Send API, "
 	    "commit).", event_bucket_us },
+	{ "gacp_worker_stage_duration_seconds", "stage=\"queued\"",
+	    "Where a Messenger event's time goes, by stage: queued (webhook "
+	    "to worker), waiting (behind its batch), turn (NLU, flow, "
+	    "transaction), pace, claim, send_api, finish, ack.",
+	    stage_bucket_us },
+	{ "gacp_worker_stage_duration_seconds", "stage=\"waiting\"", NULL,
+	    stage_bucket_us },
+	{ "gacp_worker_stage_duration_seconds", "stage=\"turn\"", NULL,
+	    stage_bucket_us },
+	{ "gacp_worker_stage_duration_seconds", "stage=\"pace\"", NULL,
+	    stage_bucket_us },
+	{ "gacp_worker_stage_duration_seconds", "stage=\"claim\"", NULL,
+	    stage_bucket_us },
+	{ "gacp_worker_stage_duration_seconds", "stage=\"send_api\"", NULL,
+	    stage_bucket_us },
+	{ "gacp_worker_stage_duration_seconds", "stage=\"finish\"", NULL,
+	    stage_bucket_us },
+	{ "gacp_worker_stage_duration_seconds", "stage=\"ack\"", NULL,
+	    stage_bucket_us },
+	{ "gacp_worker_event_latency_seconds", "",
+	    "Time from the webhook storing a Messenger event to the worker "
+	    "acknowledging it (its reply sent, when it has one).",
+	    stage_bucket_us },
 };
 
 struct hist_stats {

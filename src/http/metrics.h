@@ -69,6 +69,20 @@ enum metrics_histogram {
 	/* gacp_worker_event_duration_seconds: one queued event, read to
 	 * acknowledged (or failed). */
 	MH_WORKER_EVENT,
+	/* gacp_worker_stage_duration_seconds{stage=…}: where an event's time
+	 * goes, webhook to acknowledgement, stage by stage (gacp-worker.c,
+	 * struct event_times): */
+	MH_STAGE_QUEUED,         /* stored by the webhook → read by a worker */
+	MH_STAGE_WAITING,        /* read → its turn (behind its batch) */
+	MH_STAGE_TURN,           /* NLU, flow and the turn's transaction */
+	MH_STAGE_PACE,           /* Send API pacing (per-page token bucket) */
+	MH_STAGE_CLAIM,          /* transaction claiming the reply */
+	MH_STAGE_SEND_API,       /* the Send API call, retries included */
+	MH_STAGE_FINISH,         /* transaction recording the outcome */
+	MH_STAGE_ACK,            /* XACK */
+	/* gacp_worker_event_latency_seconds: stored by the webhook →
+	 * acknowledged by the worker (the reply sent, when there is one). */
+	MH_WORKER_LATENCY,
 	MH_HISTOGRAM_COUNT
 };
 

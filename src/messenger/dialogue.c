@@ -48,7 +48,8 @@ understand(struct mx_dialogue *d, struct arena *a, const struct mx_inbound *ev,
 		return;
 	buf_init(&out);
 	nlu_parse_json(d->parser, model, text, strlen(text), &out);
-	metrics_observe(d->metrics, d->parse_hist, util_mono_us() - t0);
+	d->parse_us = util_mono_us() - t0;
+	metrics_observe(d->metrics, d->parse_hist, d->parse_us);
 	res = json_tokener_parse(out.data);
 	buf_cleanup(&out);
 	if (res == NULL)
@@ -112,6 +113,7 @@ mx_dialogue_turn(struct mx_dialogue *d, struct arena *a,
 	int rc;
 
 	memset(reply, 0, sizeof(*reply));
+	d->parse_us = 0;
 	/* The NLU first, outside the transaction: it needs no database, and
 	 * its result is stored with the message in the same INSERT.  A
 	 * redelivered event parses for nothing (tens of microseconds) rather

@@ -31,6 +31,8 @@ struct mx_dialogue {
 	const char        *handoff_intent;  /* NULL: "human_handoff" */
 	struct metrics    *metrics;         /* or NULL */
 	enum metrics_histogram parse_hist;  /* where NLU time is recorded */
+	int64_t            parse_us;        /* out: the last turn's NLU time
+	                                     * (0 when nothing was parsed) */
 };
 
 struct mx_inbound {

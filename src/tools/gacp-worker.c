@@ -58,6 +58,20 @@ on_stop(int sig)
 	stop_requested = 1;
 }
 
+/* Where one event's time went (µs), for the stage histograms and the
+ * event_slow log line: a stall in the tail of the end-to-end latency is
+ * otherwise invisible (the event histogram shows that it was slow, not
+ * whether Redis, PostgreSQL, the pacing or Facebook made it so).  The
+ * webhook's receive time and the worker's clock are wall clocks, so
+ * "queued" assumes the hosts' clocks agree (NTP); the rest is measured
+ * on this process's monotonic clock. */
+struct event_times {
+	int64_t queued, waiting, turn, nlu, pace, claim, send_api, finish, ack;
+};
+/* Stages an event never reached stay at -1 and are not observed. */
+#define STAGE_ADD(t, field, us) \
+	((t)->field = ((t)->field < 0 ? 0 : (t)->field) + (us))
+
 struct worker {
 	struct gacp_ctx       app;
 	struct models        *models;
@@ -71,6 +85,8 @@ struct worker {
 	int                   max_deliveries;
 	int                   pace_rate;
 	const char           *handoff_intent;
+	long long             slow_event_ms;  /* event_slow log line; 0: off */
+	struct event_times    times;          /* of the event being handled */
 };
 
 /* One queued event, parsed. */
@@ -153,10 +169,11 @@ finish_reply(struct worker *w, struct arena *a, const struct event *ev,
     long latency_ms, bool reauth, struct gacp_err *err)
 {
 	struct db *db = &w->app.db;
+	int64_t t0 = util_mono_us();
 	int rc;
 
 	if ((rc = db_begin(db, a, ev->tenant_id, err)) != GACP_OK)
-		return rc;
+		goto out;
 	rc = mxs_reply_finish(db, a, ev->tenant_id, reply, status, err_json,
 	    latency_ms, err);
 	if (rc == GACP_OK && reauth) {
@@ -176,6 +193,8 @@ finish_reply(struct worker *w, struct arena *a, const struct event *ev,
 		rc = db_commit(db, a, err);
 	else
 		db_rollback(db, a);
+out:
+	STAGE_ADD(&w->times, finish, util_mono_us() - t0);
 	return rc;
 }
 
@@ -226,6 +245,9 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 	long wait_ms = 0, latency_ms;
 	int rc;
 
+	struct event_times *t = &w->times;
+	int64_t t0 = util_mono_us();
+
 	/* Pacing first, so that nothing is held while it waits. */
 	if (mxq_pace(&w->app.cache, a, ev->tenant_id, ev->page_id ? ev->page_id :
 	    ev->channel_id, w->pace_rate, w->pace_rate, &wait_ms, err) == GACP_OK &&
@@ -233,6 +255,8 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 		struct timespec ts = { wait_ms / 1000, (wait_ms % 1000) * 1000000L };
 		nanosleep(&ts, NULL);
 	}
+	STAGE_ADD(t, pace, util_mono_us() - t0);
+	t0 = util_mono_us();
 	/* One transaction reads the channel and claims the reply: the claim
 	 * ('sending') is committed before the call, so if this process dies
 	 * while the call is on the wire, whoever reclaims the event finds
@@ -277,6 +301,7 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 			rc = db_commit(db, a, err);
 		else
 			db_rollback(db, a);
+		STAGE_ADD(t, claim, util_mono_us() - t0);
 		if (rc != GACP_OK)
 			goto scrub;
 		if (!claimed) {     /* no longer pending: someone else has it */
@@ -302,7 +327,9 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 	if (ev->received_us > 0 && util_wall_us() - ev->received_us > 1000000) {
 		char *typing = mx_send_action_body(ev->psid, "typing_on");
 		struct mx_send_result tr;
+		t0 = util_mono_us();
 		mx_send(&w->send, token, typing, &tr);
+		STAGE_ADD(t, send_api, util_mono_us() - t0);
 		free(typing);
 	}
 	body = mx_send_text_body(ev->psid, reply->text ? reply->text : "", qr, nqr);
@@ -324,7 +351,9 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 		}
 		w->send.before_retry = keep_claim;
 		w->send.before_retry_arg = &ref;
+		t0 = util_mono_us();
 		mx_send(&w->send, token, body, &res);
+		STAGE_ADD(t, send_api, util_mono_us() - t0);
 		w->send.before_retry = NULL;
 		w->send.before_retry_arg = NULL;
 	}
@@ -432,6 +461,7 @@ process(struct worker *w, struct arena *a, const struct event *ev,
 	struct mx_dialogue d;
 	struct mx_inbound in;
 	struct mxs_message reply;
+	int64_t t0;
 	int rc;
 
 	if (strcmp(ev->kind, "agent_reply") == 0)
@@ -457,7 +487,11 @@ process(struct worker *w, struct arena *a, const struct event *ev,
 	in.payload = ev->payload;
 	in.timestamp_ms = ev->timestamp_ms;
 	in.attachments = ev->attachments;
-	if ((rc = mx_dialogue_turn(&d, a, &in, &reply, err)) != GACP_OK)
+	t0 = util_mono_us();
+	rc = mx_dialogue_turn(&d, a, &in, &reply, err);
+	STAGE_ADD(&w->times, turn, util_mono_us() - t0);
+	STAGE_ADD(&w->times, nlu, d.parse_us);
+	if (rc != GACP_OK)
 		return rc;
 	/* pending: just created, or redelivered after a send that did not
 	 * complete; anything else is final (or the bot stays silent). */
@@ -468,9 +502,58 @@ process(struct worker *w, struct arena *a, const struct event *ev,
 	return GACP_OK;
 }
 
+static double
+stage_ms(int64_t us)
+{
+	return us < 0 ? 0.0 : (double)us / 1000.0;
+}
+
+/* Stage histograms of one event and, for a handled event that took
+ * slow_event_ms or more from the webhook to its acknowledgement, one
+ * event_slow line saying where the time went. */
+static void
+record_times(struct worker *w, const struct event *ev,
+    const struct event_times *t, size_t position, size_t batch, bool handled)
+{
+	static const enum metrics_histogram hist[] = {
+		MH_STAGE_QUEUED, MH_STAGE_WAITING, MH_STAGE_TURN, MH_STAGE_PACE,
+		MH_STAGE_CLAIM, MH_STAGE_SEND_API, MH_STAGE_FINISH, MH_STAGE_ACK,
+	};
+	const int64_t us[] = {
+		t->queued, t->waiting, t->turn, t->pace, t->claim, t->send_api,
+		t->finish, t->ack,
+	};
+	int64_t latency;
+	size_t i;
+
+	_Static_assert(sizeof(hist) / sizeof(hist[0]) ==
+	    sizeof(us) / sizeof(us[0]), "one histogram per stage");
+	for (i = 0; i < sizeof(us) / sizeof(us[0]); i++)
+		if (us[i] >= 0)
+			metrics_observe(w->app.metrics, hist[i], us[i]);
+	if (!handled || ev->received_us <= 0)
+		return;
+	latency = util_wall_us() - ev->received_us;
+	if (latency < 0)
+		latency = 0;
+	metrics_observe(w->app.metrics, MH_WORKER_LATENCY, latency);
+	if (w->slow_event_ms <= 0 || latency < w->slow_event_ms * 1000)
+		return;
+	log_msg(LOG_WARN, "event_slow", "entry %s tenant %s delivery %lld: "
+	    "%.1f ms from webhook to acknowledged: queued %.1f, waiting %.1f "
+	    "(position %zu of %zu), turn %.1f (nlu %.1f), pace %.1f, claim "
+	    "%.1f, send_api %.1f, finish %.1f, ack %.1f ms", ev->entry->id,
+	    ev->tenant_id, ev->entry->deliveries, (double)latency / 1000.0,
+	    stage_ms(t->queued), stage_ms(t->waiting), position + 1, batch,
+	    stage_ms(t->turn), stage_ms(t->nlu), stage_ms(t->pace),
+	    stage_ms(t->claim), stage_ms(t->send_api), stage_ms(t->finish),
+	    stage_ms(t->ack));
+}
+
 static void
 handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
 {
+	int64_t read_wall = util_wall_us(), read_mono = util_mono_us();
 	struct arena *a = &w->app.arena;
 	struct event *evs = arena_calloc(a, n ? n : 1, sizeof(*evs));
 	size_t i, nev = 0;
@@ -494,8 +577,14 @@ handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
 		const char *hold = mxq_hold_key(a, ev->tenant_id, ev->channel_id,
 		    ev->psid);
 		int64_t t0 = util_mono_us();
+		struct event_times *t = &w->times;
 		int held = 0;
 
+		memset(t, 0xff, sizeof(*t));        /* every stage -1 */
+		t->queued = ev->received_us > 0 ? read_wall - ev->received_us : -1;
+		if (ev->received_us > 0 && t->queued < 0)
+			t->queued = 0;              /* clocks of two hosts */
+		t->waiting = t0 - read_mono;
 		gacp_err_clear(&err);
 		/* Conversation order: an earlier event of this conversation
 		 * failed and waits for its retry; this one waits behind it
@@ -516,9 +605,15 @@ handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
 			continue;
 		}
 		if (process(w, a, ev, &err) == GACP_OK) {
-			if (mxq_ack(&w->app.cache, a, ev->entry->id, &err) == GACP_OK)
+			int64_t t_ack = util_mono_us();
+			bool acked = mxq_ack(&w->app.cache, a, ev->entry->id,
+			    &err) == GACP_OK;
+
+			t->ack = util_mono_us() - t_ack;
+			if (acked)
 				metrics_counter_add(w->app.metrics,
 				    MC_WORKER_PROCESSED, 1);
+			record_times(w, ev, t, i, nev, acked);
 			/* Only a redelivered event can hold its conversation. */
 			if (ev->entry->deliveries > 1)
 				mxq_hold_release(&w->app.cache, a, hold,
@@ -528,6 +623,7 @@ handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
 			continue;
 		}
 		metrics_observe(w->app.metrics, MH_WORKER_EVENT, util_mono_us() - t0);
+		record_times(w, ev, t, i, nev, false);
 		metrics_counter_add(w->app.metrics, MC_WORKER_FAILED, 1);
 		log_msg(LOG_WARN, "event_failed", "entry %s (delivery %lld): %s: %s",
 		    ev->entry->id, ev->entry->deliveries, err.code, err.msg);
@@ -690,6 +786,7 @@ worker_init(struct worker *w, const char *config_path, struct gacp_err *err)
 		w->app.cache.timeout_ms = w->block_ms + 1000;
 	w->max_deliveries = (int)config_get_int(cfg, "worker.max_deliveries", 5);
 	w->pace_rate = (int)config_get_int(cfg, "messenger.send_rate_per_page", 250);
+	w->slow_event_ms = config_get_int(cfg, "worker.slow_event_ms", 250);
 	w->handoff_intent = config_get(cfg, "flow.handoff_intent",
 	    FLOW_DEFAULT_HANDOFF_INTENT);
 	w->models = models_new(config_get(cfg, "paths.model_dir", "/var/lib/gacp/models"),

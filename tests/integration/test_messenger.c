@@ -1887,8 +1887,15 @@ test_metrics_move(void)
 	    *wparse = "gacp_nlu_parse_duration_seconds_count{source=\"worker\"}",
 	    *aparse = "gacp_nlu_parse_duration_seconds_count{source=\"api\"}",
 	    *abucket = "gacp_nlu_parse_duration_seconds_bucket{source=\"api\","
-	        "le=\"+Inf\"}";
-	double r0, d0, b0, p0, s0, w0, a0, ab0, v;
+	        "le=\"+Inf\"}",
+	    *latency = "gacp_worker_event_latency_seconds_count";
+	/* Every stage a delivered reply goes through. */
+	static const char *const stages[] = {
+		"queued", "waiting", "turn", "pace", "claim", "send_api",
+		"finish", "ack",
+	};
+	double r0, d0, b0, p0, s0, w0, a0, ab0, l0, st0[8], v;
+	size_t i;
 	char psid[32], mid[64], series[128], *body, *got;
 	struct itest_response r;
 	struct ru_cred key;
@@ -1904,8 +1911,17 @@ test_metrics_move(void)
 	w0 = metric(wparse);
 	a0 = metric(aparse);
 	ab0 = metric(abucket);
+	l0 = metric(latency);
 	CU_ASSERT_TRUE_FATAL(r0 >= 0 && d0 >= 0 && b0 >= 0 && p0 >= 0 &&
-	    s0 >= 0 && w0 >= 0 && a0 >= 0);
+	    s0 >= 0 && w0 >= 0 && a0 >= 0 && l0 >= 0);
+	_Static_assert(sizeof(stages) / sizeof(stages[0]) ==
+	    sizeof(st0) / sizeof(st0[0]), "a baseline per stage");
+	for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		snprintf(series, sizeof(series), "gacp_worker_stage_duration_"
+		    "seconds_count{stage=\"%s\"}", stages[i]);
+		st0[i] = metric(series);
+		CU_ASSERT_TRUE(st0[i] >= 0);
+	}
 
 	new_psid(psid);
 	snprintf(mid, sizeof(mid), "m_metrics_%s", psid);
@@ -1925,6 +1941,17 @@ test_metrics_move(void)
 	CU_ASSERT_TRUE(metric_wait(done, p0 + 1, MX_WAIT_MS) >= p0 + 1);
 	CU_ASSERT_TRUE(metric_wait(sent, s0 + 1, MX_WAIT_MS) >= s0 + 1);
 	CU_ASSERT_EQUAL(metric(wparse), w0 + 1);
+	/* The event's latency and each of its stages, once. */
+	CU_ASSERT_EQUAL(metric_wait(latency, l0 + 1, MX_WAIT_MS), l0 + 1);
+	for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		snprintf(series, sizeof(series), "gacp_worker_stage_duration_"
+		    "seconds_count{stage=\"%s\"}", stages[i]);
+		v = metric(series);
+		if (v != st0[i] + 1)
+			fprintf(stderr, "stage %s: %g, was %g\n", stages[i], v,
+			    st0[i]);
+		CU_ASSERT_EQUAL(v, st0[i] + 1);
+	}
 
 	/* An API parse: its histogram count and +Inf bucket move by one. */
 	CU_ASSERT_TRUE_FATAL(ru_demo_key(&key));

@@ -498,6 +498,9 @@ test_histograms(void)
 	metrics_observe(m, MH_NLU_PARSE_API, 2000000);
 	metrics_observe(m, MH_NLU_PARSE_WORKER, 3000);
 	metrics_observe(m, MH_WORKER_EVENT, 40000000);
+	metrics_observe(m, MH_STAGE_CLAIM, 180);
+	metrics_observe(m, MH_STAGE_SEND_API, 12000000);
+	metrics_observe(m, MH_WORKER_LATENCY, 7500);
 	metrics_observe(m, MH_HISTOGRAM_COUNT, 1);      /* ignored */
 	metrics_observe(NULL, MH_NLU_PARSE_API, 1);     /* ignored */
 	metrics_counter_add(m, MC_NLU_MODEL_REFUSED, 1);
@@ -529,6 +532,31 @@ test_histograms(void)
 	CU_ASSERT(has_line(out.data, "gacp_worker_event_duration_seconds_sum "
 	    "40.000000"));
 	CU_ASSERT(has_line(out.data, "gacp_worker_event_duration_seconds_count 1"));
+	/* Stages: one family, a label per stage, finer buckets. */
+	CU_ASSERT(has_line(out.data,
+	    "gacp_worker_stage_duration_seconds_bucket{stage=\"claim\","
+	    "le=\"0.0001\"} 0"));
+	CU_ASSERT(has_line(out.data,
+	    "gacp_worker_stage_duration_seconds_bucket{stage=\"claim\","
+	    "le=\"0.00025\"} 1"));
+	CU_ASSERT(has_line(out.data,
+	    "gacp_worker_stage_duration_seconds_count{stage=\"claim\"} 1"));
+	CU_ASSERT(has_line(out.data,
+	    "gacp_worker_stage_duration_seconds_bucket{stage=\"send_api\","
+	    "le=\"10\"} 0"));
+	CU_ASSERT(has_line(out.data,
+	    "gacp_worker_stage_duration_seconds_bucket{stage=\"send_api\","
+	    "le=\"+Inf\"} 1"));
+	CU_ASSERT(has_line(out.data,
+	    "gacp_worker_stage_duration_seconds_count{stage=\"ack\"} 0"));
+	CU_ASSERT(has_line(out.data,
+	    "gacp_worker_event_latency_seconds_bucket{le=\"0.01\"} 1"));
+	CU_ASSERT(has_line(out.data,
+	    "gacp_worker_event_latency_seconds_sum 0.007500"));
+	p = strstr(out.data, "# TYPE gacp_worker_stage_duration_seconds histogram");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_PTR_NULL(strstr(p + 1,
+	    "# TYPE gacp_worker_stage_duration_seconds histogram"));
 	CU_ASSERT(has_line(out.data,
 	    "gacp_nlu_model_loads_total{result=\"refused\"} 1"));
 	/* One HELP/TYPE per family, whatever the number of label sets. */

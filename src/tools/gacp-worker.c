@@ -243,10 +243,9 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 	size_t nqr = 0, i;
 	char *token = NULL, *body;
 	long wait_ms = 0, latency_ms;
-	int rc;
-
 	struct event_times *t = &w->times;
 	int64_t t0 = util_mono_us();
+	int rc;
 
 	/* Pacing first, so that nothing is held while it waits. */
 	if (mxq_pace(&w->app.cache, a, ev->tenant_id, ev->page_id ? ev->page_id :
@@ -772,7 +771,12 @@ worker_init(struct worker *w, const char *config_path, struct gacp_err *err)
 	gethostname(host, sizeof(host));
 	host[sizeof(host) - 1] = '\0';
 	snprintf(w->consumer, sizeof(w->consumer), "%s-%ld", host, (long)getpid());
-	w->batch = (int)config_get_int(cfg, "worker.batch", 16);
+	/* A process handles its batch one event after another, so the last
+	 * of a batch waits for all the others while other processes may be
+	 * idle: 4, not more (bench/webhook at 200 events/s, event_slow
+	 * lines: the 16th of a batch of 16 waited 150-250 ms in a
+	 * slowdown; see doc/operations.md). */
+	w->batch = (int)config_get_int(cfg, "worker.batch", 4);
 	w->block_ms = (int)config_get_int(cfg, "worker.block_ms", 1000);
 	w->claim_idle_ms = config_get_int(cfg, "worker.claim_idle_ms", 30000);
 	w->consumer_max_idle_ms = config_get_int(cfg,

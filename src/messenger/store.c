@@ -24,32 +24,54 @@ mxs_conversation_lock(struct db *db, struct arena *a, const char *tenant_id,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = db_exec(db, a, "INSERT INTO contacts (tenant_id, channel_id, psid) "
-	    "VALUES ($1, $2, $3) ON CONFLICT (tenant_id, channel_id, psid) DO "
-	    "UPDATE SET last_seen_at = now() RETURNING id", 3, p, &res, err);
+	/* One round trip for what took three (PostgreSQL's time per event
+	 * is mostly per statement, doc/operations.md): upsert the contact,
+	 * create the conversation if it is new (n) or lock the existing one
+	 * (l: the statement's snapshot sees a conversation that existed
+	 * before it, and FOR UPDATE waits for and re-reads a row another
+	 * transaction holds).  A conversation that another transaction
+	 * created and committed after this statement's snapshot is in
+	 * neither: then the plain locking read below, whose new snapshot
+	 * sees it. */
+	rc = db_exec(db, a, "WITH c AS (INSERT INTO contacts (tenant_id, "
+	    "channel_id, psid) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, "
+	    "channel_id, psid) DO UPDATE SET last_seen_at = now() RETURNING id), "
+	    "n AS (INSERT INTO conversations (tenant_id, channel_id, contact_id) "
+	    "SELECT $1, $2, id FROM c ON CONFLICT (tenant_id, channel_id, "
+	    "contact_id) DO NOTHING RETURNING id, status, state), "
+	    "l AS (SELECT v.id, v.status, v.state FROM conversations v JOIN c ON "
+	    "v.contact_id = c.id WHERE v.tenant_id = $1 AND v.channel_id = $2 "
+	    "FOR UPDATE OF v) "
+	    "SELECT c.id, x.id, x.status, x.state::text FROM c LEFT JOIN "
+	    "(SELECT id, status, state FROM n UNION ALL "
+	    "SELECT id, status, state FROM l) x ON true", 3, p, &res, err);
 	if (rc != GACP_OK)
 		return rc;
+	if (PQntuples(res) < 1)
+		return gacp_err_set(err, GACP_EINTERNAL, "internal",
+		    "contact upsert returned no row");
 	out->contact_id = arena_strdup(a, PQgetvalue(res, 0, 0));
-	{
+	if (PQgetisnull(res, 0, 1)) {
 		const char *q[3] = { tenant_id, channel_id, out->contact_id };
-		rc = db_exec(db, a, "INSERT INTO conversations (tenant_id, "
-		    "channel_id, contact_id) VALUES ($1, $2, $3) ON CONFLICT "
-		    "(tenant_id, channel_id, contact_id) DO NOTHING", 3, q, &res,
-		    err);
-		if (rc != GACP_OK)
-			return rc;
 		rc = db_exec(db, a, "SELECT id, status, state::text FROM "
 		    "conversations WHERE tenant_id = $1 AND channel_id = $2 AND "
 		    "contact_id = $3 FOR UPDATE", 3, q, &res, err);
 		if (rc != GACP_OK)
 			return rc;
+		if (PQntuples(res) != 1)
+			return gacp_err_set(err, GACP_EINTERNAL, "internal",
+			    "conversation row missing after upsert");
+		out->id = arena_strdup(a, PQgetvalue(res, 0, 0));
+		out->status = arena_strdup(a, PQgetvalue(res, 0, 1));
+		out->state = json_tokener_parse(PQgetvalue(res, 0, 2));
+	} else {
+		if (PQntuples(res) != 1)
+			return gacp_err_set(err, GACP_EINTERNAL, "internal",
+			    "%d conversation rows for one contact", PQntuples(res));
+		out->id = arena_strdup(a, PQgetvalue(res, 0, 1));
+		out->status = arena_strdup(a, PQgetvalue(res, 0, 2));
+		out->state = json_tokener_parse(PQgetvalue(res, 0, 3));
 	}
-	if (PQntuples(res) != 1)
-		return gacp_err_set(err, GACP_EINTERNAL, "internal",
-		    "conversation row missing after upsert");
-	out->id = arena_strdup(a, PQgetvalue(res, 0, 0));
-	out->status = arena_strdup(a, PQgetvalue(res, 0, 1));
-	out->state = json_tokener_parse(PQgetvalue(res, 0, 2));
 	arena_defer(a, put_json, out->state);
 	return GACP_OK;
 }

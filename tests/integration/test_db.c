@@ -1,7 +1,8 @@
 /* test_db.c - store/db.c against the real PostgreSQL: statements are
  * prepared once per connection and executed by name, a failed statement
  * is neither cached nor fatal, a plan made stale by a migration is
- * prepared again, and a new connection starts with an empty cache. */
+ * prepared again, and a new connection starts with an empty cache; and the
+ * worker's conversation lock (one statement) under two concurrent turns. */
 #include "itest.h"
 
 #include <stdio.h>
@@ -9,7 +10,12 @@
 #include <string.h>
 
 #include "common/arena.h"
+#include "messenger/store.h"
 #include "store/db.h"
+
+#include <pthread.h>
+#include <sys/time.h>
+#include <time.h>
 
 /* How many statements the server holds prepared for db's connection
  * whose text is sql (pg_prepared_statements is per session). */
@@ -217,6 +223,135 @@ test_prepare_off(void)
 	db_cleanup(&db);
 }
 
+/* ---- the worker's conversation lock (messenger/store.c) ------------------ */
+
+/* The demo page's tenant and channel, through the webhook's resolver
+ * (the application role sees channels only inside its tenant). */
+static bool
+demo_channel(struct db *db, struct arena *a, char tenant[37], char channel[37])
+{
+	const char *p[1] = { getenv("DEMO_PAGE_ID") };
+	PGresult *res;
+	struct gacp_err err;
+
+	gacp_err_clear(&err);
+	if (p[0] == NULL || db_exec(db, a, "SELECT tenant_id, id FROM "
+	    "gacp_channel_by_page($1)", 1, p, &res, &err) != GACP_OK ||
+	    PQntuples(res) != 1)
+		return false;
+	snprintf(tenant, 37, "%s", PQgetvalue(res, 0, 0));
+	snprintf(channel, 37, "%s", PQgetvalue(res, 0, 1));
+	return true;
+}
+
+/* One turn's lock on its own connection, run in a thread. */
+struct lock_turn {
+	struct db               db;
+	struct arena            a;
+	const char             *tenant, *channel, *psid;
+	struct mxs_conversation conv;
+	int                     rc;
+	int                     done;       /* set (atomically) when returned */
+};
+
+static void *
+lock_turn_run(void *arg)
+{
+	struct lock_turn *t = arg;
+	struct gacp_err err;
+
+	gacp_err_clear(&err);
+	t->rc = db_begin(&t->db, &t->a, t->tenant, &err);
+	if (t->rc == GACP_OK)
+		t->rc = mxs_conversation_lock(&t->db, &t->a, t->tenant,
+		    t->channel, t->psid, &t->conv, &err);
+	if (t->rc == GACP_OK)
+		t->rc = db_commit(&t->db, &t->a, &err);
+	else
+		db_rollback(&t->db, &t->a);
+	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* While turn A holds the conversation (created or locked, and its status
+ * changed, not committed), turn B of the same person must wait, then get
+ * the same conversation with A's committed status.  A new person takes
+ * the path where B's statement cannot see the conversation A created
+ * (B's snapshot predates A's commit) and reads it again; an existing one
+ * takes the row lock inside the statement. */
+static void
+lock_while_held(const char *tenant, const char *channel, const char *psid,
+    const char *set_status)
+{
+	struct db dba;
+	struct arena a;
+	struct mxs_conversation conv;
+	struct lock_turn b;
+	struct gacp_err err;
+	pthread_t th;
+	PGresult *res;
+	const char *url = itest_env("GACP_APP_DB_URL", "");
+	struct timespec pause = { 0, 300 * 1000000L };
+
+	db_init(&dba, url, 10000, NULL);
+	arena_init(&a, 4096);
+	memset(&b, 0, sizeof(b));
+	db_init(&b.db, url, 10000, NULL);
+	arena_init(&b.a, 4096);
+	b.tenant = tenant;
+	b.channel = channel;
+	b.psid = psid;
+	gacp_err_clear(&err);
+	CU_ASSERT_EQUAL_FATAL(db_begin(&dba, &a, tenant, &err), GACP_OK);
+	CU_ASSERT_EQUAL_FATAL(mxs_conversation_lock(&dba, &a, tenant, channel,
+	    psid, &conv, &err), GACP_OK);
+	{
+		const char *p[3] = { tenant, conv.id, set_status };
+		CU_ASSERT_EQUAL_FATAL(db_exec(&dba, &a, "UPDATE conversations "
+		    "SET status = $3 WHERE tenant_id = $1 AND id = $2", 3, p,
+		    &res, &err), GACP_OK);
+	}
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, lock_turn_run, &b), 0);
+	nanosleep(&pause, NULL);
+	/* Still waiting for A (whatever B had reached by now). */
+	CU_ASSERT_EQUAL(__atomic_load_n(&b.done, __ATOMIC_SEQ_CST), 0);
+	CU_ASSERT_EQUAL(db_commit(&dba, &a, &err), GACP_OK);
+	pthread_join(th, NULL);
+	CU_ASSERT_EQUAL(b.rc, GACP_OK);
+	if (b.rc == GACP_OK) {
+		CU_ASSERT_STRING_EQUAL(b.conv.id, conv.id);
+		CU_ASSERT_STRING_EQUAL(b.conv.contact_id, conv.contact_id);
+		CU_ASSERT_STRING_EQUAL(b.conv.status, set_status);
+	}
+	arena_cleanup(&b.a);
+	db_cleanup(&b.db);
+	arena_cleanup(&a);
+	db_cleanup(&dba);
+}
+
+static void
+test_conversation_lock_concurrent(void)
+{
+	struct db db;
+	struct arena a;
+	char tenant[37], channel[37], psid[48];
+	struct timeval tv;
+
+	db_init(&db, itest_env("GACP_APP_DB_URL", ""), 5000, NULL);
+	arena_init(&a, 4096);
+	CU_ASSERT_TRUE_FATAL(demo_channel(&db, &a, tenant, channel));
+	gettimeofday(&tv, NULL);
+	snprintf(psid, sizeof(psid), "9%lld%06ld", (long long)tv.tv_sec,
+	    (long)tv.tv_usec);
+	/* New person: both turns create; B re-reads after A commits. */
+	lock_while_held(tenant, channel, psid, "handoff");
+	/* Same person again: the conversation exists; B's row lock waits
+	 * and then reads A's committed status. */
+	lock_while_held(tenant, channel, psid, "bot");
+	arena_cleanup(&a);
+	db_cleanup(&db);
+}
+
 void itest_db_register(void);
 
 void
@@ -233,6 +368,8 @@ itest_db_register(void)
 		    test_new_connection_prepares_again },
 		{ "with prepared statements off nothing is prepared",
 		    test_prepare_off },
+		{ "conversation lock: a second turn of the same person waits "
+		    "and sees the first one's commit", test_conversation_lock_concurrent },
 		{ NULL, NULL },
 	};
 	tests_add_suite("db", cases);

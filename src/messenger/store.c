@@ -21,7 +21,7 @@ mxs_conversation_lock(struct db *db, struct arena *a, const char *tenant_id,
 {
 	const char *p[3] = { tenant_id, channel_id, psid };
 	PGresult *res;
-	int rc;
+	int rc, col;
 
 	memset(out, 0, sizeof(*out));
 	/* One round trip for what took three (PostgreSQL's time per event
@@ -51,6 +51,7 @@ mxs_conversation_lock(struct db *db, struct arena *a, const char *tenant_id,
 		return gacp_err_set(err, GACP_EINTERNAL, "internal",
 		    "contact upsert returned no row");
 	out->contact_id = arena_strdup(a, PQgetvalue(res, 0, 0));
+	col = 1;                            /* id, status, state from here */
 	if (PQgetisnull(res, 0, 1)) {
 		const char *q[3] = { tenant_id, channel_id, out->contact_id };
 		rc = db_exec(db, a, "SELECT id, status, state::text FROM "
@@ -58,20 +59,14 @@ mxs_conversation_lock(struct db *db, struct arena *a, const char *tenant_id,
 		    "contact_id = $3 FOR UPDATE", 3, q, &res, err);
 		if (rc != GACP_OK)
 			return rc;
-		if (PQntuples(res) != 1)
-			return gacp_err_set(err, GACP_EINTERNAL, "internal",
-			    "conversation row missing after upsert");
-		out->id = arena_strdup(a, PQgetvalue(res, 0, 0));
-		out->status = arena_strdup(a, PQgetvalue(res, 0, 1));
-		out->state = json_tokener_parse(PQgetvalue(res, 0, 2));
-	} else {
-		if (PQntuples(res) != 1)
-			return gacp_err_set(err, GACP_EINTERNAL, "internal",
-			    "%d conversation rows for one contact", PQntuples(res));
-		out->id = arena_strdup(a, PQgetvalue(res, 0, 1));
-		out->status = arena_strdup(a, PQgetvalue(res, 0, 2));
-		out->state = json_tokener_parse(PQgetvalue(res, 0, 3));
+		col = 0;
 	}
+	if (PQntuples(res) != 1)
+		return gacp_err_set(err, GACP_EINTERNAL, "internal",
+		    "%d conversation rows for one contact", PQntuples(res));
+	out->id = arena_strdup(a, PQgetvalue(res, 0, col));
+	out->status = arena_strdup(a, PQgetvalue(res, 0, col + 1));
+	out->state = json_tokener_parse(PQgetvalue(res, 0, col + 2));
 	arena_defer(a, put_json, out->state);
 	return GACP_OK;
 }

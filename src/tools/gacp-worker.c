@@ -790,7 +790,7 @@ worker_init(struct worker *w, const char *config_path, struct gacp_err *err)
 		w->app.cache.timeout_ms = w->block_ms + 1000;
 	w->max_deliveries = (int)config_get_int(cfg, "worker.max_deliveries", 5);
 	w->pace_rate = (int)config_get_int(cfg, "messenger.send_rate_per_page", 250);
-	w->slow_event_ms = config_get_int(cfg, "worker.slow_event_ms", 250);
+	w->slow_event_ms = config_get_int(cfg, "worker.slow_event_ms", 1000);
 	w->handoff_intent = config_get(cfg, "flow.handoff_intent",
 	    FLOW_DEFAULT_HANDOFF_INTENT);
 	w->models = models_new(config_get(cfg, "paths.model_dir", "/var/lib/gacp/models"),

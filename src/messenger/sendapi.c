@@ -20,9 +20,12 @@ mx_send_client_init(struct mx_send_client *c, const char *base_url,
 {
 	memset(c, 0, sizeof(*c));
 	c->curl = curl_easy_init();
-	if (c->curl == NULL)
+	c->multi = curl_multi_init();
+	if (c->curl == NULL || c->multi == NULL) {
+		mx_send_client_cleanup(c);
 		return gacp_err_set(err, GACP_EINTERNAL, "curl_init",
 		    "cannot initialise libcurl");
+	}
 	c->base_url = xstrdup(base_url);
 	c->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 2000;
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
@@ -37,6 +40,8 @@ mx_send_client_cleanup(struct mx_send_client *c)
 {
 	if (c == NULL)
 		return;
+	if (c->multi != NULL)
+		curl_multi_cleanup(c->multi);
 	if (c->curl != NULL)
 		curl_easy_cleanup(c->curl);
 	free(c->base_url);
@@ -137,96 +142,236 @@ parse_answer(const char *body, struct mx_send_result *res)
 	json_object_put(root);
 }
 
+/* Where one call of mx_send_many stands. */
+enum call_state { CALL_WAITING, CALL_RUNNING, CALL_DONE };
+
+struct call_run {
+	CURL            *easy;
+	char            *url;        /* holds the token: scrubbed at the end */
+	struct buf       answer;
+	enum call_state  state;
+	int              phase;      /* 0: first_body, 1: body */
+	int              calls;      /* HTTP calls started */
+	int64_t          next_at_us; /* CALL_WAITING: when to start */
+	int64_t          start_us;
+};
+
+/* The outcome of one finished HTTP call into res. */
 static void
-attempt(struct mx_send_client *c, const char *url, const char *body,
+call_result(CURL *easy, CURLcode cc, const struct buf *answer,
     struct mx_send_result *res)
 {
-	CURL *curl = c->curl;
-	struct curl_slist *hdrs = NULL;
-	struct buf answer;
-	CURLcode cc;
-
-	buf_init(&answer);
 	res->http_status = 0;
 	res->graph_code = res->graph_subcode = 0;
 	res->error[0] = res->message_id[0] = '\0';
-	curl_easy_reset(curl);
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	cc = curl_easy_perform(curl);
 	if (cc != CURLE_OK) {
 		snprintf(res->error, sizeof(res->error), "transport: %s",
 		    curl_easy_strerror(cc));
 	} else {
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->http_status);
-		parse_answer(answer.data, res);
+		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &res->http_status);
+		parse_answer(answer->data ? answer->data : "", res);
 		if (res->http_status >= 300 && res->error[0] == '\0')
 			snprintf(res->error, sizeof(res->error), "HTTP %ld",
 			    res->http_status);
 	}
 	res->outcome = mx_send_classify(res->http_status, res->graph_code,
 	    res->graph_subcode);
-	curl_slist_free_all(hdrs);
-	buf_cleanup(&answer);
 }
 
 /* Full-jitter exponential backoff (AWS Architecture Blog, "Exponential
- * Backoff and Jitter"): uniform in [0, min(cap, base * 2^n)]. */
-static void
-backoff(const struct mx_send_client *c, int attempt_no)
+ * Backoff and Jitter"): uniform in [0, min(cap, base * 2^n)] ms. */
+static long
+backoff_ms(const struct mx_send_client *c, int attempt_no)
 {
 	long cap = c->backoff_base_ms << (attempt_no < 16 ? attempt_no : 16);
 	unsigned int r = 0;
-	struct timespec ts;
-	long ms;
 
 	if (cap > c->backoff_max_ms || cap <= 0)
 		cap = c->backoff_max_ms;
 	(void)util_random(&r, sizeof(r));
-	ms = (long)(r % (unsigned int)(cap + 1));
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	nanosleep(&ts, NULL);
+	return (long)(r % (unsigned int)(cap + 1));
+}
+
+/* Put call i's next HTTP call on the multi handle. */
+static void
+call_start(struct mx_send_client *c, struct mx_send_call *call,
+    struct call_run *run, size_t i, struct curl_slist *hdrs)
+{
+	const char *body = run->phase == 0 ? call->first_body : call->body;
+
+	buf_reset(&run->answer);
+	curl_easy_reset(run->easy);
+	curl_easy_setopt(run->easy, CURLOPT_URL, run->url);
+	curl_easy_setopt(run->easy, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(run->easy, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(run->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	curl_easy_setopt(run->easy, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(run->easy, CURLOPT_WRITEDATA, &run->answer);
+	curl_easy_setopt(run->easy, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+	curl_easy_setopt(run->easy, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(run->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(run->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(run->easy, CURLOPT_PRIVATE, (void *)(uintptr_t)i);
+	if (run->calls == 0)
+		run->start_us = util_mono_us();
+	run->calls++;
+	run->state = CALL_RUNNING;
+	if (curl_multi_add_handle(c->multi, run->easy) != CURLM_OK) {
+		/* Not on the wire: a transport failure, retried like one. */
+		run->state = CALL_DONE;
+		snprintf(call->res.error, sizeof(call->res.error),
+		    "transport: cannot start the call");
+		call->res.outcome = MX_SEND_RETRY;
+	}
+}
+
+/* Call i's HTTP call ended: what comes next for it. */
+static void
+call_done(struct mx_send_client *c, struct mx_send_call *call,
+    struct call_run *run, CURLcode cc)
+{
+	int64_t now = util_mono_us();
+
+	curl_multi_remove_handle(c->multi, run->easy);
+	if (run->phase == 0) {
+		/* The typing indicator: whatever it got, the message next. */
+		run->phase = 1;
+		run->state = CALL_WAITING;
+		run->next_at_us = now;
+		return;
+	}
+	call_result(run->easy, cc, &run->answer, &call->res);
+	call->res.attempts++;
+	if (call->res.outcome == MX_SEND_RETRY &&
+	    call->res.attempts < c->max_attempts) {
+		log_msg(LOG_WARN, "send_api_retry", "attempt %d: HTTP %ld code "
+		    "%d: %s", call->res.attempts, call->res.http_status,
+		    call->res.graph_code, call->res.error);
+		run->state = CALL_WAITING;
+		run->next_at_us = now + 1000 * backoff_ms(c, call->res.attempts);
+		return;
+	}
+	run->state = CALL_DONE;
+	call->elapsed_us = now - run->start_us;
+}
+
+int
+mx_send_many(struct mx_send_client *c, struct mx_send_call *calls, size_t n)
+{
+	struct curl_slist *hdrs = NULL;
+	struct call_run *runs;
+	size_t i, done = 0;
+	int rc = GACP_OK;
+
+	if (c == NULL || c->multi == NULL || (n > 0 && calls == NULL))
+		return GACP_EINVAL;
+	for (i = 0; i < n; i++)
+		if (calls[i].access_token == NULL || calls[i].body == NULL)
+			return GACP_EINVAL;
+	if (n == 0)
+		return GACP_OK;
+	runs = xcalloc(n, sizeof(*runs));
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	for (i = 0; i < n; i++) {
+		char *escaped = curl_easy_escape(c->curl, calls[i].access_token, 0);
+
+		memset(&calls[i].res, 0, sizeof(calls[i].res));
+		calls[i].stopped = 0;
+		calls[i].elapsed_us = 0;
+		runs[i].url = xasprintf("%s/me/messages?access_token=%s",
+		    c->base_url, escaped ? escaped : "");
+		if (escaped != NULL) {
+			explicit_bzero(escaped, strlen(escaped));
+			curl_free(escaped);
+		}
+		buf_init(&runs[i].answer);
+		runs[i].phase = calls[i].first_body != NULL ? 0 : 1;
+		runs[i].state = CALL_WAITING;
+		if ((runs[i].easy = curl_easy_init()) == NULL) {
+			snprintf(calls[i].res.error, sizeof(calls[i].res.error),
+			    "transport: cannot initialise libcurl");
+			calls[i].res.outcome = MX_SEND_RETRY;
+			runs[i].state = CALL_DONE;
+		}
+	}
+	for (;;) {
+		int64_t now = util_mono_us(), wait_us = 1000000;
+		int running = 0, left = 0, progress = 0;
+		CURLMsg *msg;
+
+		for (i = 0; i < n; i++) {
+			struct call_run *run = &runs[i];
+
+			if (run->state != CALL_WAITING)
+				continue;
+			if (run->next_at_us > now) {
+				if (run->next_at_us - now < wait_us)
+					wait_us = run->next_at_us - now;
+				continue;
+			}
+			progress = 1;
+			if (run->calls > 0 && calls[i].before_next != NULL &&
+			    calls[i].before_next(calls[i].before_next_arg) != 0) {
+				calls[i].stopped = 1;
+				if (calls[i].res.attempts == 0) {
+					calls[i].res.outcome = MX_SEND_RETRY;
+					snprintf(calls[i].res.error,
+					    sizeof(calls[i].res.error),
+					    "not sent: the event is no longer ours");
+				}
+				calls[i].elapsed_us = now - run->start_us;
+				run->state = CALL_DONE;
+				continue;
+			}
+			call_start(c, &calls[i], run, i, hdrs);
+		}
+		curl_multi_perform(c->multi, &running);
+		while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+			void *priv = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+			i = (size_t)(uintptr_t)priv;
+			if (i < n && runs[i].easy == msg->easy_handle &&
+			    runs[i].state == CALL_RUNNING) {
+				call_done(c, &calls[i], &runs[i], msg->data.result);
+				progress = 1;
+			}
+		}
+		for (done = 0, i = 0; i < n; i++)
+			done += runs[i].state == CALL_DONE;
+		if (done == n)
+			break;
+		if (progress)
+			continue;       /* a call may be due right away */
+		curl_multi_poll(c->multi, NULL, 0,
+		    (int)((wait_us + 999) / 1000), NULL);
+	}
+	for (i = 0; i < n; i++) {
+		if (runs[i].easy != NULL)
+			curl_easy_cleanup(runs[i].easy);
+		explicit_bzero(runs[i].url, strlen(runs[i].url));
+		free(runs[i].url);
+		buf_cleanup(&runs[i].answer);
+	}
+	curl_slist_free_all(hdrs);
+	free(runs);
+	return rc;
 }
 
 int
 mx_send(struct mx_send_client *c, const char *access_token, const char *body,
     struct mx_send_result *res)
 {
-	char *escaped, *url;
-	int i;
+	struct mx_send_call call;
+	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if (c == NULL || c->curl == NULL || access_token == NULL || body == NULL)
-		return GACP_EINVAL;
-	escaped = curl_easy_escape(c->curl, access_token, 0);
-	url = xasprintf("%s/me/messages?access_token=%s", c->base_url,
-	    escaped ? escaped : "");
-	curl_free(escaped);
-	for (i = 0; i < c->max_attempts; i++) {
-		if (i > 0) {
-			backoff(c, i);
-			if (c->before_retry != NULL &&
-			    c->before_retry(c->before_retry_arg) != 0)
-				break;
-		}
-		attempt(c, url, body, res);
-		res->attempts = i + 1;
-		if (res->outcome != MX_SEND_RETRY)
-			break;
-		log_msg(LOG_WARN, "send_api_retry", "attempt %d: HTTP %ld code %d: %s",
-		    i + 1, res->http_status, res->graph_code, res->error);
-	}
-	explicit_bzero(url, strlen(url));
-	free(url);
-	return GACP_OK;
+	memset(&call, 0, sizeof(call));
+	call.access_token = access_token;
+	call.body = body;
+	if ((rc = mx_send_many(c, &call, 1)) == GACP_OK)
+		*res = call.res;
+	return rc;
 }

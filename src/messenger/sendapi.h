@@ -11,8 +11,10 @@
  *                  10/2018278 (outside the allowed window), 551 (person
  *                  unavailable), and any other 4xx;
  *   re-authorise:  190 (token invalid or revoked).
- * mx_send() retries the first class with exponential backoff and full
- * jitter, up to max_attempts.
+ * mx_send_many() sends a batch's replies at once (libcurl multi): a
+ * worker process does not wait for one person's answer from Facebook
+ * before sending the next person's, and retries the first class of each
+ * call with exponential backoff and full jitter, up to max_attempts.
  */
 #ifndef GACP_MESSENGER_SENDAPI_H
 #define GACP_MESSENGER_SENDAPI_H
@@ -30,18 +32,16 @@ enum mx_send_outcome {
 };
 
 struct mx_send_client {
-	void   *curl;             /* CURL *, reused across calls (keep-alive) */
+	void   *curl;             /* CURL *, for escaping the token */
+	void   *multi;            /* CURLM *: every call runs on it, and its
+	                           * connection cache keeps connections to
+	                           * Graph alive from one batch to the next */
 	char   *base_url;         /* e.g. https://graph.facebook.com/v19.0 */
 	long    connect_timeout_ms;
 	long    timeout_ms;
 	int     max_attempts;
 	long    backoff_base_ms;
 	long    backoff_max_ms;
-	/* Called before every retry (after its backoff), e.g. so the worker
-	 * can tell the queue it still owns the event; non-zero stops the
-	 * retries (the result stays MX_SEND_RETRY).  NULL: nothing. */
-	int   (*before_retry)(void *arg);
-	void   *before_retry_arg;
 };
 
 struct mx_quick_reply {
@@ -69,8 +69,33 @@ char *mx_send_text_body(const char *psid, const char *text,
     const struct mx_quick_reply *qr, size_t nqr);
 char *mx_send_action_body(const char *psid, const char *action);
 
-/* POST body, retrying transient failures.  Returns 0 when a result was
- * obtained (see res->outcome); a negative value only for misuse. */
+/* One message to send (mx_send_many).  The caller fills the first
+ * block; the result comes back in res and elapsed_us. */
+struct mx_send_call {
+	const char *access_token;
+	const char *body;           /* the message */
+	const char *first_body;     /* or NULL: sent once before body (a
+	                             * sender_action such as typing_on); its
+	                             * answer is not retried and not reported */
+	/* Called before every call after the first (a retry, or the message
+	 * after first_body), e.g. so the worker can tell the queue it still
+	 * owns the event; non-zero stops there: res keeps the last outcome
+	 * (MX_SEND_RETRY) and stopped is set.  NULL: nothing. */
+	int       (*before_next)(void *arg);
+	void       *before_next_arg;
+	struct mx_send_result res;
+	int         stopped;        /* before_next said stop */
+	int64_t     elapsed_us;     /* start of the first call to the result */
+};
+
+/* Send every call at once on the client's multi handle: the calls
+ * overlap, each retries its transient failures (exponential backoff with
+ * full jitter, up to max_attempts) on its own timer, and the function
+ * returns when all have a result.  Returns 0, or a negative value only
+ * for misuse (nothing sent). */
+int  mx_send_many(struct mx_send_client *c, struct mx_send_call *calls,
+    size_t n);
+/* One call: mx_send_many with n = 1 and no first_body or hook. */
 int  mx_send(struct mx_send_client *c, const char *access_token,
     const char *body, struct mx_send_result *res);
 /* Classify one Graph answer (exposed for unit tests). */

@@ -86,7 +86,7 @@ struct worker {
 	int                   pace_rate;
 	const char           *handoff_intent;
 	long long             slow_event_ms;  /* event_slow log line; 0: off */
-	struct event_times    times;          /* of the event being handled */
+	struct event_times   *cur;            /* of the event being handled */
 };
 
 /* One queued event, parsed. */
@@ -97,6 +97,36 @@ struct event {
 	const char *text, *payload;
 	int64_t     timestamp_ms, received_us;
 	struct json_object *attachments;
+	/* Its handling in the batch (handle_batch). */
+	const char *hold;           /* its conversation's hold key */
+	int64_t     start_us;       /* monotonic, when its turn came */
+	size_t      position;       /* in the sorted batch */
+	struct event_times times;
+};
+
+/* The event being sent, for keep_claim(). */
+struct claim_ref {
+	struct worker      *w;
+	struct arena       *a;
+	const struct event *ev;
+};
+
+/* A stored reply (pending) that waits for the batch's Send API calls
+ * (send_replies()): a process sends the replies of its batch at once
+ * instead of waiting for Facebook's answer to one person before it sends
+ * the next person's. */
+struct send_job {
+	struct event       *ev;
+	struct mxs_message  reply;
+	char               *token;      /* once claimed: the page token,
+	                                 * scrubbed once sent */
+	struct claim_ref    ref;
+};
+
+/* The replies of a batch to send. */
+struct send_jobs {
+	struct send_job *job;
+	size_t           n, cap;
 };
 
 static void
@@ -194,16 +224,9 @@ finish_reply(struct worker *w, struct arena *a, const struct event *ev,
 	else
 		db_rollback(db, a);
 out:
-	STAGE_ADD(&w->times, finish, util_mono_us() - t0);
+	STAGE_ADD(w->cur, finish, util_mono_us() - t0);
 	return rc;
 }
-
-/* The event being sent, for keep_claim(). */
-struct claim_ref {
-	struct worker      *w;
-	struct arena       *a;
-	const struct event *ev;
-};
 
 /* Before each Send API retry: reset the entry's idle time while this
  * consumer still owns it, so a slow retry sequence is not mistaken for a
@@ -229,21 +252,48 @@ keep_claim(void *arg)
 	return owned ? 0 : 1;
 }
 
-/* Send a stored reply; returns 0 once its final status is committed, or
- * an error to retry the whole event later (reply stays pending). */
+/* A stored reply to send: into the batch's list (send_replies()). */
 static int
-deliver(struct worker *w, struct arena *a, const struct event *ev,
-    const struct mxs_message *reply, struct gacp_err *err)
+reply_queue(struct arena *a, struct event *ev, const struct mxs_message *reply,
+    struct send_jobs *jobs)
 {
+	struct send_job *job;
+
+	if (jobs->n == jobs->cap) {
+		struct send_job *grown;
+
+		jobs->cap = jobs->cap ? 2 * jobs->cap : 8;
+		grown = arena_calloc(a, jobs->cap, sizeof(*grown));
+		if (jobs->n > 0)
+			memcpy(grown, jobs->job, jobs->n * sizeof(*grown));
+		jobs->job = grown;
+	}
+	job = &jobs->job[jobs->n++];
+	memset(job, 0, sizeof(*job));
+	job->ev = ev;
+	job->reply = *reply;
+	return GACP_OK;
+}
+
+/* Claim a reply for sending, right before the batch's calls: pacing,
+ * then one transaction that reads the channel and marks the reply
+ * 'sending'.  Returns 0 with job->token set once claimed, 0 without it
+ * once the reply's final status is committed (channel gone, outside the
+ * window) or it is no longer pending, or an error to retry the whole
+ * event later (the reply stays pending). */
+static int
+deliver_claim(struct worker *w, struct arena *a, struct send_job *job,
+    struct gacp_err *err)
+{
+	struct event *ev = job->ev;
+	const struct mxs_message *reply = &job->reply;
 	struct db *db = &w->app.db;
 	const char *status = NULL, *token_enc = NULL;
-	struct json_object *payload, *qr_json = NULL;
-	struct mx_quick_reply *qr = NULL;
 	struct mx_send_result res;
-	size_t nqr = 0, i;
-	char *token = NULL, *body;
-	long wait_ms = 0, latency_ms;
-	struct event_times *t = &w->times;
+	char *token = NULL;
+	long wait_ms = 0;
+	struct event_times *t = w->cur;
+	bool claimed = false;
 	int64_t t0 = util_mono_us();
 	int rc;
 
@@ -291,112 +341,111 @@ deliver(struct worker *w, struct arena *a, const struct event *ev,
 		db_rollback(db, a);
 		return rc;
 	}
-	{
-		bool claimed = false;
-
-		rc = mxs_reply_mark_sending(db, a, ev->tenant_id, reply,
-		    &claimed, err);
-		if (rc == GACP_OK)
-			rc = db_commit(db, a, err);
-		else
-			db_rollback(db, a);
-		STAGE_ADD(t, claim, util_mono_us() - t0);
-		if (rc != GACP_OK)
-			goto scrub;
-		if (!claimed) {     /* no longer pending: someone else has it */
-			rc = GACP_OK;
-			goto scrub;
-		}
+	rc = mxs_reply_mark_sending(db, a, ev->tenant_id, reply, &claimed, err);
+	if (rc == GACP_OK)
+		rc = db_commit(db, a, err);
+	else
+		db_rollback(db, a);
+	STAGE_ADD(t, claim, util_mono_us() - t0);
+	if (rc != GACP_OK || !claimed) {
+		/* Not claimed: no longer pending, someone else has it. */
+		explicit_bzero(token, strlen(token));
+		return rc;
 	}
+	job->token = token;
+	job->ref.w = w;
+	job->ref.a = a;
+	job->ref.ev = ev;
+	return GACP_OK;
+}
+
+/* The quick replies stored with a reply (arena). */
+static struct mx_quick_reply *
+reply_quick_replies(struct arena *a, const struct mxs_message *reply,
+    size_t *nqr)
+{
+	struct json_object *payload, *qr_json = NULL;
+	struct mx_quick_reply *qr = NULL;
+	size_t i;
+
+	*nqr = 0;
 	payload = json_tokener_parse(reply->payload_json ? reply->payload_json : "{}");
 	arena_defer(a, put_json, payload);
 	if (payload != NULL && json_object_object_get_ex(payload, "quick_replies",
 	    &qr_json) && json_object_is_type(qr_json, json_type_array)) {
-		nqr = json_object_array_length(qr_json);
-		qr = arena_calloc(a, nqr ? nqr : 1, sizeof(*qr));
-		for (i = 0; i < nqr; i++) {
+		*nqr = json_object_array_length(qr_json);
+		qr = arena_calloc(a, *nqr ? *nqr : 1, sizeof(*qr));
+		for (i = 0; i < *nqr; i++) {
 			struct json_object *q = json_object_array_get_idx(qr_json, i);
 			qr[i].title = json_get_str(q, "title");
 			qr[i].payload = json_get_str(q, "payload");
 			if (qr[i].title == NULL || qr[i].payload == NULL)
-				nqr = i;
+				*nqr = i;
 		}
 	}
-	/* Slow answer: show the typing indicator first. */
-	if (ev->received_us > 0 && util_wall_us() - ev->received_us > 1000000) {
-		char *typing = mx_send_action_body(ev->psid, "typing_on");
-		struct mx_send_result tr;
-		t0 = util_mono_us();
-		mx_send(&w->send, token, typing, &tr);
-		STAGE_ADD(t, send_api, util_mono_us() - t0);
-		free(typing);
+	return qr;
+}
+
+/* Put a claimed reply back to pending (not sent): the event's retry
+ * sends it.  If this update fails the reply stays 'sending' and is
+ * reported, never doubled. */
+static void
+reply_unsend(struct worker *w, struct arena *a, const struct event *ev,
+    const struct mxs_message *reply, struct gacp_err *err)
+{
+	struct db *db = &w->app.db;
+
+	if (db_begin(db, a, ev->tenant_id, err) == GACP_OK) {
+		if (mxs_reply_unsend(db, a, ev->tenant_id, reply, err) == GACP_OK)
+			db_commit(db, a, err);
+		else
+			db_rollback(db, a);
 	}
-	body = mx_send_text_body(ev->psid, reply->text ? reply->text : "", qr, nqr);
-	{
-		struct claim_ref ref = { w, a, ev };
-		/* Pacing and the typing indicator took time: still ours? */
-		if (keep_claim(&ref) != 0) {
-			free(body);
-			if (db_begin(db, a, ev->tenant_id, err) == GACP_OK) {
-				if (mxs_reply_unsend(db, a, ev->tenant_id, reply,
-				    err) == GACP_OK)
-					db_commit(db, a, err);
-				else
-					db_rollback(db, a);
-			}
-			rc = gacp_err_set(err, GACP_EUNAVAIL, "claim_lost",
-			    "another worker took the event before it was sent");
-			goto scrub;
-		}
-		w->send.before_retry = keep_claim;
-		w->send.before_retry_arg = &ref;
-		t0 = util_mono_us();
-		mx_send(&w->send, token, body, &res);
-		STAGE_ADD(t, send_api, util_mono_us() - t0);
-		w->send.before_retry = NULL;
-		w->send.before_retry_arg = NULL;
-	}
-	free(body);
-	explicit_bzero(token, strlen(token));
-	token = NULL;
-	latency_ms = ev->received_us > 0 ?
+}
+
+/* Record what the Send API made of a claimed reply; returns 0 once its
+ * final status is committed, or an error to retry the whole event later
+ * (the reply pending again). */
+static int
+deliver_outcome(struct worker *w, struct arena *a, const struct send_job *job,
+    const struct mx_send_call *call, struct gacp_err *err)
+{
+	const struct event *ev = job->ev;
+	const struct mx_send_result *res = &call->res;
+	long latency_ms = ev->received_us > 0 ?
 	    (long)((util_wall_us() - ev->received_us) / 1000) : 0;
-	switch (res.outcome) {
+
+	if (call->stopped && res->attempts == 0) {
+		reply_unsend(w, a, ev, &job->reply, err);
+		return gacp_err_set(err, GACP_EUNAVAIL, "claim_lost",
+		    "another worker took the event before it was sent");
+	}
+	switch (res->outcome) {
 	case MX_SEND_OK:
 		metrics_counter_add(w->app.metrics, MC_SEND_OK, 1);
-		return finish_reply(w, a, ev, reply, "sent", NULL, latency_ms,
-		    false, err);
+		return finish_reply(w, a, ev, &job->reply, "sent", NULL,
+		    latency_ms, false, err);
 	case MX_SEND_REAUTH:
 		metrics_counter_add(w->app.metrics, MC_SEND_REAUTH, 1);
 		log_msg(LOG_ERROR, "page_token_invalid", "tenant %s channel %s: "
 		    "Graph code 190; channel marked needs_reauth", ev->tenant_id,
 		    ev->channel_id);
-		return finish_reply(w, a, ev, reply, "failed",
-		    error_json(a, &res, "token_invalid"), 0, true, err);
+		return finish_reply(w, a, ev, &job->reply, "failed",
+		    error_json(a, res, "token_invalid"), 0, true, err);
 	case MX_SEND_FAILED:
 		metrics_counter_add(w->app.metrics, MC_SEND_FAILED, 1);
-		return finish_reply(w, a, ev, reply, "failed",
-		    error_json(a, &res, "permanent_error"), 0, false, err);
+		return finish_reply(w, a, ev, &job->reply, "failed",
+		    error_json(a, res, "permanent_error"), 0, false, err);
 	case MX_SEND_RETRY:
 	default:
 		metrics_counter_add(w->app.metrics, MC_SEND_RETRY, 1);
 		/* Not delivered (5xx, 429, throttling codes): pending again,
-		 * so the retry of the event sends it.  If this update fails
-		 * the reply stays 'sending' and is reported, never doubled. */
-		if (db_begin(db, a, ev->tenant_id, err) == GACP_OK) {
-			if (mxs_reply_unsend(db, a, ev->tenant_id, reply,
-			    err) == GACP_OK)
-				db_commit(db, a, err);
-			else
-				db_rollback(db, a);
-		}
+		 * so the retry of the event sends it. */
+		reply_unsend(w, a, ev, &job->reply, err);
 		return gacp_err_set(err, GACP_EUNAVAIL, "send_unavailable",
 		    "Send API kept failing (HTTP %ld, code %d): %s",
-		    res.http_status, res.graph_code, res.error);
+		    res->http_status, res->graph_code, res->error);
 	}
-scrub:
-	explicit_bzero(token, strlen(token));
-	return rc;
 }
 
 /* A reply found 'sending' when its event is processed again: the worker
@@ -421,12 +470,12 @@ reply_in_doubt(struct worker *w, struct arena *a, const struct event *ev,
 }
 
 /* An agent's reply queued by POST /v1/conversations/{id}/messages (kind
- * "agent_reply", committed before it was queued): sent by deliver() like
+ * "agent_reply", committed before it was queued): claimed and sent like
  * a bot reply while it is still pending; a message that is gone or final
  * needs nothing more. */
 static int
-deliver_agent_reply(struct worker *w, struct arena *a, const struct event *ev,
-    struct gacp_err *err)
+deliver_agent_reply(struct worker *w, struct arena *a, struct event *ev,
+    struct send_jobs *jobs, struct gacp_err *err)
 {
 	struct mxs_message msg;
 	const char *message_id = json_get_str(ev->json, "message_id");
@@ -450,12 +499,14 @@ deliver_agent_reply(struct worker *w, struct arena *a, const struct event *ev,
 		return reply_in_doubt(w, a, ev, &msg, err);
 	if (strcmp(msg.status, "pending") != 0)
 		return GACP_OK;
-	return deliver(w, a, ev, &msg, err);
+	return reply_queue(a, ev, &msg, jobs);
 }
 
+/* One event up to its stored reply, which is left in jobs for the
+ * batch's Send API calls. */
 static int
-process(struct worker *w, struct arena *a, const struct event *ev,
-    struct gacp_err *err)
+process(struct worker *w, struct arena *a, struct event *ev,
+    struct send_jobs *jobs, struct gacp_err *err)
 {
 	struct mx_dialogue d;
 	struct mx_inbound in;
@@ -464,7 +515,7 @@ process(struct worker *w, struct arena *a, const struct event *ev,
 	int rc;
 
 	if (strcmp(ev->kind, "agent_reply") == 0)
-		return deliver_agent_reply(w, a, ev, err);
+		return deliver_agent_reply(w, a, ev, jobs, err);
 	d.db = &w->app.db;
 	d.models = w->models;
 	d.parser = &w->parser;
@@ -488,14 +539,14 @@ process(struct worker *w, struct arena *a, const struct event *ev,
 	in.attachments = ev->attachments;
 	t0 = util_mono_us();
 	rc = mx_dialogue_turn(&d, a, &in, &reply, err);
-	STAGE_ADD(&w->times, turn, util_mono_us() - t0);
-	STAGE_ADD(&w->times, nlu, d.parse_us);
+	STAGE_ADD(w->cur, turn, util_mono_us() - t0);
+	STAGE_ADD(w->cur, nlu, d.parse_us);
 	if (rc != GACP_OK)
 		return rc;
 	/* pending: just created, or redelivered after a send that did not
 	 * complete; anything else is final (or the bot stays silent). */
 	if (reply.id != NULL && strcmp(reply.status, "pending") == 0)
-		return deliver(w, a, ev, &reply, err);
+		return reply_queue(a, ev, &reply, jobs);
 	if (reply.id != NULL && strcmp(reply.status, "sending") == 0)
 		return reply_in_doubt(w, a, ev, &reply, err);
 	return GACP_OK;
@@ -549,13 +600,163 @@ record_times(struct worker *w, const struct event *ev,
 	    stage_ms(t->ack));
 }
 
+/* After an event was handled (rc, err): acknowledge it; or leave it
+ * pending for its retry, holding its conversation; or, at the last
+ * delivery, dead-letter it. */
+static void
+event_done(struct worker *w, struct arena *a, struct event *ev, size_t nev,
+    int rc, struct gacp_err *err)
+{
+	struct event_times *t = &ev->times;
+
+	if (rc == GACP_OK) {
+		int64_t t_ack = util_mono_us();
+		bool acked = mxq_ack(&w->app.cache, a, ev->entry->id,
+		    err) == GACP_OK;
+
+		t->ack = util_mono_us() - t_ack;
+		if (acked)
+			metrics_counter_add(w->app.metrics, MC_WORKER_PROCESSED, 1);
+		record_times(w, ev, t, ev->position, nev, acked);
+		/* Only a redelivered event can hold its conversation. */
+		if (ev->entry->deliveries > 1)
+			mxq_hold_release(&w->app.cache, a, ev->hold,
+			    ev->entry->id, err);
+		metrics_observe(w->app.metrics, MH_WORKER_EVENT,
+		    util_mono_us() - ev->start_us);
+		return;
+	}
+	metrics_observe(w->app.metrics, MH_WORKER_EVENT,
+	    util_mono_us() - ev->start_us);
+	record_times(w, ev, t, ev->position, nev, false);
+	metrics_counter_add(w->app.metrics, MC_WORKER_FAILED, 1);
+	log_msg(LOG_WARN, "event_failed", "entry %s (delivery %lld): %s: %s",
+	    ev->entry->id, ev->entry->deliveries, err->code, err->msg);
+	if (ev->entry->deliveries >= w->max_deliveries) {
+		char *why = arena_sprintf(a, "%s: %s", err->code, err->msg);
+		gacp_err_clear(err);
+		if (mxq_deadletter(&w->app.cache, a, ev->entry, why,
+		    err) == GACP_OK)
+			metrics_counter_add(w->app.metrics,
+			    MC_WORKER_DEADLETTERED, 1);
+		/* Given up on: the conversation goes on without it. */
+		mxq_hold_release(&w->app.cache, a, ev->hold, ev->entry->id, err);
+		return;
+	}
+	/* Left pending: XAUTOCLAIM hands it out again after claim_idle_ms.
+	 * Until then later events of the conversation wait; the hold
+	 * outlives every retry, and expires if this event is lost some
+	 * other way. */
+	gacp_err_clear(err);
+	if (mxq_hold_set(&w->app.cache, a, ev->hold, ev->timestamp_ms,
+	    ev->entry->id, w->claim_idle_ms * (w->max_deliveries + 2),
+	    err) != GACP_OK)
+		log_msg(LOG_WARN, "hold_failed", "entry %s: %s: %s",
+		    ev->entry->id, err->code, err->msg);
+}
+
+/* The batch's replies: each claimed (one short transaction each, so the
+ * first claim is not held while the others' turns run), then all sent at
+ * once (mx_send_many), then each outcome recorded and its event
+ * finished, in the batch's order.  A process killed during the calls
+ * leaves every reply on the wire 'sending': the retry records each
+ * delivery_unknown rather than risk sending it twice. */
+static void
+send_replies(struct worker *w, struct arena *a, struct send_jobs *jobs,
+    size_t nev)
+{
+	struct mx_send_call *calls, lost;
+	struct send_job **sent;
+	struct gacp_err err;
+	size_t k, m = 0;
+	int rc;
+
+	if (jobs->n == 0)
+		return;
+	calls = arena_calloc(a, jobs->n, sizeof(*calls));
+	sent = arena_calloc(a, jobs->n, sizeof(*sent));
+	for (k = 0; k < jobs->n; k++) {
+		struct send_job *job = &jobs->job[k];
+		struct event *ev = job->ev;
+		struct mx_quick_reply *qr;
+		size_t nqr;
+		char *body;
+
+		w->cur = &ev->times;
+		job->ref.w = w;
+		job->ref.a = a;
+		job->ref.ev = ev;
+		gacp_err_clear(&err);
+		if ((rc = deliver_claim(w, a, job, &err)) != GACP_OK ||
+		    job->token == NULL) {
+			event_done(w, a, ev, nev, rc, &err);
+			continue;
+		}
+		/* Pacing and the batch's other claims took time: still ours? */
+		if (keep_claim(&job->ref) != 0) {
+			explicit_bzero(job->token, strlen(job->token));
+			memset(&lost, 0, sizeof(lost));
+			lost.stopped = 1;
+			gacp_err_clear(&err);
+			event_done(w, a, ev, nev, deliver_outcome(w, a, job, &lost,
+			    &err), &err);
+			continue;
+		}
+		qr = reply_quick_replies(a, &job->reply, &nqr);
+		body = mx_send_text_body(ev->psid, job->reply.text ?
+		    job->reply.text : "", qr, nqr);
+		calls[m].body = arena_strdup(a, body);
+		free(body);
+		/* Slow answer: the typing indicator first. */
+		if (ev->received_us > 0 &&
+		    util_wall_us() - ev->received_us > 1000000) {
+			char *typing = mx_send_action_body(ev->psid, "typing_on");
+
+			calls[m].first_body = arena_strdup(a, typing);
+			free(typing);
+		}
+		calls[m].access_token = job->token;
+		calls[m].before_next = keep_claim;
+		calls[m].before_next_arg = &job->ref;
+		sent[m++] = job;
+	}
+	mx_send_many(&w->send, calls, m);
+	for (k = 0; k < m; k++) {
+		struct send_job *job = sent[k];
+		struct event *ev = job->ev;
+
+		w->cur = &ev->times;
+		STAGE_ADD(w->cur, send_api, calls[k].elapsed_us);
+		explicit_bzero(job->token, strlen(job->token));
+		gacp_err_clear(&err);
+		event_done(w, a, ev, nev, deliver_outcome(w, a, job, &calls[k],
+		    &err), &err);
+	}
+	jobs->n = 0;
+}
+
+static bool
+same_conversation(const struct event *x, const struct event *y)
+{
+	return strcmp(x->tenant_id, y->tenant_id) == 0 &&
+	    strcmp(x->channel_id, y->channel_id) == 0 &&
+	    strcmp(x->psid, y->psid) == 0;
+}
+
+/* One batch: each event's turn in timestamp order (the database work is
+ * one event at a time on this process's connection), then every reply
+ * sent at once (send_replies()).  A second event of a conversation whose
+ * reply is still to be sent first has the queued replies sent, so one
+ * person's replies leave in order and its turn sees the first one's
+ * outcome. */
 static void
 handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
 {
 	int64_t read_wall = util_wall_us(), read_mono = util_mono_us();
 	struct arena *a = &w->app.arena;
 	struct event *evs = arena_calloc(a, n ? n : 1, sizeof(*evs));
-	size_t i, nev = 0;
+	struct send_jobs jobs = { NULL, 0, 0 };
+	size_t i, k, nev = 0;
 	struct gacp_err err;
 
 	for (i = 0; i < n; i++) {
@@ -573,23 +774,30 @@ handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
 	qsort(evs, nev, sizeof(*evs), by_timestamp);
 	for (i = 0; i < nev && !stop_requested; i++) {
 		struct event *ev = &evs[i];
-		const char *hold = mxq_hold_key(a, ev->tenant_id, ev->channel_id,
-		    ev->psid);
-		int64_t t0 = util_mono_us();
-		struct event_times *t = &w->times;
-		int held = 0;
+		struct event_times *t = &ev->times;
+		int held = 0, rc;
 
+		for (k = 0; k < jobs.n; k++)
+			if (same_conversation(jobs.job[k].ev, ev))
+				break;
+		if (k < jobs.n)
+			send_replies(w, a, &jobs, nev);
+		ev->hold = mxq_hold_key(a, ev->tenant_id, ev->channel_id,
+		    ev->psid);
+		ev->start_us = util_mono_us();
+		ev->position = i;
+		w->cur = t;
 		memset(t, 0xff, sizeof(*t));        /* every stage -1 */
 		t->queued = ev->received_us > 0 ? read_wall - ev->received_us : -1;
 		if (ev->received_us > 0 && t->queued < 0)
 			t->queued = 0;              /* clocks of two hosts */
-		t->waiting = t0 - read_mono;
+		t->waiting = ev->start_us - read_mono;
 		gacp_err_clear(&err);
 		/* Conversation order: an earlier event of this conversation
 		 * failed and waits for its retry; this one waits behind it
 		 * (pending, handed out again with it after claim_idle_ms).
 		 * Without Redis nothing can be acknowledged anyway. */
-		if (mxq_hold_check(&w->app.cache, a, hold, ev->timestamp_ms,
+		if (mxq_hold_check(&w->app.cache, a, ev->hold, ev->timestamp_ms,
 		    ev->entry->id, &held, &err) != GACP_OK || held) {
 			if (held) {
 				metrics_counter_add(w->app.metrics,
@@ -603,52 +811,14 @@ handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
 			}
 			continue;
 		}
-		if (process(w, a, ev, &err) == GACP_OK) {
-			int64_t t_ack = util_mono_us();
-			bool acked = mxq_ack(&w->app.cache, a, ev->entry->id,
-			    &err) == GACP_OK;
-
-			t->ack = util_mono_us() - t_ack;
-			if (acked)
-				metrics_counter_add(w->app.metrics,
-				    MC_WORKER_PROCESSED, 1);
-			record_times(w, ev, t, i, nev, acked);
-			/* Only a redelivered event can hold its conversation. */
-			if (ev->entry->deliveries > 1)
-				mxq_hold_release(&w->app.cache, a, hold,
-				    ev->entry->id, &err);
-			metrics_observe(w->app.metrics, MH_WORKER_EVENT,
-			    util_mono_us() - t0);
-			continue;
-		}
-		metrics_observe(w->app.metrics, MH_WORKER_EVENT, util_mono_us() - t0);
-		record_times(w, ev, t, i, nev, false);
-		metrics_counter_add(w->app.metrics, MC_WORKER_FAILED, 1);
-		log_msg(LOG_WARN, "event_failed", "entry %s (delivery %lld): %s: %s",
-		    ev->entry->id, ev->entry->deliveries, err.code, err.msg);
-		if (ev->entry->deliveries >= w->max_deliveries) {
-			char *why = arena_sprintf(a, "%s: %s", err.code, err.msg);
-			gacp_err_clear(&err);
-			if (mxq_deadletter(&w->app.cache, a, ev->entry, why,
-			    &err) == GACP_OK)
-				metrics_counter_add(w->app.metrics,
-				    MC_WORKER_DEADLETTERED, 1);
-			/* Given up on: the conversation goes on without it. */
-			mxq_hold_release(&w->app.cache, a, hold, ev->entry->id,
-			    &err);
-			continue;
-		}
-		/* Left pending: XAUTOCLAIM hands it out again after
-		 * claim_idle_ms.  Until then later events of the conversation
-		 * wait; the hold outlives every retry, and expires if this
-		 * event is lost some other way. */
-		gacp_err_clear(&err);
-		if (mxq_hold_set(&w->app.cache, a, hold, ev->timestamp_ms,
-		    ev->entry->id, w->claim_idle_ms * (w->max_deliveries + 2),
-		    &err) != GACP_OK)
-			log_msg(LOG_WARN, "hold_failed", "entry %s: %s: %s",
-			    ev->entry->id, err.code, err.msg);
+		rc = process(w, a, ev, &jobs, &err);
+		if (rc == GACP_OK && jobs.n > 0 && jobs.job[jobs.n - 1].ev == ev)
+			continue;       /* queued: send_replies() finishes it */
+		event_done(w, a, ev, nev, rc, &err);
 	}
+	/* Even when stopping: the batch's turns are committed, and their
+	 * replies are due now. */
+	send_replies(w, a, &jobs, nev);
 }
 
 /* Upkeep of the stream and its group, every claim period by every worker

@@ -156,6 +156,16 @@ struct call_run {
 	int64_t          start_us;
 };
 
+/* Call i has its result: say so (on_done). */
+static void
+call_finish(struct mx_send_call *call, struct call_run *run)
+{
+	run->state = CALL_DONE;
+	call->elapsed_us = run->calls > 0 ? util_mono_us() - run->start_us : 0;
+	if (call->on_done != NULL)
+		call->on_done(call, call->on_done_arg);
+}
+
 /* The outcome of one finished HTTP call into res. */
 static void
 call_result(CURL *easy, CURLcode cc, const struct buf *answer,
@@ -217,11 +227,11 @@ call_start(struct mx_send_client *c, struct mx_send_call *call,
 	run->calls++;
 	run->state = CALL_RUNNING;
 	if (curl_multi_add_handle(c->multi, run->easy) != CURLM_OK) {
-		/* Not on the wire: a transport failure, retried like one. */
-		run->state = CALL_DONE;
+		/* Not on the wire: a transport failure. */
 		snprintf(call->res.error, sizeof(call->res.error),
 		    "transport: cannot start the call");
 		call->res.outcome = MX_SEND_RETRY;
+		call_finish(call, run);
 	}
 }
 
@@ -251,8 +261,7 @@ call_done(struct mx_send_client *c, struct mx_send_call *call,
 		run->next_at_us = now + 1000 * backoff_ms(c, call->res.attempts);
 		return;
 	}
-	run->state = CALL_DONE;
-	call->elapsed_us = now - run->start_us;
+	call_finish(call, run);
 }
 
 int
@@ -291,7 +300,7 @@ mx_send_many(struct mx_send_client *c, struct mx_send_call *calls, size_t n)
 			snprintf(calls[i].res.error, sizeof(calls[i].res.error),
 			    "transport: cannot initialise libcurl");
 			calls[i].res.outcome = MX_SEND_RETRY;
-			runs[i].state = CALL_DONE;
+			call_finish(&calls[i], &runs[i]);
 		}
 	}
 	for (;;) {
@@ -319,8 +328,7 @@ mx_send_many(struct mx_send_client *c, struct mx_send_call *calls, size_t n)
 					    sizeof(calls[i].res.error),
 					    "not sent: the event is no longer ours");
 				}
-				calls[i].elapsed_us = now - run->start_us;
-				run->state = CALL_DONE;
+				call_finish(&calls[i], run);
 				continue;
 			}
 			call_start(c, &calls[i], run, i, hdrs);

@@ -83,6 +83,11 @@ struct mx_send_call {
 	 * (MX_SEND_RETRY) and stopped is set.  NULL: nothing. */
 	int       (*before_next)(void *arg);
 	void       *before_next_arg;
+	/* Called once the call has its result (res, stopped, elapsed_us
+	 * final), while the others may still be on the wire, so a caller can
+	 * record each outcome as it comes.  NULL: nothing. */
+	void      (*on_done)(struct mx_send_call *call, void *arg);
+	void       *on_done_arg;
 	struct mx_send_result res;
 	int         stopped;        /* before_next said stop */
 	int64_t     elapsed_us;     /* start of the first call to the result */

@@ -8,6 +8,8 @@
  * died are reclaimed with XAUTOCLAIM once idle for worker.claim_idle_ms;
  * an entry delivered worker.max_deliveries (5) times goes to the
  * dead-letter stream with its error (moved and acked in one script).
+ * A process runs the turns of its batch one at a time and then sends
+ * the batch's replies at once (send_replies(), libcurl multi).
  * Events of one conversation are serialised by a row lock on the
  * conversation and handled in timestamp order within a batch; an event
  * that failed holds its conversation (queue.h, mxq_hold_*) so later
@@ -121,6 +123,7 @@ struct send_job {
 	char               *token;      /* once claimed: the page token,
 	                                 * scrubbed once sent */
 	struct claim_ref    ref;
+	size_t              nev;        /* events in its batch */
 };
 
 /* The replies of a batch to send. */
@@ -655,10 +658,33 @@ event_done(struct worker *w, struct arena *a, struct event *ev, size_t nev,
 		    ev->entry->id, err->code, err->msg);
 }
 
+/* One reply's call has its result (mx_send_many's on_done, while the
+ * batch's other calls may still be on the wire): record the outcome and
+ * finish its event now, so a call that keeps failing does not hold back
+ * the others' acknowledgements. */
+static void
+reply_sent(struct mx_send_call *call, void *arg)
+{
+	struct send_job *job = arg;
+	struct worker *w = job->ref.w;
+	struct arena *a = job->ref.a;
+	struct event *ev = job->ev;
+	struct gacp_err err;
+
+	w->cur = &ev->times;
+	STAGE_ADD(w->cur, send_api, call->elapsed_us);
+	explicit_bzero(job->token, strlen(job->token));
+	gacp_err_clear(&err);
+	event_done(w, a, ev, job->nev, deliver_outcome(w, a, job, call, &err),
+	    &err);
+}
+
 /* The batch's replies: each claimed (one short transaction each, so the
  * first claim is not held while the others' turns run), then all sent at
- * once (mx_send_many), then each outcome recorded and its event
- * finished, in the batch's order.  A process killed during the calls
+ * once (mx_send_many), each outcome recorded and its event finished as
+ * its call ends (reply_sent()).  The process reads its next batch once
+ * the slowest call of this one has ended (retries included: up to
+ * messenger.send_attempts calls with backoff).  A process killed during the calls
  * leaves every reply on the wire 'sending': the retry records each
  * delivery_unknown rather than risk sending it twice. */
 static void
@@ -666,7 +692,6 @@ send_replies(struct worker *w, struct arena *a, struct send_jobs *jobs,
     size_t nev)
 {
 	struct mx_send_call *calls, lost;
-	struct send_job **sent;
 	struct gacp_err err;
 	size_t k, m = 0;
 	int rc;
@@ -674,7 +699,6 @@ send_replies(struct worker *w, struct arena *a, struct send_jobs *jobs,
 	if (jobs->n == 0)
 		return;
 	calls = arena_calloc(a, jobs->n, sizeof(*calls));
-	sent = arena_calloc(a, jobs->n, sizeof(*sent));
 	for (k = 0; k < jobs->n; k++) {
 		struct send_job *job = &jobs->job[k];
 		struct event *ev = job->ev;
@@ -686,6 +710,7 @@ send_replies(struct worker *w, struct arena *a, struct send_jobs *jobs,
 		job->ref.w = w;
 		job->ref.a = a;
 		job->ref.ev = ev;
+		job->nev = nev;
 		gacp_err_clear(&err);
 		if ((rc = deliver_claim(w, a, job, &err)) != GACP_OK ||
 		    job->token == NULL) {
@@ -718,20 +743,11 @@ send_replies(struct worker *w, struct arena *a, struct send_jobs *jobs,
 		calls[m].access_token = job->token;
 		calls[m].before_next = keep_claim;
 		calls[m].before_next_arg = &job->ref;
-		sent[m++] = job;
+		calls[m].on_done = reply_sent;
+		calls[m].on_done_arg = job;
+		m++;
 	}
 	mx_send_many(&w->send, calls, m);
-	for (k = 0; k < m; k++) {
-		struct send_job *job = sent[k];
-		struct event *ev = job->ev;
-
-		w->cur = &ev->times;
-		STAGE_ADD(w->cur, send_api, calls[k].elapsed_us);
-		explicit_bzero(job->token, strlen(job->token));
-		gacp_err_clear(&err);
-		event_done(w, a, ev, nev, deliver_outcome(w, a, job, &calls[k],
-		    &err), &err);
-	}
 	jobs->n = 0;
 }
 
@@ -941,11 +957,13 @@ worker_init(struct worker *w, const char *config_path, struct gacp_err *err)
 	gethostname(host, sizeof(host));
 	host[sizeof(host) - 1] = '\0';
 	snprintf(w->consumer, sizeof(w->consumer), "%s-%ld", host, (long)getpid());
-	/* A process handles its batch one event after another, so the last
+	/* A process runs its batch's turns one after another, so the last
 	 * of a batch waits for all the others while other processes may be
-	 * idle: 4, not more (bench/webhook at 200 events/s, event_slow
-	 * lines: the 16th of a batch of 16 waited 150-250 ms in a
-	 * slowdown; see doc/operations.md). */
+	 * idle: 4 (bench/webhook at 200 events/s, event_slow lines: the 16th
+	 * of a batch of 16 waited 150-250 ms in a slowdown).  The batch is
+	 * also how many Send API calls a process has on the wire at once
+	 * (send_replies()): a larger one answers more events a second
+	 * against a slow API (bench/sendapi, doc/operations.md). */
 	w->batch = (int)config_get_int(cfg, "worker.batch", 4);
 	w->block_ms = (int)config_get_int(cfg, "worker.block_ms", 1000);
 	w->claim_idle_ms = config_get_int(cfg, "worker.claim_idle_ms", 30000);

@@ -13,6 +13,13 @@
  *        answers for the next calls, in order (then back to normal);
  *        an entry may carry "delay_ms".
  *   POST /__control/reset   forget the script.
+ * --latency-ms N delays every Send API answer by N ms (a scripted
+ * delay_ms replaces it for its call), as Facebook's own latency would.
+ * A delayed answer does not hold up the others: its connection is parked
+ * and answered when due, so calls made at once overlap as they would
+ * against Graph.  Each log line says when the call arrived and how many
+ * calls were open then, itself included ("open_calls"), so a test can
+ * see that a client overlapped its calls without timing anything.
  * Accepted tokens: lines of --tokens-file (re-read on every call) and each
  * --token.  Single-threaded, one request per connection (Connection: close).
  */
@@ -27,12 +34,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_REQUEST_BYTES (1024 * 1024)
 #define MAX_TOKENS 64
 #define MAX_SCRIPT 64
+#define MAX_PARKED 1024
 
 struct scripted {
 	int  status;
@@ -41,8 +50,24 @@ struct scripted {
 	int  delay_ms;
 };
 
+/* A Send API call answered later (its delay). */
+struct parked {
+	int                 fd;
+	int64_t             due_us;
+	char               *path;
+	int                 token_valid;
+	struct json_object *body;
+	int                 status;
+	char               *answer;
+	char                received[40];
+	int                 open_calls;
+};
+
 struct stub {
 	int              listen_fd;
+	int              latency_ms;
+	struct parked    parked[MAX_PARKED];
+	int              nparked;
 	FILE            *log;
 	const char      *tokens_file;
 	const char      *tokens[MAX_TOKENS];
@@ -59,6 +84,15 @@ on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void
@@ -233,9 +267,12 @@ check_send_body(struct json_object *body)
 	return NULL;
 }
 
+/* One line per call, written when it is answered: "time" is then,
+ * "received" when the call arrived. */
 static void
 log_call(struct stub *s, const char *path, int token_valid,
-    struct json_object *body, int status, const char *answer)
+    struct json_object *body, int status, const char *answer,
+    const char *received, int open_calls)
 {
 	struct json_object *line = json_object_new_object(), *ans;
 	char when[40];
@@ -244,6 +281,8 @@ log_call(struct stub *s, const char *path, int token_valid,
 		return;
 	now_iso(when, sizeof(when));
 	json_object_object_add(line, "time", json_object_new_string(when));
+	json_object_object_add(line, "received", json_object_new_string(received));
+	json_object_object_add(line, "open_calls", json_object_new_int(open_calls));
 	json_object_object_add(line, "path", json_object_new_string(path));
 	json_object_object_add(line, "access_token_ok", json_object_new_boolean(token_valid));
 	json_object_object_add(line, "status", json_object_new_int(status));
@@ -291,24 +330,62 @@ handle_control(struct stub *s, int fd, const char *path, const char *body)
 	send_response(fd, 200, "{\"ok\":true}");
 }
 
+/* Answer a parked call and forget it. */
 static void
+answer_parked(struct stub *s, int i)
+{
+	struct parked *p = &s->parked[i];
+
+	log_call(s, p->path, p->token_valid, p->body, p->status, p->answer,
+	    p->received, p->open_calls);
+	send_response(p->fd, p->status, p->answer);
+	close(p->fd);
+	free(p->path);
+	free(p->answer);
+	json_object_put(p->body);
+	s->parked[i] = s->parked[--s->nparked];
+}
+
+/* Answer every parked call that is due; the time to the next one (ms,
+ * -1: none). */
+static int
+answer_due(struct stub *s)
+{
+	int64_t now = mono_us(), next = -1;
+	int i = 0;
+
+	while (i < s->nparked) {
+		if (s->parked[i].due_us <= now) {
+			answer_parked(s, i);
+			continue;
+		}
+		if (next < 0 || s->parked[i].due_us - now < next)
+			next = s->parked[i].due_us - now;
+		i++;
+	}
+	return next < 0 ? -1 : (int)((next + 999) / 1000);
+}
+
+/* Returns 1 when the call was parked (fd now belongs to it). */
+static int
 handle_send(struct stub *s, int fd, const char *path, const char *query,
     const char *body)
 {
-	char token[512] = "", answer_buf[256];
+	char token[512] = "", answer_buf[256], received[40];
 	struct json_object *json = json_tokener_parse(body);
 	const char *why;
 	char *answer = NULL;
 	int valid = query_param(query, "access_token", token, sizeof(token)) &&
 	    token_ok(s, token);
-	int status = 200;
+	int status = 200, delay_ms = s->latency_ms;
 
+	now_iso(received, sizeof(received));
 	if (s->nscript > 0) {
 		struct scripted sc = s->script[0];
 		memmove(s->script, s->script + 1, (size_t)(s->nscript - 1) * sizeof(sc));
 		s->nscript--;
 		if (sc.delay_ms > 0)
-			usleep((useconds_t)sc.delay_ms * 1000);
+			delay_ms = sc.delay_ms;
 		if (sc.status != 200) {
 			status = sc.status;
 			answer = graph_error(sc.code ? sc.code : 2, sc.subcode,
@@ -334,21 +411,41 @@ handle_send(struct stub *s, int fd, const char *path, const char *query,
 		    json_object_get_string(id), ++s->calls);
 		answer = strdup(answer_buf);
 	}
-	log_call(s, path, valid, json, status, answer);
+	if (delay_ms > 0 && s->nparked < MAX_PARKED) {
+		struct parked *p = &s->parked[s->nparked++];
+
+		p->fd = fd;
+		p->due_us = mono_us() + (int64_t)delay_ms * 1000;
+		p->path = strdup(path);
+		p->token_valid = valid;
+		p->body = json;
+		p->status = status;
+		p->answer = answer;
+		memcpy(p->received, received, sizeof(p->received));
+		p->open_calls = s->nparked;
+		return 1;
+	}
+	if (delay_ms > 0)
+		usleep((useconds_t)delay_ms * 1000);
+	log_call(s, path, valid, json, status, answer, received, s->nparked + 1);
 	send_response(fd, status, answer);
 	free(answer);
 	json_object_put(json);
+	return 0;
 }
 
-static void
+/* Read and answer one request; returns 1 when its answer was parked
+ * (the connection stays open), else 0 (the caller closes it). */
+static int
 serve_one(struct stub *s, int fd)
 {
+	int parked = 0;
 	char *req = malloc(MAX_REQUEST_BYTES + 1), *hdr_end, *path, *query, *sp, *cl;
 	size_t got = 0, need = 0;
 	struct pollfd pfd = { fd, POLLIN, 0 };
 
 	if (req == NULL)
-		return;
+		return 0;
 	for (;;) {
 		ssize_t n;
 		if (poll(&pfd, 1, 5000) <= 0)
@@ -384,11 +481,12 @@ serve_one(struct stub *s, int fd)
 	if (strncmp(path, "/__control/", 11) == 0 && strcmp(req, "POST") == 0)
 		handle_control(s, fd, path, hdr_end + 4);
 	else if (strcmp(req, "POST") == 0 && strstr(path, "/me/messages") != NULL)
-		handle_send(s, fd, path, query ? query : "", hdr_end + 4);
+		parked = handle_send(s, fd, path, query ? query : "", hdr_end + 4);
 	else
 		send_response(fd, 404, "{\"error\":{\"message\":\"Unknown path\",\"code\":803}}");
 out:
 	free(req);
+	return parked;
 }
 
 int
@@ -407,10 +505,12 @@ main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--pidfile") && i + 1 < argc) pidfile = argv[++i];
 		else if (!strcmp(argv[i], "--tokens-file") && i + 1 < argc) s.tokens_file = argv[++i];
 		else if (!strcmp(argv[i], "--token") && i + 1 < argc && s.ntokens < MAX_TOKENS) s.tokens[s.ntokens++] = argv[++i];
+		else if (!strcmp(argv[i], "--latency-ms") && i + 1 < argc) s.latency_ms = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--daemon")) daemonize = 1;
 		else {
 			fprintf(stderr, "usage: gacp-graph-stub [--port P] [--log FILE] "
-			    "[--tokens-file F] [--token T]... [--pidfile F] [--daemon]\n");
+			    "[--tokens-file F] [--token T]... [--latency-ms N] [--pidfile F] "
+			    "[--daemon]\n");
 			return 2;
 		}
 	}
@@ -446,15 +546,22 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	while (!stopping) {
-		int fd = accept(s.listen_fd, NULL, NULL);
+		struct pollfd lp = { s.listen_fd, POLLIN, 0 };
+		int fd, wait_ms = answer_due(&s);
+
+		if (poll(&lp, 1, wait_ms) <= 0)
+			continue;       /* a parked call is due, or a signal */
+		fd = accept(s.listen_fd, NULL, NULL);
 		if (fd < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		serve_one(&s, fd);
-		close(fd);
+		if (!serve_one(&s, fd))
+			close(fd);
 	}
+	while (s.nparked > 0)
+		answer_parked(&s, 0);
 	if (pidfile)
 		unlink(pidfile);
 	return 0;

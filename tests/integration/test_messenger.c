@@ -545,6 +545,8 @@ struct graph_call {
 	int   status;        /* HTTP status the stand-in answered */
 	bool  message;       /* a message (not a sender_action) */
 	char *text;          /* message.text or NULL */
+	int   open_calls;    /* calls open at the stand-in when it arrived,
+	                      * itself included */
 };
 
 struct graph_calls {
@@ -615,6 +617,8 @@ graph_calls_since(long from, struct graph_calls *out)
 			c->status = json_object_get_int(st);
 		if (json_object_object_get_ex(j, "time", &st))
 			c->time_ms = iso_ms(json_object_get_string(st));
+		if (json_object_object_get_ex(j, "open_calls", &st))
+			c->open_calls = json_object_get_int(st);
 		if (json_object_object_get_ex(req, "message", &msg)) {
 			c->message = true;
 			if (json_object_object_get_ex(msg, "text", &txt))
@@ -1100,6 +1104,64 @@ test_batch_two_entries_three_events(void)
 		    strcmp(PQgetvalue(r, 0, 0), "sent") == 0);
 		PQclear(r);
 	}
+	graph_calls_free(&calls);
+	PQfinish(db);
+}
+
+/* A worker process sends the replies of its batch at once: four events
+ * in one webhook request (one atomic enqueue, so one or two batches), the
+ * stand-in holding each answer for 1 s.  Sent one after another, at most
+ * two calls (one per worker process) would be open at the stand-in at
+ * once; the stand-in counts them as they arrive (open_calls), so no time
+ * is measured.  Every reply is delivered once and recorded sent. */
+static void
+test_batch_replies_overlap(void)
+{
+	char psids[4][32], mids[4][64], *body;
+	struct json_object *evs[4], *entry;
+	struct graph_calls calls;
+	long from = graph_log_size();
+	PGconn *db = db_connect();
+	int i, most_open = 0;
+	size_t k;
+
+	REQUIRE_ENV();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+	CU_ASSERT_TRUE(queue_wait_idle(MX_WAIT_MS));
+	CU_ASSERT_EQUAL_FATAL(graph_control("script", "[{\"status\":200,"
+	    "\"delay_ms\":1000},{\"status\":200,\"delay_ms\":1000},"
+	    "{\"status\":200,\"delay_ms\":1000},{\"status\":200,"
+	    "\"delay_ms\":1000}]"), 0);
+	for (i = 0; i < 4; i++) {
+		new_psid(psids[i]);
+		snprintf(mids[i], sizeof(mids[i]), "m_overlap_%.31s", psids[i]);
+		evs[i] = ev_text(psids[i], mids[i], i % 2 ? "hello" : "สวัสดีครับ");
+	}
+	entry = entry_of(evs, 4, "messaging");
+	body = body_of(&entry, 1);
+	CU_ASSERT_EQUAL(post_signed(body), 200);
+	free(body);
+	for (i = 0; i < 4; i++) {
+		free(wait_reply(from, psids[i], 1, MX_WAIT_MS));
+		CU_ASSERT_TRUE(db_wait_done(db, mids[i], MX_WAIT_MS));
+	}
+	graph_control("reset", "{}");
+	graph_calls_since(from, &calls);
+	for (i = 0; i < 4; i++) {
+		PGresult *r = db_replies(db, mids[i]);
+
+		CU_ASSERT_EQUAL(count_replies(&calls, psids[i]), 1);
+		CU_ASSERT_TRUE(PQntuples(r) == 1 &&
+		    strcmp(PQgetvalue(r, 0, 0), "sent") == 0);
+		PQclear(r);
+		for (k = 0; k < calls.n; k++)
+			if (calls.v[k].message &&
+			    strcmp(calls.v[k].psid, psids[i]) == 0 &&
+			    calls.v[k].open_calls > most_open)
+				most_open = calls.v[k].open_calls;
+	}
+	CU_ASSERT_TRUE(most_open >= 3);
+	fprintf(stderr, "\n  at most %d Send API calls open at once ", most_open);
 	graph_calls_free(&calls);
 	PQfinish(db);
 }
@@ -2332,6 +2394,8 @@ itest_messenger_register(void)
 		{ "bad or missing signature refused, nothing queued",
 		    test_bad_signature_queues_nothing },
 		{ "echo, delivery, read, standby ignored", test_ignored_events },
+		{ "a batch's replies go to the Send API at once",
+		    test_batch_replies_overlap },
 		{ "2 entries x 3 events give 6 replies",
 		    test_batch_two_entries_three_events },
 		{ "same event 3 times gives one reply", test_same_event_three_times },

@@ -145,9 +145,15 @@ mxq_read(struct cache *c, struct arena *a, const char *consumer, int count,
 
 	*n = 0;
 	*out = arena_calloc(a, (size_t)count, sizeof(**out));
-	rc = cache_command(c, a, &r, err,
-	    "XREADGROUP GROUP %s %s COUNT %d BLOCK %d STREAMS %s >",
-	    MXQ_GROUP, consumer, count, block_ms, MXQ_STREAM);
+	/* BLOCK 0 would wait for ever: 0 or less asks without waiting. */
+	if (block_ms > 0)
+		rc = cache_command(c, a, &r, err,
+		    "XREADGROUP GROUP %s %s COUNT %d BLOCK %d STREAMS %s >",
+		    MXQ_GROUP, consumer, count, block_ms, MXQ_STREAM);
+	else
+		rc = cache_command(c, a, &r, err,
+		    "XREADGROUP GROUP %s %s COUNT %d STREAMS %s >",
+		    MXQ_GROUP, consumer, count, MXQ_STREAM);
 	if (rc != GACP_OK)
 		return rc;
 	if (r->type == REDIS_REPLY_NIL || r->type != REDIS_REPLY_ARRAY ||

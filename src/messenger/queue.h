@@ -52,7 +52,8 @@ struct mxq_entry {
 
 /* Create the consumer group if missing (MKSTREAM). */
 int mxq_ensure_group(struct cache *c, struct arena *a, struct gacp_err *err);
-/* Read up to count new entries for consumer, blocking up to block_ms. */
+/* Read up to count new entries for consumer, blocking up to block_ms
+ * (0 or less: only what is there now). */
 int mxq_read(struct cache *c, struct arena *a, const char *consumer,
     int count, int block_ms, struct mxq_entry **out, size_t *n,
     struct gacp_err *err);

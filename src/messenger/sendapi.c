@@ -13,6 +13,25 @@
 
 #define SEND_MAX_RESPONSE_BYTES (64 * 1024)
 
+/* Where one call stands on the client's multi handle. */
+enum call_state { CALL_WAITING, CALL_RUNNING, CALL_DONE };
+
+struct call_run {
+	struct call_run     *next;       /* the client's list of calls */
+	struct mx_send_call *call;
+	CURL                *easy;
+	char                *url;        /* holds the token: scrubbed at the end */
+	struct buf           answer;
+	enum call_state      state;
+	int                  phase;      /* 0: first_body, 1: body */
+	int                  calls;      /* HTTP calls started */
+	int64_t              next_at_us; /* CALL_WAITING: when to start */
+	int64_t              start_us;
+};
+
+static void run_free(struct call_run *run);
+
+
 int
 mx_send_client_init(struct mx_send_client *c, const char *base_url,
     long connect_timeout_ms, long timeout_ms, int max_attempts,
@@ -32,14 +51,32 @@ mx_send_client_init(struct mx_send_client *c, const char *base_url,
 	c->max_attempts = max_attempts > 0 ? max_attempts : 4;
 	c->backoff_base_ms = 200;
 	c->backoff_max_ms = 5000;
+	c->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (c->headers == NULL) {
+		mx_send_client_cleanup(c);
+		return gacp_err_set(err, GACP_EINTERNAL, "curl_init",
+		    "cannot initialise libcurl");
+	}
 	return GACP_OK;
 }
 
 void
 mx_send_client_cleanup(struct mx_send_client *c)
 {
+	struct call_run *run;
+
 	if (c == NULL)
 		return;
+	/* Calls still on the wire are abandoned without their on_done: the
+	 * caller stops (a worker drains its calls before it gets here). */
+	while ((run = c->runs) != NULL) {
+		c->runs = run->next;
+		if (run->state == CALL_RUNNING && c->multi != NULL)
+			curl_multi_remove_handle(c->multi, run->easy);
+		run_free(run);
+	}
+	if (c->headers != NULL)
+		curl_slist_free_all(c->headers);
 	if (c->multi != NULL)
 		curl_multi_cleanup(c->multi);
 	if (c->curl != NULL)
@@ -142,28 +179,14 @@ parse_answer(const char *body, struct mx_send_result *res)
 	json_object_put(root);
 }
 
-/* Where one call of mx_send_many stands. */
-enum call_state { CALL_WAITING, CALL_RUNNING, CALL_DONE };
-
-struct call_run {
-	CURL            *easy;
-	char            *url;        /* holds the token: scrubbed at the end */
-	struct buf       answer;
-	enum call_state  state;
-	int              phase;      /* 0: first_body, 1: body */
-	int              calls;      /* HTTP calls started */
-	int64_t          next_at_us; /* CALL_WAITING: when to start */
-	int64_t          start_us;
-};
-
-/* Call i has its result: say so (on_done). */
+/* The call has its result: final figures; on_done comes once it is off
+ * the client's list (reap()). */
 static void
-call_finish(struct mx_send_call *call, struct call_run *run)
+call_finish(struct call_run *run)
 {
 	run->state = CALL_DONE;
-	call->elapsed_us = run->calls > 0 ? util_mono_us() - run->start_us : 0;
-	if (call->on_done != NULL)
-		call->on_done(call, call->on_done_arg);
+	run->call->elapsed_us = run->calls > 0 ?
+	    util_mono_us() - run->start_us : 0;
 }
 
 /* The outcome of one finished HTTP call into res. */
@@ -202,17 +225,17 @@ backoff_ms(const struct mx_send_client *c, int attempt_no)
 	return (long)(r % (unsigned int)(cap + 1));
 }
 
-/* Put call i's next HTTP call on the multi handle. */
+/* Put the call's next HTTP call on the multi handle. */
 static void
-call_start(struct mx_send_client *c, struct mx_send_call *call,
-    struct call_run *run, size_t i, struct curl_slist *hdrs)
+call_start(struct mx_send_client *c, struct call_run *run)
 {
+	struct mx_send_call *call = run->call;
 	const char *body = run->phase == 0 ? call->first_body : call->body;
 
 	buf_reset(&run->answer);
 	curl_easy_reset(run->easy);
 	curl_easy_setopt(run->easy, CURLOPT_URL, run->url);
-	curl_easy_setopt(run->easy, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(run->easy, CURLOPT_HTTPHEADER, c->headers);
 	curl_easy_setopt(run->easy, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(run->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	curl_easy_setopt(run->easy, CURLOPT_WRITEFUNCTION, collect);
@@ -221,7 +244,7 @@ call_start(struct mx_send_client *c, struct mx_send_call *call,
 	curl_easy_setopt(run->easy, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	curl_easy_setopt(run->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(run->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(run->easy, CURLOPT_PRIVATE, (void *)(uintptr_t)i);
+	curl_easy_setopt(run->easy, CURLOPT_PRIVATE, (void *)run);
 	if (run->calls == 0)
 		run->start_us = util_mono_us();
 	run->calls++;
@@ -231,15 +254,15 @@ call_start(struct mx_send_client *c, struct mx_send_call *call,
 		snprintf(call->res.error, sizeof(call->res.error),
 		    "transport: cannot start the call");
 		call->res.outcome = MX_SEND_RETRY;
-		call_finish(call, run);
+		call_finish(run);
 	}
 }
 
-/* Call i's HTTP call ended: what comes next for it. */
+/* The call's HTTP call ended: what comes next for it. */
 static void
-call_done(struct mx_send_client *c, struct mx_send_call *call,
-    struct call_run *run, CURLcode cc)
+call_done(struct mx_send_client *c, struct call_run *run, CURLcode cc)
 {
+	struct mx_send_call *call = run->call;
 	int64_t now = util_mono_us();
 
 	curl_multi_remove_handle(c->multi, run->easy);
@@ -261,111 +284,192 @@ call_done(struct mx_send_client *c, struct mx_send_call *call,
 		run->next_at_us = now + 1000 * backoff_ms(c, call->res.attempts);
 		return;
 	}
-	call_finish(call, run);
+	call_finish(run);
+}
+
+static void
+run_free(struct call_run *run)
+{
+	if (run->easy != NULL)
+		curl_easy_cleanup(run->easy);
+	if (run->url != NULL) {
+		explicit_bzero(run->url, strlen(run->url));
+		free(run->url);
+	}
+	buf_cleanup(&run->answer);
+	free(run);
+}
+
+/* Finished calls off the list first, then their on_done: a callback may
+ * start new calls (mx_send_start) or poll again without finding the list
+ * half changed. */
+static void
+reap(struct mx_send_client *c)
+{
+	struct call_run **pp = (struct call_run **)&c->runs, *done = NULL, *run;
+
+	while ((run = *pp) != NULL) {
+		if (run->state == CALL_DONE) {
+			*pp = run->next;
+			run->next = done;
+			done = run;
+			c->inflight--;
+		} else {
+			pp = &run->next;
+		}
+	}
+	while ((run = done) != NULL) {
+		struct mx_send_call *call = run->call;
+
+		done = run->next;
+		run_free(run);
+		call->finished = 1;
+		if (call->on_done != NULL)
+			call->on_done(call, call->on_done_arg);
+	}
+}
+
+/* Start what is due, move the transfers on, take their results.
+ * Returns non-zero when something happened (a call started or ended);
+ * *wait_us: until the next retry is due (capped by the caller's value). */
+static int
+step(struct mx_send_client *c, int64_t *wait_us)
+{
+	int64_t now = util_mono_us();
+	struct call_run *run;
+	int running = 0, left = 0, progress = 0;
+	CURLMsg *msg;
+
+	for (run = c->runs; run != NULL; run = run->next) {
+		struct mx_send_call *call = run->call;
+
+		if (run->state != CALL_WAITING)
+			continue;
+		if (run->next_at_us > now) {
+			if (run->next_at_us - now < *wait_us)
+				*wait_us = run->next_at_us - now;
+			continue;
+		}
+		progress = 1;
+		if (run->calls > 0 && call->before_next != NULL &&
+		    call->before_next(call->before_next_arg) != 0) {
+			call->stopped = 1;
+			if (call->res.attempts == 0) {
+				call->res.outcome = MX_SEND_RETRY;
+				snprintf(call->res.error, sizeof(call->res.error),
+				    "not sent: the event is no longer ours");
+			}
+			call_finish(run);
+			continue;
+		}
+		call_start(c, run);
+	}
+	curl_multi_perform(c->multi, &running);
+	while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+		void *priv = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		run = priv;
+		if (run != NULL && run->easy == msg->easy_handle &&
+		    run->state == CALL_RUNNING) {
+			call_done(c, run, msg->data.result);
+			progress = 1;
+		}
+	}
+	for (run = c->runs; run != NULL; run = run->next)
+		if (run->state == CALL_DONE)
+			break;
+	if (run != NULL) {
+		reap(c);
+		progress = 1;
+	}
+	return progress;
+}
+
+int
+mx_send_start(struct mx_send_client *c, struct mx_send_call *call)
+{
+	struct call_run *run;
+	char *escaped;
+	int running = 0;
+
+	if (c == NULL || c->multi == NULL || call == NULL ||
+	    call->access_token == NULL || call->body == NULL)
+		return GACP_EINVAL;
+	memset(&call->res, 0, sizeof(call->res));
+	call->stopped = 0;
+	call->finished = 0;
+	call->elapsed_us = 0;
+	run = xcalloc(1, sizeof(*run));
+	run->call = call;
+	escaped = curl_easy_escape(c->curl, call->access_token, 0);
+	run->url = xasprintf("%s/me/messages?access_token=%s", c->base_url,
+	    escaped ? escaped : "");
+	if (escaped != NULL) {
+		explicit_bzero(escaped, strlen(escaped));
+		curl_free(escaped);
+	}
+	buf_init(&run->answer);
+	run->phase = call->first_body != NULL ? 0 : 1;
+	run->next = c->runs;
+	c->runs = run;
+	c->inflight++;
+	if ((run->easy = curl_easy_init()) == NULL) {
+		snprintf(call->res.error, sizeof(call->res.error),
+		    "transport: cannot initialise libcurl");
+		call->res.outcome = MX_SEND_RETRY;
+		call_finish(run);      /* reported by the next poll */
+		return GACP_OK;
+	}
+	/* On the wire now, not at the next poll; results wait for it. */
+	call_start(c, run);
+	curl_multi_perform(c->multi, &running);
+	return GACP_OK;
+}
+
+size_t
+mx_send_poll(struct mx_send_client *c, int timeout_ms)
+{
+	int64_t wait_us;
+
+	if (c == NULL || c->multi == NULL || c->inflight == 0)
+		return 0;
+	wait_us = timeout_ms > 0 ? 1000LL * timeout_ms : 0;
+	if (step(c, &wait_us) || wait_us <= 0 || c->inflight == 0)
+		return c->inflight;
+	curl_multi_poll(c->multi, NULL, 0, (int)((wait_us + 999) / 1000), NULL);
+	wait_us = 0;
+	step(c, &wait_us);
+	return c->inflight;
+}
+
+size_t
+mx_send_inflight(const struct mx_send_client *c)
+{
+	return c != NULL ? c->inflight : 0;
 }
 
 int
 mx_send_many(struct mx_send_client *c, struct mx_send_call *calls, size_t n)
 {
-	struct curl_slist *hdrs = NULL;
-	struct call_run *runs;
-	size_t i, done = 0;
-	int rc = GACP_OK;
+	size_t i, done;
 
 	if (c == NULL || c->multi == NULL || (n > 0 && calls == NULL))
 		return GACP_EINVAL;
 	for (i = 0; i < n; i++)
 		if (calls[i].access_token == NULL || calls[i].body == NULL)
 			return GACP_EINVAL;
-	if (n == 0)
-		return GACP_OK;
-	runs = xcalloc(n, sizeof(*runs));
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	for (i = 0; i < n; i++) {
-		char *escaped = curl_easy_escape(c->curl, calls[i].access_token, 0);
-
-		memset(&calls[i].res, 0, sizeof(calls[i].res));
-		calls[i].stopped = 0;
-		calls[i].elapsed_us = 0;
-		runs[i].url = xasprintf("%s/me/messages?access_token=%s",
-		    c->base_url, escaped ? escaped : "");
-		if (escaped != NULL) {
-			explicit_bzero(escaped, strlen(escaped));
-			curl_free(escaped);
-		}
-		buf_init(&runs[i].answer);
-		runs[i].phase = calls[i].first_body != NULL ? 0 : 1;
-		runs[i].state = CALL_WAITING;
-		if ((runs[i].easy = curl_easy_init()) == NULL) {
-			snprintf(calls[i].res.error, sizeof(calls[i].res.error),
-			    "transport: cannot initialise libcurl");
-			calls[i].res.outcome = MX_SEND_RETRY;
-			call_finish(&calls[i], &runs[i]);
-		}
-	}
+	for (i = 0; i < n; i++)
+		(void)mx_send_start(c, &calls[i]);
 	for (;;) {
-		int64_t now = util_mono_us(), wait_us = 1000000;
-		int running = 0, left = 0, progress = 0;
-		CURLMsg *msg;
-
-		for (i = 0; i < n; i++) {
-			struct call_run *run = &runs[i];
-
-			if (run->state != CALL_WAITING)
-				continue;
-			if (run->next_at_us > now) {
-				if (run->next_at_us - now < wait_us)
-					wait_us = run->next_at_us - now;
-				continue;
-			}
-			progress = 1;
-			if (run->calls > 0 && calls[i].before_next != NULL &&
-			    calls[i].before_next(calls[i].before_next_arg) != 0) {
-				calls[i].stopped = 1;
-				if (calls[i].res.attempts == 0) {
-					calls[i].res.outcome = MX_SEND_RETRY;
-					snprintf(calls[i].res.error,
-					    sizeof(calls[i].res.error),
-					    "not sent: the event is no longer ours");
-				}
-				call_finish(&calls[i], run);
-				continue;
-			}
-			call_start(c, &calls[i], run, i, hdrs);
-		}
-		curl_multi_perform(c->multi, &running);
-		while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
-			void *priv = NULL;
-
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
-			i = (size_t)(uintptr_t)priv;
-			if (i < n && runs[i].easy == msg->easy_handle &&
-			    runs[i].state == CALL_RUNNING) {
-				call_done(c, &calls[i], &runs[i], msg->data.result);
-				progress = 1;
-			}
-		}
 		for (done = 0, i = 0; i < n; i++)
-			done += runs[i].state == CALL_DONE;
+			done += calls[i].finished != 0;
 		if (done == n)
-			break;
-		if (progress)
-			continue;       /* a call may be due right away */
-		curl_multi_poll(c->multi, NULL, 0,
-		    (int)((wait_us + 999) / 1000), NULL);
+			return GACP_OK;
+		mx_send_poll(c, 1000);
 	}
-	for (i = 0; i < n; i++) {
-		if (runs[i].easy != NULL)
-			curl_easy_cleanup(runs[i].easy);
-		explicit_bzero(runs[i].url, strlen(runs[i].url));
-		free(runs[i].url);
-		buf_cleanup(&runs[i].answer);
-	}
-	curl_slist_free_all(hdrs);
-	free(runs);
-	return rc;
 }
 
 int

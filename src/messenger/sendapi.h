@@ -11,10 +11,11 @@
  *                  10/2018278 (outside the allowed window), 551 (person
  *                  unavailable), and any other 4xx;
  *   re-authorise:  190 (token invalid or revoked).
- * mx_send_many() sends a batch's replies at once (libcurl multi): a
- * worker process does not wait for one person's answer from Facebook
- * before sending the next person's, and retries the first class of each
- * call with exponential backoff and full jitter, up to max_attempts.
+ * Calls run side by side on one libcurl multi handle (mx_send_start,
+ * mx_send_poll, mx_send_many): a worker process does not wait for one
+ * person's answer from Facebook before sending the next person's, and
+ * retries the first class of each call with exponential backoff and full
+ * jitter, up to max_attempts.
  */
 #ifndef GACP_MESSENGER_SENDAPI_H
 #define GACP_MESSENGER_SENDAPI_H
@@ -42,6 +43,9 @@ struct mx_send_client {
 	int     max_attempts;
 	long    backoff_base_ms;
 	long    backoff_max_ms;
+	void   *headers;          /* struct curl_slist *, every call's */
+	void   *runs;             /* the calls on it (struct call_run list) */
+	size_t  inflight;         /* how many: started, on_done not yet */
 };
 
 struct mx_quick_reply {
@@ -90,13 +94,24 @@ struct mx_send_call {
 	void       *on_done_arg;
 	struct mx_send_result res;
 	int         stopped;        /* before_next said stop */
+	int         finished;       /* set right before on_done */
 	int64_t     elapsed_us;     /* start of the first call to the result */
 };
 
-/* Send every call at once on the client's multi handle: the calls
- * overlap, each retries its transient failures (exponential backoff with
- * full jitter, up to max_attempts) on its own timer, and the function
- * returns when all have a result.  Returns 0, or a negative value only
+/* Calls that come and go: mx_send_start() puts one on the wire now and
+ * returns; mx_send_poll() moves every call on (retries on their own
+ * timers, each with exponential backoff and full jitter up to
+ * max_attempts) and runs the on_done of each call that has its result,
+ * waiting up to timeout_ms when nothing happens (0: never waits); it
+ * returns how many calls are still in flight.  The call must stay where
+ * it is until its on_done.  A worker keeps calls in flight from one
+ * batch to the next this way.  Callbacks may start calls; they must not
+ * poll.  Returns 0, or GACP_EINVAL for misuse (nothing sent). */
+int    mx_send_start(struct mx_send_client *c, struct mx_send_call *call);
+size_t mx_send_poll(struct mx_send_client *c, int timeout_ms);
+size_t mx_send_inflight(const struct mx_send_client *c);
+/* Send every call at once and return when all have a result (other calls
+ * on the client move on meanwhile).  Returns 0, or a negative value only
  * for misuse (nothing sent). */
 int  mx_send_many(struct mx_send_client *c, struct mx_send_call *calls,
     size_t n);

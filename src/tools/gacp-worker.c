@@ -8,8 +8,10 @@
  * died are reclaimed with XAUTOCLAIM once idle for worker.claim_idle_ms;
  * an entry delivered worker.max_deliveries (5) times goes to the
  * dead-letter stream with its error (moved and acked in one script).
- * A process runs the turns of its batch one at a time and then sends
- * the batch's replies at once (send_replies(), libcurl multi).
+ * A process runs the turns of its batch one at a time and then puts the
+ * batch's replies on the wire at once (send_replies(), libcurl multi);
+ * it reads and handles its next batch while they are in flight, up to
+ * worker.max_inflight calls, recording each outcome as its call ends.
  * Events of one conversation are serialised by a row lock on the
  * conversation and handled in timestamp order within a batch; an event
  * that failed holds its conversation (queue.h, mxq_hold_*) so later
@@ -49,6 +51,10 @@
 #include <unistd.h>
 
 #define WORKER_MAX_PROCESSES 32
+/* With calls in flight the queue is read without blocking and the calls
+ * are polled this long when nothing came: a new event waits at most this
+ * much behind the answers of earlier ones. */
+#define SEND_POLL_MS 2
 #define WINDOW_24H_MS (24LL * 3600 * 1000)
 
 static volatile sig_atomic_t stop_requested;
@@ -74,6 +80,9 @@ struct event_times {
 #define STAGE_ADD(t, field, us) \
 	((t)->field = ((t)->field < 0 ? 0 : (t)->field) + (us))
 
+struct send_job;
+struct batch;
+
 struct worker {
 	struct gacp_ctx       app;
 	struct models        *models;
@@ -89,6 +98,20 @@ struct worker {
 	const char           *handoff_intent;
 	long long             slow_event_ms;  /* event_slow log line; 0: off */
 	struct event_times   *cur;            /* of the event being handled */
+	int                   max_inflight;   /* Send API calls on the wire */
+	struct send_job      *inflight;       /* their replies */
+	struct batch         *batches;        /* read and not yet finished */
+	struct batch         *spare;          /* a finished one, for reuse */
+};
+
+/* A batch's memory: its entries, events, replies and calls live until
+ * the last of its calls has ended, which may be after later batches were
+ * read and handled. */
+struct batch {
+	struct arena  arena;
+	size_t        pending;     /* its calls still in flight */
+	bool          handled;     /* handle_batch() is through with it */
+	struct batch *next;
 };
 
 /* One queued event, parsed. */
@@ -124,12 +147,16 @@ struct send_job {
 	                                 * scrubbed once sent */
 	struct claim_ref    ref;
 	size_t              nev;        /* events in its batch */
+	struct batch       *batch;      /* whose memory it lives in */
+	struct mx_send_call call;       /* on the wire until reply_sent() */
+	struct send_job    *next_inflight;
 };
 
-/* The replies of a batch to send. */
+/* The replies of a batch still to send (each job allocated on its own,
+ * so the list can grow while earlier jobs are on the wire). */
 struct send_jobs {
-	struct send_job *job;
-	size_t           n, cap;
+	struct send_job **job;
+	size_t            n, cap;
 };
 
 static void
@@ -263,7 +290,7 @@ reply_queue(struct arena *a, struct event *ev, const struct mxs_message *reply,
 	struct send_job *job;
 
 	if (jobs->n == jobs->cap) {
-		struct send_job *grown;
+		struct send_job **grown;
 
 		jobs->cap = jobs->cap ? 2 * jobs->cap : 8;
 		grown = arena_calloc(a, jobs->cap, sizeof(*grown));
@@ -271,8 +298,8 @@ reply_queue(struct arena *a, struct event *ev, const struct mxs_message *reply,
 			memcpy(grown, jobs->job, jobs->n * sizeof(*grown));
 		jobs->job = grown;
 	}
-	job = &jobs->job[jobs->n++];
-	memset(job, 0, sizeof(*job));
+	job = arena_calloc(a, 1, sizeof(*job));
+	jobs->job[jobs->n++] = job;
 	job->ev = ev;
 	job->reply = *reply;
 	return GACP_OK;
@@ -671,36 +698,43 @@ reply_sent(struct mx_send_call *call, void *arg)
 	struct event *ev = job->ev;
 	struct gacp_err err;
 
+	struct send_job **pp;
+
 	w->cur = &ev->times;
 	STAGE_ADD(w->cur, send_api, call->elapsed_us);
 	explicit_bzero(job->token, strlen(job->token));
 	gacp_err_clear(&err);
 	event_done(w, a, ev, job->nev, deliver_outcome(w, a, job, call, &err),
 	    &err);
+	for (pp = &w->inflight; *pp != NULL; pp = &(*pp)->next_inflight)
+		if (*pp == job) {
+			*pp = job->next_inflight;
+			break;
+		}
+	job->batch->pending--;
 }
 
 /* The batch's replies: each claimed (one short transaction each, so the
- * first claim is not held while the others' turns run), then all sent at
- * once (mx_send_many), each outcome recorded and its event finished as
- * its call ends (reply_sent()).  The process reads its next batch once
- * the slowest call of this one has ended (retries included: up to
- * messenger.send_attempts calls with backoff).  A process killed during the calls
- * leaves every reply on the wire 'sending': the retry records each
- * delivery_unknown rather than risk sending it twice. */
+ * first claim is not held while the others' turns run), then put on the
+ * wire (mx_send_start) without waiting for Facebook's answer; each
+ * outcome is recorded and its event finished as its call ends
+ * (reply_sent(), from mx_send_poll()), while the process goes on with
+ * its next batch.  A process killed during the calls leaves every reply
+ * on the wire 'sending' (at most worker.max_inflight): the retry records
+ * each delivery_unknown rather than risk sending it twice. */
 static void
-send_replies(struct worker *w, struct arena *a, struct send_jobs *jobs,
+send_replies(struct worker *w, struct batch *b, struct send_jobs *jobs,
     size_t nev)
 {
-	struct mx_send_call *calls, lost;
+	struct arena *a = &b->arena;
+	struct mx_send_call lost;
 	struct gacp_err err;
-	size_t k, m = 0;
+	size_t k;
 	int rc;
 
-	if (jobs->n == 0)
-		return;
-	calls = arena_calloc(a, jobs->n, sizeof(*calls));
 	for (k = 0; k < jobs->n; k++) {
-		struct send_job *job = &jobs->job[k];
+		struct send_job *job = jobs->job[k];
+		struct mx_send_call *call = &job->call;
 		struct event *ev = job->ev;
 		struct mx_quick_reply *qr;
 		size_t nqr;
@@ -727,27 +761,31 @@ send_replies(struct worker *w, struct arena *a, struct send_jobs *jobs,
 			    &err), &err);
 			continue;
 		}
+		memset(call, 0, sizeof(*call));
 		qr = reply_quick_replies(a, &job->reply, &nqr);
 		body = mx_send_text_body(ev->psid, job->reply.text ?
 		    job->reply.text : "", qr, nqr);
-		calls[m].body = arena_strdup(a, body);
+		call->body = arena_strdup(a, body);
 		free(body);
 		/* Slow answer: the typing indicator first. */
 		if (ev->received_us > 0 &&
 		    util_wall_us() - ev->received_us > 1000000) {
 			char *typing = mx_send_action_body(ev->psid, "typing_on");
 
-			calls[m].first_body = arena_strdup(a, typing);
+			call->first_body = arena_strdup(a, typing);
 			free(typing);
 		}
-		calls[m].access_token = job->token;
-		calls[m].before_next = keep_claim;
-		calls[m].before_next_arg = &job->ref;
-		calls[m].on_done = reply_sent;
-		calls[m].on_done_arg = job;
-		m++;
+		call->access_token = job->token;
+		call->before_next = keep_claim;
+		call->before_next_arg = &job->ref;
+		call->on_done = reply_sent;
+		call->on_done_arg = job;
+		job->batch = b;
+		b->pending++;
+		job->next_inflight = w->inflight;
+		w->inflight = job;
+		(void)mx_send_start(&w->send, call);
 	}
-	mx_send_many(&w->send, calls, m);
 	jobs->n = 0;
 }
 
@@ -759,17 +797,31 @@ same_conversation(const struct event *x, const struct event *y)
 	    strcmp(x->psid, y->psid) == 0;
 }
 
+/* Is a reply of ev's conversation on the wire? */
+static bool
+conversation_in_flight(const struct worker *w, const struct event *ev)
+{
+	const struct send_job *job;
+
+	for (job = w->inflight; job != NULL; job = job->next_inflight)
+		if (same_conversation(job->ev, ev))
+			return true;
+	return false;
+}
+
 /* One batch: each event's turn in timestamp order (the database work is
  * one event at a time on this process's connection), then every reply
- * sent at once (send_replies()).  A second event of a conversation whose
- * reply is still to be sent first has the queued replies sent, so one
- * person's replies leave in order and its turn sees the first one's
- * outcome. */
+ * put on the wire at once (send_replies()).  A second event of a
+ * conversation whose reply is still to be sent (queued in this batch, or
+ * on the wire from an earlier one) first waits for that reply's outcome,
+ * so one person's replies leave in order and its turn sees the first
+ * one's outcome. */
 static void
-handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
+handle_batch(struct worker *w, struct batch *b, struct mxq_entry *entries,
+    size_t n)
 {
 	int64_t read_wall = util_wall_us(), read_mono = util_mono_us();
-	struct arena *a = &w->app.arena;
+	struct arena *a = &b->arena;
 	struct event *evs = arena_calloc(a, n ? n : 1, sizeof(*evs));
 	struct send_jobs jobs = { NULL, 0, 0 };
 	size_t i, k, nev = 0;
@@ -793,11 +845,16 @@ handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
 		struct event_times *t = &ev->times;
 		int held = 0, rc;
 
+		/* Earlier calls' answers, so their acknowledgements do not
+		 * wait for this batch's turns. */
+		mx_send_poll(&w->send, 0);
 		for (k = 0; k < jobs.n; k++)
-			if (same_conversation(jobs.job[k].ev, ev))
+			if (same_conversation(jobs.job[k]->ev, ev))
 				break;
 		if (k < jobs.n)
-			send_replies(w, a, &jobs, nev);
+			send_replies(w, b, &jobs, nev);
+		while (conversation_in_flight(w, ev))
+			mx_send_poll(&w->send, 100);
 		ev->hold = mxq_hold_key(a, ev->tenant_id, ev->channel_id,
 		    ev->psid);
 		ev->start_us = util_mono_us();
@@ -828,13 +885,13 @@ handle_batch(struct worker *w, struct mxq_entry *entries, size_t n)
 			continue;
 		}
 		rc = process(w, a, ev, &jobs, &err);
-		if (rc == GACP_OK && jobs.n > 0 && jobs.job[jobs.n - 1].ev == ev)
+		if (rc == GACP_OK && jobs.n > 0 && jobs.job[jobs.n - 1]->ev == ev)
 			continue;       /* queued: send_replies() finishes it */
 		event_done(w, a, ev, nev, rc, &err);
 	}
 	/* Even when stopping: the batch's turns are committed, and their
 	 * replies are due now. */
-	send_replies(w, a, &jobs, nev);
+	send_replies(w, b, &jobs, nev);
 }
 
 /* Upkeep of the stream and its group, every claim period by every worker
@@ -864,6 +921,70 @@ maintain(struct worker *w, struct arena *a)
 	}
 }
 
+/* A batch to read into: the spare one if there is one. */
+static struct batch *
+batch_new(struct worker *w)
+{
+	struct batch *b = w->spare;
+
+	if (b != NULL) {
+		w->spare = NULL;
+	} else {
+		b = xcalloc(1, sizeof(*b));
+		arena_init(&b->arena, 64 * 1024);
+	}
+	b->pending = 0;
+	b->handled = false;
+	b->next = w->batches;
+	w->batches = b;
+	return b;
+}
+
+/* Free the batches whose calls have all ended (keeping one to reuse). */
+static void
+batches_sweep(struct worker *w)
+{
+	struct batch **pp = &w->batches, *b;
+
+	while ((b = *pp) != NULL) {
+		if (!b->handled || b->pending > 0) {
+			pp = &b->next;
+			continue;
+		}
+		*pp = b->next;
+		arena_reset(&b->arena);
+		if (w->spare == NULL) {
+			w->spare = b;
+		} else {
+			arena_cleanup(&b->arena);
+			free(b);
+		}
+	}
+}
+
+/* How many events the next batch may take: at most max_inflight calls
+ * on the wire, and each event has at most one reply, so a crash leaves
+ * at most that many in doubt. */
+static int
+room_left(const struct worker *w)
+{
+	int room = w->max_inflight - (int)mx_send_inflight(&w->send);
+
+	return room < w->batch ? room : w->batch;
+}
+
+/* Nothing to do for a while (Redis down): the calls on the wire go on. */
+static void
+idle_wait(struct worker *w, int ms)
+{
+	if (mx_send_inflight(&w->send) > 0) {
+		mx_send_poll(&w->send, ms);
+	} else {
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
 static int
 run(struct worker *w)
 {
@@ -879,20 +1000,27 @@ run(struct worker *w)
 		struct mxq_entry *entries;
 		size_t n = 0;
 		struct arena *a = &w->app.arena;
+		struct batch *b;
+		int room;
 
 		/* Configuration changes and a rotated master key (the
 		 * channels' sealed page tokens) are noticed here. */
 		syscfg_cache_tick(&w->app);
 		arena_reset(a);
+		batches_sweep(w);
 		/* (Re)create the group at start and after Redis errors: a
 		 * Redis restored without the stream would have lost it. */
 		if (need_group) {
 			if (mxq_ensure_group(&w->app.cache, a, &err) != GACP_OK) {
 				arena_reset(a);
-				sleep(1);
+				idle_wait(w, 1000);
 				continue;
 			}
 			need_group = 0;
+		}
+		if ((room = room_left(w)) <= 0) {
+			mx_send_poll(&w->send, 100);
+			continue;
 		}
 		/* Every claim_idle_ms / 2, and right away again while the
 		 * last claim came back full: after an outage thousands of
@@ -905,40 +1033,57 @@ run(struct worker *w)
 
 			if (periodic)
 				last_claim = util_mono_us();
+			b = batch_new(w);
 			/* The scan goes on where the last one stopped and
 			 * wraps to the start when Redis says 0-0; a long
 			 * pending list with nothing idle in this stretch is
 			 * scanned on (a few calls), not left for next time. */
 			do {
 				n = 0;
-				if (mxq_autoclaim(&w->app.cache, a, w->consumer,
-				    w->claim_idle_ms, w->batch, claim_cursor, next,
-				    &entries, &n, &err) != GACP_OK)
+				if (mxq_autoclaim(&w->app.cache, &b->arena,
+				    w->consumer, w->claim_idle_ms, room,
+				    claim_cursor, next, &entries, &n,
+				    &err) != GACP_OK)
 					snprintf(next, sizeof(next), "0-0");
 				memcpy(claim_cursor, next, sizeof(claim_cursor));
 			} while (n == 0 && strcmp(next, "0-0") != 0 && ++scans < 8);
-			claim_more = n == (size_t)w->batch;
+			claim_more = n == (size_t)room;
 			if (n > 0) {
-				mxq_delivery_counts(&w->app.cache, a, entries, n, &err);
-				handle_batch(w, entries, n);
+				mxq_delivery_counts(&w->app.cache, &b->arena,
+				    entries, n, &err);
+				handle_batch(w, b, entries, n);
 			}
-			arena_reset(a);
+			b->handled = true;
 			if (periodic)
 				maintain(w, a);
 			arena_reset(a);
+			if ((room = room_left(w)) <= 0)
+				continue;
 		}
+		/* With calls in flight, only what is there now: their
+		 * answers are waited for below instead. */
 		n = 0;
-		if (mxq_read(&w->app.cache, a, w->consumer, w->batch, w->block_ms,
-		    &entries, &n, &err) != GACP_OK) {
+		b = batch_new(w);
+		if (mxq_read(&w->app.cache, &b->arena, w->consumer, room,
+		    mx_send_inflight(&w->send) > 0 ? 0 : w->block_ms, &entries, &n,
+		    &err) != GACP_OK) {
+			b->handled = true;
 			need_group = 1;
-			arena_reset(a);
-			sleep(1);
+			idle_wait(w, 1000);
 			continue;
 		}
 		if (n > 0)
-			handle_batch(w, entries, n);
-		arena_reset(a);
+			handle_batch(w, b, entries, n);
+		b->handled = true;
+		if (mx_send_inflight(&w->send) > 0)
+			mx_send_poll(&w->send, n > 0 ? 0 : SEND_POLL_MS);
 	}
+	/* Stopping: the calls on the wire end (their timeouts and
+	 * messenger.send_attempts bound it) and their outcomes are
+	 * recorded, so a stop leaves nothing in doubt. */
+	while (mx_send_poll(&w->send, 100) > 0)
+		;
+	batches_sweep(w);
 	return 0;
 }
 
@@ -965,6 +1110,15 @@ worker_init(struct worker *w, const char *config_path, struct gacp_err *err)
 	 * (send_replies()): a larger one answers more events a second
 	 * against a slow API (bench/sendapi, doc/operations.md). */
 	w->batch = (int)config_get_int(cfg, "worker.batch", 4);
+	if (w->batch < 1)
+		w->batch = 1;
+	/* Replies on the wire at once, across batches: a process turns
+	 * events at about 7 ms each, so against Facebook's ~100-150 ms a
+	 * call 16 keep it busy; each is one delivery_unknown if the process
+	 * is killed (bench/sendapi, doc/operations.md). */
+	w->max_inflight = (int)config_get_int(cfg, "worker.max_inflight", 16);
+	if (w->max_inflight < 1)
+		w->max_inflight = 1;
 	w->block_ms = (int)config_get_int(cfg, "worker.block_ms", 1000);
 	w->claim_idle_ms = config_get_int(cfg, "worker.claim_idle_ms", 30000);
 	w->consumer_max_idle_ms = config_get_int(cfg,
@@ -996,7 +1150,18 @@ worker_init(struct worker *w, const char *config_path, struct gacp_err *err)
 static void
 worker_cleanup(struct worker *w)
 {
+	struct batch *b;
+
 	mx_send_client_cleanup(&w->send);
+	while ((b = w->batches) != NULL) {
+		w->batches = b->next;
+		arena_cleanup(&b->arena);
+		free(b);
+	}
+	if (w->spare != NULL) {
+		arena_cleanup(&w->spare->arena);
+		free(w->spare);
+	}
 	nlu_parser_cleanup(&w->parser);
 	models_free(w->models);
 	gacp_ctx_cleanup(&w->app);

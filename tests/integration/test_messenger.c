@@ -1166,6 +1166,97 @@ test_batch_replies_overlap(void)
 	PQfinish(db);
 }
 
+/* Wait until the reply to mid is on the wire (committed 'sending').  1 if
+ * so before the deadline. */
+static int
+db_wait_sending(PGconn *c, const char *mid, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+
+	do {
+		PGresult *r = db_replies(c, mid);
+		int sending = PQntuples(r) == 1 &&
+		    strcmp(PQgetvalue(r, 0, 0), "sending") == 0;
+
+		PQclear(r);
+		if (sending)
+			return 1;
+		sleep_ms(MX_POLL_MS);
+	} while (now_ms() < deadline);
+	return 0;
+}
+
+/* A slow Send API call does not hold back the events read after it: one
+ * worker process (so no other process can pick the later events up); the
+ * stand-in holds the first reply's answer for 3 s; once that reply is on
+ * the wire ('sending'), three more people write, each in a webhook of
+ * their own.  Their replies reach the stand-in while the first call is
+ * still open there (open_calls counts it), and they are recorded sent
+ * while the first is still 'sending'.  A process that waited for its
+ * calls before reading on would make them wait the 3 s.  Every reply
+ * is delivered once. */
+static void
+test_slow_call_does_not_hold_back(void)
+{
+	char psids[4][32], mids[4][64];
+	struct graph_calls calls;
+	long from = graph_log_size();
+	PGconn *db = db_connect();
+	int i, overlapped = 0;
+	size_t k;
+
+	REQUIRE_ENV();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+	CU_ASSERT_TRUE(queue_wait_idle(MX_WAIT_MS));
+	CU_ASSERT_EQUAL_FATAL(itest_stack("stop worker"), 0);
+	setenv("GACP_WORKER_PROCESSES", "1", 1);
+	CU_ASSERT_EQUAL(itest_stack("start worker"), 0);
+	CU_ASSERT_EQUAL(graph_control("script",
+	    "[{\"status\":200,\"delay_ms\":3000}]"), 0);
+	for (i = 0; i < 4; i++) {
+		new_psid(psids[i]);
+		snprintf(mids[i], sizeof(mids[i]), "m_slow_%.31s", psids[i]);
+	}
+	CU_ASSERT_EQUAL(say(psids[0], mids[0], "hello"), 200);
+	CU_ASSERT_TRUE(db_wait_sending(db, mids[0], MX_WAIT_MS));
+	for (i = 1; i < 4; i++)
+		CU_ASSERT_EQUAL(say(psids[i], mids[i], i % 2 ?
+		    "สวัสดีครับ" : "how much does GACP certification cost?"), 200);
+	for (i = 1; i < 4; i++)
+		CU_ASSERT_TRUE(db_wait_done(db, mids[i], MX_WAIT_MS));
+	{
+		PGresult *r = db_replies(db, mids[0]);
+
+		/* The later ones are through; the first is still waiting for
+		 * its answer (3 s, against the few ms the others took). */
+		CU_ASSERT_TRUE(PQntuples(r) == 1 &&
+		    strcmp(PQgetvalue(r, 0, 0), "sending") == 0);
+		PQclear(r);
+	}
+	CU_ASSERT_TRUE(db_wait_done(db, mids[0], MX_WAIT_MS));
+	graph_control("reset", "{}");
+	graph_calls_since(from, &calls);
+	for (i = 0; i < 4; i++) {
+		PGresult *r = db_replies(db, mids[i]);
+
+		CU_ASSERT_EQUAL(count_replies(&calls, psids[i]), 1);
+		CU_ASSERT_TRUE(PQntuples(r) == 1 &&
+		    strcmp(PQgetvalue(r, 0, 0), "sent") == 0);
+		PQclear(r);
+		for (k = 0; i > 0 && k < calls.n; k++)
+			if (calls.v[k].message &&
+			    strcmp(calls.v[k].psid, psids[i]) == 0 &&
+			    calls.v[k].open_calls >= 2)
+				overlapped++;
+	}
+	CU_ASSERT_EQUAL(overlapped, 3);
+	graph_calls_free(&calls);
+	CU_ASSERT_EQUAL(itest_stack("stop worker"), 0);
+	unsetenv("GACP_WORKER_PROCESSES");
+	CU_ASSERT_EQUAL(itest_stack("start worker"), 0);
+	PQfinish(db);
+}
+
 /* A text event of the demo channel as the webhook queues it
  * (mx_event_to_json), malloc'd. */
 static char *
@@ -1360,18 +1451,20 @@ replies_of(const struct graph_calls *calls, const char *psid,
  * The worker commits 'sending' before each call, and the one that
  * reclaims the event records such a reply as failed, reason
  * delivery_unknown, instead of sending it again (at most once).  A
- * process sends the replies of its batch at once, so up to worker.batch
- * of them can be on the wire when it dies.  The test allows that only
- * for replies whose worker was killed (at most worker.batch per killed
- * worker process), and checks every other reply was sent once. */
-/* Entries a worker process reads at once (worker.batch; the stack passes
- * GACP_WORKER_BATCH through to it). */
+ * process keeps up to worker.max_inflight replies on the wire at once
+ * (across its batches), so that many can be in doubt when it dies.  The
+ * test allows that only for replies whose worker was killed (at most
+ * worker.max_inflight per killed worker process), and checks every
+ * other reply was sent once. */
+/* Send API calls a worker process has on the wire at most
+ * (worker.max_inflight; the environment's GACP_WORKER_MAX_INFLIGHT
+ * reaches the worker the stack starts). */
 static int
-worker_batch(void)
+worker_max_inflight(void)
 {
-	const char *v = getenv("GACP_WORKER_BATCH");
+	const char *v = getenv("GACP_WORKER_MAX_INFLIGHT");
 
-	return v != NULL && atoi(v) > 0 ? atoi(v) : 4;
+	return v != NULL && atoi(v) > 0 ? atoi(v) : 16;
 }
 
 static void
@@ -1445,7 +1538,7 @@ test_worker_sigkill_mid_batch(void)
 		PQclear(r);
 	}
 	CU_ASSERT_EQUAL(doubled, 0);
-	CU_ASSERT_TRUE(in_doubt <= (killed - 1) * worker_batch());
+	CU_ASSERT_TRUE(in_doubt <= (killed - 1) * worker_max_inflight());
 	fprintf(stderr, "\n  SIGKILL after %d of %d answered; %d reply(s) in "
 	    "flight when killed (recorded delivery_unknown, not sent again) ",
 	    answered, MX_BURST, in_doubt);
@@ -2396,6 +2489,8 @@ itest_messenger_register(void)
 		{ "echo, delivery, read, standby ignored", test_ignored_events },
 		{ "a batch's replies go to the Send API at once",
 		    test_batch_replies_overlap },
+		{ "a slow Send API call does not hold back later events",
+		    test_slow_call_does_not_hold_back },
 		{ "2 entries x 3 events give 6 replies",
 		    test_batch_two_entries_three_events },
 		{ "same event 3 times gives one reply", test_same_event_three_times },

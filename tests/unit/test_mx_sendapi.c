@@ -1,6 +1,6 @@
 /* test_mx_sendapi.c - unit tests of the Send API client (messenger/sendapi.c):
  * the classification of Graph's answers, the request bodies, and
- * mx_send_many against a loopback HTTP server run on a thread of this
+ * mx_send_many and mx_send_start/mx_send_poll against a loopback HTTP server run on a thread of this
  * test (scripted answers; it records what it received).
  *
  * The server accepts every connection of a round before it answers any,
@@ -407,6 +407,132 @@ test_single(void)
 	free(s);
 }
 
+/* ---- mx_send_start / mx_send_poll ---------------------------------------- */
+
+struct chain {
+	struct mx_send_client *c;
+	struct mx_send_call   *next;     /* started by the first's on_done */
+	struct done_log       *d;
+	int                    started;
+};
+
+static void
+on_done_chain(struct mx_send_call *call, void *arg)
+{
+	struct chain *ch = arg;
+
+	on_done(call, ch->d);
+	if (ch->next != NULL && !ch->started) {
+		ch->started = 1;
+		CU_ASSERT_EQUAL(mx_send_start(ch->c, ch->next), GACP_OK);
+	}
+}
+
+/* Calls started at different times are on the wire together: the server
+ * answers none of the first three until all three arrived, so the first,
+ * started alone and polled without waiting, is still in flight when the
+ * others start; the first's on_done starts a fourth call. */
+static void
+test_start_poll(void)
+{
+	struct srv *s = calloc(1, sizeof(*s));
+	struct mx_send_client c;
+	struct mx_send_call calls[4];
+	struct done_log d;
+	struct chain ch;
+	char bodies[4][64];
+	pthread_t t;
+	int i;
+
+	s->hold = 3;
+	s->expect = 4;
+	srv_start(s, &t);
+	client(&c, s);
+	memset(calls, 0, sizeof(calls));
+	memset(&d, 0, sizeof(d));
+	for (i = 0; i < 4; i++) {
+		snprintf(bodies[i], sizeof(bodies[i]), "{\"n\":%d}", i);
+		calls[i].access_token = "t";
+		calls[i].body = bodies[i];
+		calls[i].on_done = on_done;
+		calls[i].on_done_arg = &d;
+	}
+	ch.c = &c;
+	ch.next = &calls[3];
+	ch.d = &d;
+	ch.started = 0;
+	calls[0].on_done = on_done_chain;
+	calls[0].on_done_arg = &ch;
+	CU_ASSERT_EQUAL(mx_send_poll(&c, 0), 0);       /* nothing yet */
+	CU_ASSERT_EQUAL(mx_send_start(&c, &calls[0]), GACP_OK);
+	for (i = 0; i < 20; i++)
+		CU_ASSERT_EQUAL(mx_send_poll(&c, 0), 1);
+	CU_ASSERT_FALSE(calls[0].finished);
+	CU_ASSERT_EQUAL(d.n, 0);
+	CU_ASSERT_EQUAL(mx_send_start(&c, &calls[1]), GACP_OK);
+	CU_ASSERT_EQUAL(mx_send_inflight(&c), 2);
+	CU_ASSERT_EQUAL(mx_send_start(&c, &calls[2]), GACP_OK);
+	for (i = 0; i < 100 && mx_send_inflight(&c) > 0; i++)
+		mx_send_poll(&c, 1000);
+	srv_stop(s, t);
+	CU_ASSERT_FALSE(s->timed_out);
+	CU_ASSERT_EQUAL(s->received, 4);
+	CU_ASSERT_EQUAL(mx_send_inflight(&c), 0);
+	CU_ASSERT_EQUAL(ch.started, 1);
+	CU_ASSERT_EQUAL(d.n, 4);
+	for (i = 0; i < 4; i++) {
+		CU_ASSERT_TRUE(calls[i].finished);
+		CU_ASSERT_EQUAL(calls[i].res.outcome, MX_SEND_OK);
+		CU_ASSERT_EQUAL(calls[i].res.attempts, 1);
+	}
+	/* The chained call was sent after the first three were answered. */
+	CU_ASSERT_STRING_EQUAL(s->bodies[3], bodies[3]);
+	CU_ASSERT_EQUAL(mx_send_start(&c, NULL), GACP_EINVAL);
+	mx_send_client_cleanup(&c);
+	free(s);
+}
+
+/* A client cleaned up with a call still on the wire (a peer that never
+ * answers) lets it go without its on_done and without a leak (the
+ * sanitizer build checks the latter). */
+static void
+test_cleanup_in_flight(void)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	struct mx_send_client c;
+	struct mx_send_call call;
+	struct done_log d;
+	struct gacp_err err;
+	char base[64];
+	int fd = socket(AF_INET, SOCK_STREAM, 0), i;
+
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CU_ASSERT_EQUAL_FATAL(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	CU_ASSERT_EQUAL_FATAL(listen(fd, 4), 0);     /* never accepted */
+	getsockname(fd, (struct sockaddr *)&a, &alen);
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d/v19.0",
+	    ntohs(a.sin_port));
+	CU_ASSERT_EQUAL_FATAL(mx_send_client_init(&c, base, 2000, 5000, 3,
+	    &err), GACP_OK);
+	memset(&call, 0, sizeof(call));
+	memset(&d, 0, sizeof(d));
+	call.access_token = "secret";
+	call.body = "{}";
+	call.on_done = on_done;
+	call.on_done_arg = &d;
+	CU_ASSERT_EQUAL(mx_send_start(&c, &call), GACP_OK);
+	for (i = 0; i < 5; i++)
+		CU_ASSERT_EQUAL(mx_send_poll(&c, 10), 1);
+	mx_send_client_cleanup(&c);
+	CU_ASSERT_EQUAL(d.n, 0);
+	CU_ASSERT_FALSE(call.finished);
+	close(fd);
+}
+
 void
 test_mx_sendapi_register(void)
 {
@@ -418,6 +544,9 @@ test_mx_sendapi_register(void)
 		{ "retries per call, permanent errors not retried",
 		    test_many_retries },
 		{ "one call retried until it is answered", test_single },
+		{ "calls started at different times overlap; on_done may "
+		    "start another", test_start_poll },
+		{ "cleanup with a call in flight", test_cleanup_in_flight },
 		{ NULL, NULL },
 	};
 

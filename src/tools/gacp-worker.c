@@ -100,6 +100,9 @@ struct worker {
 	struct event_times   *cur;            /* of the event being handled */
 	int                   max_inflight;   /* Send API calls on the wire */
 	struct send_job      *inflight;       /* their replies */
+	struct event         *parked;         /* waiting for their
+	                                       * conversation's call, in order */
+	int                   nparked;
 	struct batch         *batches;        /* read and not yet finished */
 	struct batch         *spare;          /* a finished one, for reuse */
 };
@@ -125,8 +128,14 @@ struct event {
 	/* Its handling in the batch (handle_batch). */
 	const char *hold;           /* its conversation's hold key */
 	int64_t     start_us;       /* monotonic, when its turn came */
+	int64_t     read_wall, read_mono;   /* when its batch was read */
 	size_t      position;       /* in the sorted batch */
+	size_t      nev;            /* events in its batch */
 	struct event_times times;
+	/* Parked behind its conversation's reply on the wire (park()). */
+	struct batch *batch;
+	struct event *next_parked;
+	int64_t       touched_us;   /* its entry's idle time last reset */
 };
 
 /* The event being sent, for keep_claim(). */
@@ -150,6 +159,7 @@ struct send_job {
 	struct batch       *batch;      /* whose memory it lives in */
 	struct mx_send_call call;       /* on the wire until reply_sent() */
 	struct send_job    *next_inflight;
+	int64_t             touched_us; /* its entry's idle time last reset */
 };
 
 /* The replies of a batch still to send (each job allocated on its own,
@@ -782,6 +792,7 @@ send_replies(struct worker *w, struct batch *b, struct send_jobs *jobs,
 		call->on_done_arg = job;
 		job->batch = b;
 		b->pending++;
+		job->touched_us = util_mono_us();
 		job->next_inflight = w->inflight;
 		w->inflight = job;
 		(void)mx_send_start(&w->send, call);
@@ -809,13 +820,164 @@ conversation_in_flight(const struct worker *w, const struct event *ev)
 	return false;
 }
 
+/* One event's turn, up to its reply queued in jobs (or its end: no
+ * reply, failed, deferred behind a failed event of its conversation). */
+static void
+turn_event(struct worker *w, struct batch *b, struct event *ev,
+    struct send_jobs *jobs)
+{
+	struct arena *a = &b->arena;
+	struct event_times *t = &ev->times;
+	struct gacp_err err;
+	int held = 0, rc;
+
+	ev->hold = mxq_hold_key(a, ev->tenant_id, ev->channel_id, ev->psid);
+	ev->start_us = util_mono_us();
+	w->cur = t;
+	memset(t, 0xff, sizeof(*t));        /* every stage -1 */
+	t->queued = ev->received_us > 0 ? ev->read_wall - ev->received_us : -1;
+	if (ev->received_us > 0 && t->queued < 0)
+		t->queued = 0;              /* clocks of two hosts */
+	t->waiting = ev->start_us - ev->read_mono;
+	gacp_err_clear(&err);
+	/* Conversation order: an earlier event of this conversation failed
+	 * and waits for its retry; this one waits behind it (pending, handed
+	 * out again with it after claim_idle_ms).  Without Redis nothing can
+	 * be acknowledged anyway. */
+	if (mxq_hold_check(&w->app.cache, a, ev->hold, ev->timestamp_ms,
+	    ev->entry->id, &held, &err) != GACP_OK || held) {
+		if (held) {
+			metrics_counter_add(w->app.metrics, MC_WORKER_DEFERRED, 1);
+			log_msg(LOG_INFO, "event_deferred", "entry %s waits "
+			    "behind a failed event of its conversation",
+			    ev->entry->id);
+			gacp_err_clear(&err);
+			mxq_defer(&w->app.cache, a, w->consumer, ev->entry, &err);
+		}
+		return;
+	}
+	rc = process(w, a, ev, jobs, &err);
+	if (rc == GACP_OK && jobs->n > 0 && jobs->job[jobs->n - 1]->ev == ev)
+		return;         /* queued: send_replies() finishes it */
+	event_done(w, a, ev, ev->nev, rc, &err);
+}
+
+/* Is an event of ev's conversation parked ahead of stop (the whole list
+ * when stop is NULL)? */
+static bool
+conversation_parked(const struct worker *w, const struct event *ev,
+    const struct event *stop)
+{
+	const struct event *p;
+
+	for (p = w->parked; p != NULL && p != stop; p = p->next_parked)
+		if (same_conversation(p, ev))
+			return true;
+	return false;
+}
+
+/* Set ev aside until its conversation's reply on the wire has its
+ * outcome (run_parked()): the process goes on with other people's
+ * events meanwhile.  Its batch stays alive for it. */
+static void
+park(struct worker *w, struct batch *b, struct event *ev)
+{
+	struct event **pp = &w->parked;
+
+	while (*pp != NULL)
+		pp = &(*pp)->next_parked;
+	ev->batch = b;
+	ev->next_parked = NULL;
+	ev->touched_us = util_mono_us();
+	*pp = ev;
+	w->nparked++;
+	b->pending++;
+}
+
+/* A call can stay on the wire longer than worker.claim_idle_ms (a slow
+ * answer; its retries reset the idle time themselves, keep_claim()):
+ * every quarter of that period the entries of the calls in flight are
+ * touched, so no other worker takes one for a dead worker's and records
+ * its reply delivery_unknown while it is being sent. */
+static void
+touch_inflight(struct worker *w)
+{
+	int64_t now = util_mono_us();
+	struct send_job *job;
+
+	for (job = w->inflight; job != NULL; job = job->next_inflight) {
+		if (now - job->touched_us < w->claim_idle_ms * 250)
+			continue;
+		job->touched_us = now;
+		(void)keep_claim(&job->ref);
+	}
+}
+
+/* Does this consumer still own the parked event's entry?  Resets its
+ * idle time if so, so a long wait is not taken for a dead worker. */
+static bool
+parked_owned(struct worker *w, struct event *ev)
+{
+	struct gacp_err err;
+	int owned = 1;
+
+	gacp_err_clear(&err);
+	ev->touched_us = util_mono_us();
+	if (mxq_touch(&w->app.cache, &ev->batch->arena, w->consumer,
+	    ev->entry->id, &owned, &err) != GACP_OK)
+		return true;        /* Redis hiccup: the claim may hold */
+	return owned != 0;
+}
+
+/* The parked events whose conversation has nothing on the wire any more
+ * and no earlier event parked: their turns now, in the order parked.
+ * One that waits on has its entry's idle time reset every quarter of
+ * worker.claim_idle_ms; one whose entry another worker took meanwhile
+ * is dropped (that worker handles it). */
+static void
+run_parked(struct worker *w)
+{
+	struct event **pp = &w->parked, *ev;
+	int64_t now = util_mono_us();
+
+	while ((ev = *pp) != NULL) {
+		struct send_jobs jobs = { NULL, 0, 0 };
+		struct batch *b = ev->batch;
+		bool wait = conversation_in_flight(w, ev) ||
+		    conversation_parked(w, ev, ev);
+
+		if (wait && now - ev->touched_us < w->claim_idle_ms * 250) {
+			pp = &ev->next_parked;
+			continue;
+		}
+		if (!parked_owned(w, ev)) {
+			log_msg(LOG_WARN, "event_claim_lost", "entry %s: another "
+			    "worker took it while it waited for its "
+			    "conversation's reply", ev->entry->id);
+			*pp = ev->next_parked;
+			w->nparked--;
+			b->pending--;
+			continue;
+		}
+		if (wait) {
+			pp = &ev->next_parked;
+			continue;
+		}
+		*pp = ev->next_parked;
+		w->nparked--;
+		turn_event(w, b, ev, &jobs);
+		send_replies(w, b, &jobs, ev->nev);
+		b->pending--;
+	}
+}
+
 /* One batch: each event's turn in timestamp order (the database work is
  * one event at a time on this process's connection), then every reply
- * put on the wire at once (send_replies()).  A second event of a
- * conversation whose reply is still to be sent (queued in this batch, or
- * on the wire from an earlier one) first waits for that reply's outcome,
- * so one person's replies leave in order and its turn sees the first
- * one's outcome. */
+ * put on the wire at once (send_replies()).  An event of a conversation
+ * whose reply is still to be sent (queued in this batch, or on the wire
+ * from an earlier one) is parked until that reply has its outcome, so one
+ * person's replies leave in order and its turn sees the first one's
+ * outcome, while other people's events go on. */
 static void
 handle_batch(struct worker *w, struct batch *b, struct mxq_entry *entries,
     size_t n)
@@ -842,9 +1004,11 @@ handle_batch(struct worker *w, struct batch *b, struct mxq_entry *entries,
 	qsort(evs, nev, sizeof(*evs), by_timestamp);
 	for (i = 0; i < nev && !stop_requested; i++) {
 		struct event *ev = &evs[i];
-		struct event_times *t = &ev->times;
-		int held = 0, rc;
 
+		ev->read_wall = read_wall;
+		ev->read_mono = read_mono;
+		ev->position = i;
+		ev->nev = nev;
 		/* Earlier calls' answers, so their acknowledgements do not
 		 * wait for this batch's turns. */
 		mx_send_poll(&w->send, 0);
@@ -853,41 +1017,12 @@ handle_batch(struct worker *w, struct batch *b, struct mxq_entry *entries,
 				break;
 		if (k < jobs.n)
 			send_replies(w, b, &jobs, nev);
-		while (conversation_in_flight(w, ev))
-			mx_send_poll(&w->send, 100);
-		ev->hold = mxq_hold_key(a, ev->tenant_id, ev->channel_id,
-		    ev->psid);
-		ev->start_us = util_mono_us();
-		ev->position = i;
-		w->cur = t;
-		memset(t, 0xff, sizeof(*t));        /* every stage -1 */
-		t->queued = ev->received_us > 0 ? read_wall - ev->received_us : -1;
-		if (ev->received_us > 0 && t->queued < 0)
-			t->queued = 0;              /* clocks of two hosts */
-		t->waiting = ev->start_us - read_mono;
-		gacp_err_clear(&err);
-		/* Conversation order: an earlier event of this conversation
-		 * failed and waits for its retry; this one waits behind it
-		 * (pending, handed out again with it after claim_idle_ms).
-		 * Without Redis nothing can be acknowledged anyway. */
-		if (mxq_hold_check(&w->app.cache, a, ev->hold, ev->timestamp_ms,
-		    ev->entry->id, &held, &err) != GACP_OK || held) {
-			if (held) {
-				metrics_counter_add(w->app.metrics,
-				    MC_WORKER_DEFERRED, 1);
-				log_msg(LOG_INFO, "event_deferred", "entry %s waits "
-				    "behind a failed event of its conversation",
-				    ev->entry->id);
-				gacp_err_clear(&err);
-				mxq_defer(&w->app.cache, a, w->consumer, ev->entry,
-				    &err);
-			}
+		if (conversation_in_flight(w, ev) ||
+		    conversation_parked(w, ev, NULL)) {
+			park(w, b, ev);
 			continue;
 		}
-		rc = process(w, a, ev, &jobs, &err);
-		if (rc == GACP_OK && jobs.n > 0 && jobs.job[jobs.n - 1]->ev == ev)
-			continue;       /* queued: send_replies() finishes it */
-		event_done(w, a, ev, nev, rc, &err);
+		turn_event(w, b, ev, &jobs);
 	}
 	/* Even when stopping: the batch's turns are committed, and their
 	 * replies are due now. */
@@ -963,12 +1098,13 @@ batches_sweep(struct worker *w)
 }
 
 /* How many events the next batch may take: at most max_inflight calls
- * on the wire, and each event has at most one reply, so a crash leaves
- * at most that many in doubt. */
+ * on the wire, and each event (parked ones included) has at most one
+ * reply, so a crash leaves at most that many in doubt. */
 static int
 room_left(const struct worker *w)
 {
-	int room = w->max_inflight - (int)mx_send_inflight(&w->send);
+	int room = w->max_inflight - (int)mx_send_inflight(&w->send) -
+	    w->nparked;
 
 	return room < w->batch ? room : w->batch;
 }
@@ -1007,6 +1143,8 @@ run(struct worker *w)
 		 * channels' sealed page tokens) are noticed here. */
 		syscfg_cache_tick(&w->app);
 		arena_reset(a);
+		touch_inflight(w);
+		run_parked(w);
 		batches_sweep(w);
 		/* (Re)create the group at start and after Redis errors: a
 		 * Redis restored without the stream would have lost it. */
@@ -1080,9 +1218,12 @@ run(struct worker *w)
 	}
 	/* Stopping: the calls on the wire end (their timeouts and
 	 * messenger.send_attempts bound it) and their outcomes are
-	 * recorded, so a stop leaves nothing in doubt. */
-	while (mx_send_poll(&w->send, 100) > 0)
-		;
+	 * recorded, and the parked events' turns run as their way clears,
+	 * so a stop leaves nothing in doubt. */
+	while (mx_send_poll(&w->send, 100) > 0 || w->parked != NULL) {
+		touch_inflight(w);
+		run_parked(w);
+	}
 	batches_sweep(w);
 	return 0;
 }

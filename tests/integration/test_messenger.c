@@ -1189,21 +1189,24 @@ db_wait_sending(PGconn *c, const char *mid, int timeout_ms)
 /* A slow Send API call does not hold back the events read after it: one
  * worker process (so no other process can pick the later events up); the
  * stand-in holds the first reply's answer for 3 s; once that reply is on
- * the wire ('sending'), three more people write, each in a webhook of
- * their own.  Their replies reach the stand-in while the first call is
- * still open there (open_calls counts it), and they are recorded sent
- * while the first is still 'sending'.  A process that waited for its
- * calls before reading on would make them wait the 3 s.  Every reply
- * is delivered once. */
+ * the wire ('sending'), the same person writes again and three more
+ * people write, each in a webhook of their own.  The three replies reach
+ * the stand-in while the first call is still open there (open_calls
+ * counts it) and are recorded sent while the first is still 'sending';
+ * the person's second message waits for the first reply's outcome (its
+ * reply is sent after the first's answer, never before).  A process that
+ * waited for its calls before reading on would make everyone wait the
+ * 3 s.  Every reply is delivered once. */
 static void
 test_slow_call_does_not_hold_back(void)
 {
-	char psids[4][32], mids[4][64];
+	char psids[4][32], mids[5][64];
 	struct graph_calls calls;
 	long from = graph_log_size();
 	PGconn *db = db_connect();
 	int i, overlapped = 0;
-	size_t k;
+	size_t k, first_at = 0, second_at = 0;
+	PGresult *r;
 
 	REQUIRE_ENV();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
@@ -1217,39 +1220,57 @@ test_slow_call_does_not_hold_back(void)
 		new_psid(psids[i]);
 		snprintf(mids[i], sizeof(mids[i]), "m_slow_%.31s", psids[i]);
 	}
+	snprintf(mids[4], sizeof(mids[4]), "m_slow2_%.31s", psids[0]);
 	CU_ASSERT_EQUAL(say(psids[0], mids[0], "hello"), 200);
 	CU_ASSERT_TRUE(db_wait_sending(db, mids[0], MX_WAIT_MS));
+	CU_ASSERT_EQUAL(say(psids[0], mids[4],
+	    "what documents do I need for GACP?"), 200);
 	for (i = 1; i < 4; i++)
 		CU_ASSERT_EQUAL(say(psids[i], mids[i], i % 2 ?
 		    "สวัสดีครับ" : "how much does GACP certification cost?"), 200);
 	for (i = 1; i < 4; i++)
 		CU_ASSERT_TRUE(db_wait_done(db, mids[i], MX_WAIT_MS));
-	{
-		PGresult *r = db_replies(db, mids[0]);
-
-		/* The later ones are through; the first is still waiting for
-		 * its answer (3 s, against the few ms the others took). */
-		CU_ASSERT_TRUE(PQntuples(r) == 1 &&
-		    strcmp(PQgetvalue(r, 0, 0), "sending") == 0);
-		PQclear(r);
-	}
+	/* The others are through; the first is still waiting for its
+	 * answer (3 s, against the few ms the others took), and the same
+	 * person's second message waits behind it. */
+	r = db_replies(db, mids[0]);
+	CU_ASSERT_TRUE(PQntuples(r) == 1 &&
+	    strcmp(PQgetvalue(r, 0, 0), "sending") == 0);
+	PQclear(r);
+	r = db_replies(db, mids[4]);
+	CU_ASSERT_TRUE(PQntuples(r) == 0 ||
+	    strcmp(PQgetvalue(r, 0, 0), "sent") != 0);
+	PQclear(r);
 	CU_ASSERT_TRUE(db_wait_done(db, mids[0], MX_WAIT_MS));
+	CU_ASSERT_TRUE(db_wait_done(db, mids[4], MX_WAIT_MS));
 	graph_control("reset", "{}");
 	graph_calls_since(from, &calls);
-	for (i = 0; i < 4; i++) {
-		PGresult *r = db_replies(db, mids[i]);
-
-		CU_ASSERT_EQUAL(count_replies(&calls, psids[i]), 1);
+	for (i = 0; i < 5; i++) {
+		r = db_replies(db, mids[i]);
 		CU_ASSERT_TRUE(PQntuples(r) == 1 &&
 		    strcmp(PQgetvalue(r, 0, 0), "sent") == 0);
 		PQclear(r);
-		for (k = 0; i > 0 && k < calls.n; k++)
+	}
+	CU_ASSERT_EQUAL(count_replies(&calls, psids[0]), 2);
+	for (i = 1; i < 4; i++) {
+		CU_ASSERT_EQUAL(count_replies(&calls, psids[i]), 1);
+		for (k = 0; k < calls.n; k++)
 			if (calls.v[k].message &&
 			    strcmp(calls.v[k].psid, psids[i]) == 0 &&
 			    calls.v[k].open_calls >= 2)
 				overlapped++;
 	}
 	CU_ASSERT_EQUAL(overlapped, 3);
+	/* The log is in the order the stand-in answered: the person's
+	 * first reply (answered after 3 s) before the second. */
+	for (k = 0; k < calls.n; k++)
+		if (calls.v[k].message && strcmp(calls.v[k].psid, psids[0]) == 0) {
+			if (first_at == 0)
+				first_at = k + 1;
+			else
+				second_at = k + 1;
+		}
+	CU_ASSERT_TRUE(first_at > 0 && second_at > first_at);
 	graph_calls_free(&calls);
 	CU_ASSERT_EQUAL(itest_stack("stop worker"), 0);
 	unsetenv("GACP_WORKER_PROCESSES");

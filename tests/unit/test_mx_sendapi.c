@@ -1,7 +1,8 @@
 /* test_mx_sendapi.c - unit tests of the Send API client (messenger/sendapi.c):
  * the classification of Graph's answers, the request bodies, and
- * mx_send_many and mx_send_start/mx_send_poll against a loopback HTTP server run on a thread of this
- * test (scripted answers; it records what it received).
+ * mx_send_many and mx_send_start/mx_send_poll against a loopback HTTP
+ * server run on a thread of this test (scripted answers; it records what
+ * it received).
  *
  * The server accepts every connection of a round before it answers any,
  * so a client that sent its calls one after another would never get an

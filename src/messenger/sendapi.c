@@ -25,6 +25,7 @@ struct call_run {
 	enum call_state      state;
 	int                  phase;      /* 0: first_body, 1: body */
 	int                  calls;      /* HTTP calls started */
+	int                  delayed;    /* first call waits (start_delay_ms) */
 	int64_t              next_at_us; /* CALL_WAITING: when to start */
 	int64_t              start_us;
 };
@@ -351,7 +352,7 @@ step(struct mx_send_client *c, int64_t *wait_us)
 			continue;
 		}
 		progress = 1;
-		if (run->calls > 0 && call->before_next != NULL &&
+		if ((run->calls > 0 || run->delayed) && call->before_next != NULL &&
 		    call->before_next(call->before_next_arg) != 0) {
 			call->stopped = 1;
 			if (call->res.attempts == 0) {
@@ -362,6 +363,7 @@ step(struct mx_send_client *c, int64_t *wait_us)
 			call_finish(run);
 			continue;
 		}
+		run->delayed = 0;
 		call_start(c, run);
 	}
 	curl_multi_perform(c->multi, &running);
@@ -421,6 +423,13 @@ mx_send_start(struct mx_send_client *c, struct mx_send_call *call)
 		    "transport: cannot initialise libcurl");
 		call->res.outcome = MX_SEND_RETRY;
 		call_finish(run);      /* reported by the next poll */
+		return GACP_OK;
+	}
+	if (call->start_delay_ms > 0) {
+		/* Its slot comes later: started by a poll then. */
+		run->delayed = 1;
+		run->state = CALL_WAITING;
+		run->next_at_us = util_mono_us() + 1000LL * call->start_delay_ms;
 		return GACP_OK;
 	}
 	/* On the wire now, not at the next poll; results wait for it. */

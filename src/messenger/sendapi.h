@@ -92,6 +92,9 @@ struct mx_send_call {
 	 * record each outcome as it comes.  NULL: nothing. */
 	void      (*on_done)(struct mx_send_call *call, void *arg);
 	void       *on_done_arg;
+	/* mx_send_start: the first call no sooner than this many ms from
+	 * now (a page's pacing slot), before_next asked first; 0: now. */
+	long        start_delay_ms;
 	struct mx_send_result res;
 	int         stopped;        /* before_next said stop */
 	int         finished;       /* set right before on_done */

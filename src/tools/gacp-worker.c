@@ -160,6 +160,7 @@ struct send_job {
 	struct mx_send_call call;       /* on the wire until reply_sent() */
 	struct send_job    *next_inflight;
 	int64_t             touched_us; /* its entry's idle time last reset */
+	long                delay_ms;   /* until its pacing slot */
 };
 
 /* The replies of a batch still to send (each job allocated on its own,
@@ -315,9 +316,11 @@ reply_queue(struct arena *a, struct event *ev, const struct mxs_message *reply,
 	return GACP_OK;
 }
 
-/* Claim a reply for sending, right before the batch's calls: pacing,
- * then one transaction that reads the channel and marks the reply
- * 'sending'.  Returns 0 with job->token set once claimed, 0 without it
+/* Claim a reply for sending, right before the batch's calls: a pacing
+ * slot (job->delay_ms: the call starts then; the reply is 'sending'
+ * meanwhile, so a process killed in that wait records it
+ * delivery_unknown although it never left), then one transaction that
+ * reads the channel and marks the reply 'sending'.  Returns 0 with job->token set once claimed, 0 without it
  * once the reply's final status is committed (channel gone, outside the
  * window) or it is no longer pending, or an error to retry the whole
  * event later (the reply stays pending). */
@@ -337,14 +340,16 @@ deliver_claim(struct worker *w, struct arena *a, struct send_job *job,
 	int64_t t0 = util_mono_us();
 	int rc;
 
-	/* Pacing first, so that nothing is held while it waits. */
+	/* The page's pacing slot (reserved in the bucket): the call waits
+	 * for it on the multi handle (start_delay_ms), not the process, so a
+	 * page at its rate does not hold up other pages' replies. */
 	if (mxq_pace(&w->app.cache, a, ev->tenant_id, ev->page_id ? ev->page_id :
-	    ev->channel_id, w->pace_rate, w->pace_rate, &wait_ms, err) == GACP_OK &&
-	    wait_ms > 0) {
-		struct timespec ts = { wait_ms / 1000, (wait_ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
+	    ev->channel_id, w->pace_rate, w->pace_rate, &wait_ms, err) != GACP_OK) {
+		wait_ms = 0;        /* Redis hiccup: unpaced rather than stuck */
+		gacp_err_clear(err);
 	}
-	STAGE_ADD(t, pace, util_mono_us() - t0);
+	job->delay_ms = wait_ms > 0 ? wait_ms : 0;
+	STAGE_ADD(t, pace, util_mono_us() - t0 + 1000LL * job->delay_ms);
 	t0 = util_mono_us();
 	/* One transaction reads the channel and claims the reply: the claim
 	 * ('sending') is committed before the call, so if this process dies
@@ -786,6 +791,7 @@ send_replies(struct worker *w, struct batch *b, struct send_jobs *jobs,
 			free(typing);
 		}
 		call->access_token = job->token;
+		call->start_delay_ms = job->delay_ms;
 		call->before_next = keep_claim;
 		call->before_next_arg = &job->ref;
 		call->on_done = reply_sent;

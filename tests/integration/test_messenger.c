@@ -1278,6 +1278,79 @@ test_slow_call_does_not_hold_back(void)
 	PQfinish(db);
 }
 
+/* Send API calls are paced per page (messenger.send_rate_per_page, a
+ * token bucket holding as many calls as a second allows): 30 people's
+ * events queued at once for one page, one worker process at 10 calls a
+ * second.  The first 10 go at once, the other 20 at the bucket's rate, so
+ * the replies take at least 2 s from first to last; the check is a lower
+ * bound (a slow machine only spreads them more).  Every reply is sent
+ * once. */
+#define PACE_EVENTS 30
+#define PACE_RATE 10
+static void
+test_send_paced_per_page(void)
+{
+	char psids[PACE_EVENTS][32], mids[PACE_EVENTS][64], *body;
+	struct json_object *evs[PACE_EVENTS], *entry;
+	struct graph_calls calls;
+	long from = graph_log_size();
+	long long first = 0, last = 0;
+	PGconn *db = db_connect();
+	char rate[16];
+	size_t k;
+	int i;
+
+	REQUIRE_ENV();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+	CU_ASSERT_TRUE(queue_wait_idle(MX_WAIT_MS));
+	CU_ASSERT_EQUAL_FATAL(itest_stack("stop worker"), 0);
+	for (i = 0; i < PACE_EVENTS; i++) {
+		new_psid(psids[i]);
+		snprintf(mids[i], sizeof(mids[i]), "m_pace_%.31s", psids[i]);
+		evs[i] = ev_text(psids[i], mids[i], i % 2 ? "hello" : "สวัสดีครับ");
+	}
+	entry = entry_of(evs, PACE_EVENTS, "messaging");
+	body = body_of(&entry, 1);
+	CU_ASSERT_EQUAL(post_signed(body), 200);
+	free(body);
+	snprintf(rate, sizeof(rate), "%d", PACE_RATE);
+	setenv("GACP_MESSENGER_SEND_RATE_PER_PAGE", rate, 1);
+	setenv("GACP_WORKER_PROCESSES", "1", 1);
+	CU_ASSERT_EQUAL(itest_stack("start worker"), 0);
+	for (i = 0; i < PACE_EVENTS; i++)
+		CU_ASSERT_TRUE(db_wait_done(db, mids[i], MX_WAIT_MS));
+	graph_calls_since(from, &calls);
+	for (i = 0; i < PACE_EVENTS; i++) {
+		PGresult *r = db_replies(db, mids[i]);
+
+		CU_ASSERT_EQUAL(count_replies(&calls, psids[i]), 1);
+		CU_ASSERT_TRUE(PQntuples(r) == 1 &&
+		    strcmp(PQgetvalue(r, 0, 0), "sent") == 0);
+		PQclear(r);
+		for (k = 0; k < calls.n; k++) {
+			if (!calls.v[k].message ||
+			    strcmp(calls.v[k].psid, psids[i]) != 0)
+				continue;
+			if (first == 0 || calls.v[k].time_ms < first)
+				first = calls.v[k].time_ms;
+			if (calls.v[k].time_ms > last)
+				last = calls.v[k].time_ms;
+		}
+	}
+	/* 20 calls beyond the bucket at 10 a second: 2 s; 1.8 s allows
+	 * for the log's millisecond clock and the bucket's rounding. */
+	CU_ASSERT_TRUE(last - first >= (PACE_EVENTS - PACE_RATE) * 1000 /
+	    PACE_RATE - 200);
+	fprintf(stderr, "\n  %d replies paced at %d/s over %lld ms ", PACE_EVENTS,
+	    PACE_RATE, last - first);
+	graph_calls_free(&calls);
+	CU_ASSERT_EQUAL(itest_stack("stop worker"), 0);
+	unsetenv("GACP_MESSENGER_SEND_RATE_PER_PAGE");
+	unsetenv("GACP_WORKER_PROCESSES");
+	CU_ASSERT_EQUAL(itest_stack("start worker"), 0);
+	PQfinish(db);
+}
+
 /* A text event of the demo channel as the webhook queues it
  * (mx_event_to_json), malloc'd. */
 static char *
@@ -2512,6 +2585,7 @@ itest_messenger_register(void)
 		    test_batch_replies_overlap },
 		{ "a slow Send API call does not hold back later events",
 		    test_slow_call_does_not_hold_back },
+		{ "Send API calls paced per page", test_send_paced_per_page },
 		{ "2 entries x 3 events give 6 replies",
 		    test_batch_two_entries_three_events },
 		{ "same event 3 times gives one reply", test_same_event_three_times },

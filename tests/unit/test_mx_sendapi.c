@@ -493,6 +493,70 @@ test_start_poll(void)
 	free(s);
 }
 
+static int
+go_on(void *arg)
+{
+	int *asked = arg;
+
+	(*asked)++;
+	return 0;
+}
+
+/* A call with a start delay (a page's pacing slot) is not on the wire
+ * when mx_send_start returns, only once a poll finds it due; its owner is
+ * asked (before_next) right before that first call.  A second call
+ * started after it without a delay goes out first: the server answers
+ * the first request it gets at once, and the order of its log says which
+ * came first.  A delayed call whose owner says stop is never sent. */
+static void
+test_start_delay(void)
+{
+	struct srv *s = calloc(1, sizeof(*s));
+	struct mx_send_client c;
+	struct mx_send_call calls[3];
+	int asked = 0, stopped_asked = 0, i;
+	pthread_t t;
+
+	s->expect = 2;
+	srv_start(s, &t);
+	client(&c, s);
+	memset(calls, 0, sizeof(calls));
+	for (i = 0; i < 3; i++)
+		calls[i].access_token = "t";
+	calls[0].body = "{\"id\":\"delayed\"}";
+	calls[0].start_delay_ms = 1500;
+	calls[0].before_next = go_on;
+	calls[0].before_next_arg = &asked;
+	calls[1].body = "{\"id\":\"now\"}";
+	calls[2].body = "{\"id\":\"never\"}";
+	calls[2].start_delay_ms = 1;
+	calls[2].before_next = stop_now;
+	calls[2].before_next_arg = &stopped_asked;
+	CU_ASSERT_EQUAL(mx_send_start(&c, &calls[0]), GACP_OK);
+	CU_ASSERT_EQUAL(asked, 0);
+	CU_ASSERT_EQUAL(mx_send_start(&c, &calls[1]), GACP_OK);
+	CU_ASSERT_EQUAL(mx_send_start(&c, &calls[2]), GACP_OK);
+	CU_ASSERT_EQUAL(mx_send_inflight(&c), 3);
+	for (i = 0; i < 100 && mx_send_inflight(&c) > 0; i++)
+		mx_send_poll(&c, 1000);
+	srv_stop(s, t);
+	CU_ASSERT_FALSE(s->timed_out);
+	CU_ASSERT_EQUAL(s->received, 2);
+	CU_ASSERT_STRING_EQUAL(s->bodies[0], "{\"id\":\"now\"}");
+	CU_ASSERT_STRING_EQUAL(s->bodies[1], "{\"id\":\"delayed\"}");
+	CU_ASSERT_EQUAL(asked, 1);
+	CU_ASSERT_EQUAL(calls[0].res.outcome, MX_SEND_OK);
+	CU_ASSERT_EQUAL(calls[0].res.attempts, 1);
+	CU_ASSERT_EQUAL(calls[1].res.outcome, MX_SEND_OK);
+	CU_ASSERT_EQUAL(stopped_asked, 1);
+	CU_ASSERT_TRUE(calls[2].stopped);
+	CU_ASSERT_TRUE(calls[2].finished);
+	CU_ASSERT_EQUAL(calls[2].res.attempts, 0);
+	CU_ASSERT_EQUAL(calls[2].res.outcome, MX_SEND_RETRY);
+	mx_send_client_cleanup(&c);
+	free(s);
+}
+
 /* A client cleaned up with a call still on the wire (a peer that never
  * answers) lets it go without its on_done and without a leak (the
  * sanitizer build checks the latter). */
@@ -548,6 +612,8 @@ test_mx_sendapi_register(void)
 		{ "calls started at different times overlap; on_done may "
 		    "start another", test_start_poll },
 		{ "cleanup with a call in flight", test_cleanup_in_flight },
+		{ "a start delay: sent when due, its owner asked first",
+		    test_start_delay },
 		{ NULL, NULL },
 	};
 

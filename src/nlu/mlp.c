@@ -344,8 +344,8 @@ gather_axpy_q8_c(const unsigned char *restrict q, size_t qs,
 	_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(	\
 	(const __m128i *)(const void *)(p + (off))))), acc)
 
-/* The AVX2 copy: a row of 96 (the usual hidden size) in one pass with
- * twelve sums in registers, other widths 8 columns at a time. */
+/* The AVX2 copy: a row of 96 in one pass with twelve sums in registers,
+ * other widths 64 columns per pass, then 8 at a time. */
 __attribute__((target("avx2,fma"))) static void
 gather_axpy_q8_avx2(const unsigned char *restrict q, size_t qs,
     const uint32_t *restrict row, const float *restrict a, size_t nr,
@@ -394,7 +394,44 @@ gather_axpy_q8_avx2(const unsigned char *restrict q, size_t qs,
 		_mm256_storeu_ps(y + 80, s10); _mm256_storeu_ps(y + 88, s11);
 		return;
 	}
-	for (c = 0; c < n; c += 8) {
+	/* Other widths: 64 columns per pass over the rows (eight sums in
+	 * registers; a row's second pass finds it in cache), then 8 at a
+	 * time.  Each column still adds the rows in order. */
+	for (c = 0; c + 64 <= n; c += 64) {
+		__m256 s0 = _mm256_loadu_ps(y + c), s1 = _mm256_loadu_ps(y + c + 8);
+		__m256 s2 = _mm256_loadu_ps(y + c + 16);
+		__m256 s3 = _mm256_loadu_ps(y + c + 24);
+		__m256 s4 = _mm256_loadu_ps(y + c + 32);
+		__m256 s5 = _mm256_loadu_ps(y + c + 40);
+		__m256 s6 = _mm256_loadu_ps(y + c + 48);
+		__m256 s7 = _mm256_loadu_ps(y + c + 56);
+
+		for (r = 0; r < nr; r++) {
+			const unsigned char *p = q + (size_t)row[r] * qs;
+			__m256 ar = _mm256_set1_ps(a[r] * q8_scale(p, n));
+
+			if (c == 0 && r + Q8_AHEAD < nr) {
+				const unsigned char *nx = q +
+				    (size_t)row[r + Q8_AHEAD] * qs;
+				size_t k;
+
+				for (k = 0; k <= n; k += 64)
+					__builtin_prefetch(nx + k);
+			}
+			p += c;
+			Q8_ADD(s0, 0); Q8_ADD(s1, 8); Q8_ADD(s2, 16);
+			Q8_ADD(s3, 24); Q8_ADD(s4, 32); Q8_ADD(s5, 40);
+			Q8_ADD(s6, 48); Q8_ADD(s7, 56);
+		}
+		_mm256_storeu_ps(y + c, s0); _mm256_storeu_ps(y + c + 8, s1);
+		_mm256_storeu_ps(y + c + 16, s2);
+		_mm256_storeu_ps(y + c + 24, s3);
+		_mm256_storeu_ps(y + c + 32, s4);
+		_mm256_storeu_ps(y + c + 40, s5);
+		_mm256_storeu_ps(y + c + 48, s6);
+		_mm256_storeu_ps(y + c + 56, s7);
+	}
+	for (; c < n; c += 8) {
 		__m256 s0 = _mm256_loadu_ps(y + c);
 
 		for (r = 0; r < nr; r++) {

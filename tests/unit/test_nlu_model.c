@@ -742,8 +742,9 @@ test_confidence_map(void)
 }
 
 /* The int8 first layer against float32 weights holding the same values
- * (nlu_mlp_dequantise): the forward passes agree to rounding, for the
- * usual hidden size (96, one pass per row) and another (16). */
+ * (nlu_mlp_dequantise): the forward passes agree to rounding, for each
+ * path of the gather: 96 (one pass per row), 128 (two passes of 64
+ * columns), 160 (two of 64, then 8 at a time) and 16 (8 at a time). */
 static void
 check_q8_forward(uint32_t dim, uint32_t hidden, uint32_t n_out)
 {
@@ -811,6 +812,8 @@ test_int8_weights(void)
 	uint32_t c;
 
 	check_q8_forward(300, 96, 5);
+	check_q8_forward(300, 128, 5);
+	check_q8_forward(300, 160, 7);
 	check_q8_forward(64, 16, 3);
 
 	/* The default is int8; float32 on request.  The same members, so

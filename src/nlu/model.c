@@ -524,7 +524,8 @@ cmp_u64(const void *a, const void *b)
  * size chosen on CLINC150.  Buckets: about half the number of distinct
  * features (more buckets than that buys little: rare n-grams are noise,
  * and the IDF weighs down what collides with them), 2^12 to 2^15.
- * Hidden units: 32 under 1,000 examples, 64 under 4,000, else 128. */
+ * Hidden units: 32 under 1,000 examples, 64 under 4,000, else 128 with
+ * int8 first layers and 96 with float32 ones (the size budget). */
 static void
 size_from_data(struct nlu_train_opts *o, const struct prep *p)
 {
@@ -547,7 +548,8 @@ size_from_data(struct nlu_train_opts *o, const struct prep *p)
 		o->feat.dim_log2 = d;
 	}
 	if (o->mlp.hidden == 0)
-		o->mlp.hidden = p->n < 1000 ? 32 : p->n < 4000 ? 64 : 128;
+		o->mlp.hidden = p->n < 1000 ? 32 : p->n < 4000 ? 64 :
+		    o->weights_int8 ? 128 : 96;
 }
 
 /* Out-of-scope rows made from in-scope ones: about half of the features of

@@ -175,7 +175,7 @@ nlu_train_opts_default(struct nlu_train_opts *o)
 	 * 4 x 128 x 2^15 make 29 MB, and on that split (seeds 1-5, in-scope
 	 * accuracy at the chosen threshold / without one) 128 units give
 	 * 94.42 / 94.92 % against 94.27 / 94.77 with 96 (160 over seeds
-	 * 1-3: 94.39 / 94.84 against 128's 94.41 / 94.91), at 0.86 of the
+	 * 1-3: 94.34 / 94.84 against 128's 94.41 / 94.91), at 0.86 of the
 	 * parse rate and 1.3 x the training time. */
 	o->feat.dim_log2 = 0;
 	o->mlp.hidden = 0;

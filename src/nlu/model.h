@@ -259,7 +259,7 @@ struct nlu_decision {
 
 /* Defaults: 4 members on 2 threads, seed 1, language "multi", hash space
  * and hidden size chosen from the training data (2^12 buckets x 32 hidden
- * for a few hundred examples up to 2^15 x 96 for tens of thousands). */
+ * for a few hundred examples up to 2^15 x 128 for tens of thousands). */
 void nlu_train_opts_default(struct nlu_train_opts *o);
 
 /* Train a model on `train`; `valid` (may be NULL) calibrates the

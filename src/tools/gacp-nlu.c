@@ -18,6 +18,7 @@
  *                  [--nb-augment N] [--nb-augment-p P] [--nb-augment-cos C]
  *                  [--aug-members 0|1]
  *   gacp-nlu eval  --model MODEL --data FILE [--json] [--threshold T]
+ *                  [--rows FILE]
  *   gacp-nlu parse --model MODEL [--now EPOCH] TEXT
  *   gacp-nlu bench --model MODEL --data FILE [--iterations N] [--json]
  *   gacp-nlu rss   --model MODEL --data FILE [--procs N] [--json]
@@ -71,6 +72,7 @@ struct args {
 	double      recall_target, in_scope_budget;
 	const char *confidence;
 	const char *weights;
+	const char *rows;
 	long        char_min, char_max, batch, xword, views;
 	long long   now;
 	int         json;
@@ -80,6 +82,8 @@ static void	usage(void) __attribute__((noreturn));
 static int	parse_args(int, char **, struct args *);
 static int	cmd_train(const struct args *);
 static int	cmd_eval(const struct args *);
+static int	write_rows(const char *, const struct nlu_model *,
+		    const struct nlu_dataset *, float, struct gacp_err *);
 static int	cmd_parse(const struct args *);
 static int	cmd_bench(const struct args *);
 static int	cmd_rss(const struct args *);
@@ -122,7 +126,7 @@ usage(void)
 	    "                      [--nb-augment N] [--nb-augment-p P] "
 	    "[--nb-augment-cos C] [--aug-members 0|1]\n"
 	    "       gacp-nlu eval --model MODEL --data FILE [--json] "
-	    "[--threshold T]\n"
+	    "[--threshold T] [--rows FILE]\n"
 	    "       gacp-nlu parse --model MODEL [--now EPOCH] TEXT\n"
 	    "       gacp-nlu bench --model MODEL --data FILE [--iterations N] "
 	    "[--json]\n"
@@ -231,6 +235,7 @@ parse_args(int argc, char **argv, struct args *a)
 		OPT_NUM("--in-scope-budget", in_scope_budget, strtod(v, &end))
 		OPT_STR("--confidence", confidence)
 		OPT_STR("--weights", weights)
+		OPT_STR("--rows", rows)
 		OPT_NUM("--char-weight", char_weight, strtod(v, &end))
 		OPT_NUM("--char-min", char_min, strtol(v, &end, 10))
 		OPT_NUM("--char-max", char_max, strtol(v, &end, 10))
@@ -486,6 +491,48 @@ out:
 	return rc;
 }
 
+/* eval --rows: one tab-separated line per example, for error analysis
+ * and threshold studies: gold intent, best intent (before any fallback),
+ * its confidence (what the threshold acts on), the decision. */
+static int
+write_rows(const char *path, const struct nlu_model *m,
+    const struct nlu_dataset *ds, float threshold, struct gacp_err *err)
+{
+	struct nlu_scratch s;
+	FILE *f;
+	size_t i;
+	int rc;
+
+	if (threshold < 0.0f)
+		threshold = m->threshold;
+	if ((f = fopen(path, "w")) == NULL)
+		return gacp_err_set(err, GACP_EIO, "rows_unwritable",
+		    "cannot write %s: %s", path, strerror(errno));
+	if ((rc = nlu_scratch_init(&s, err)) != 0) {
+		fclose(f);
+		return rc;
+	}
+	fprintf(f, "gold\tbest\tconfidence\tdecided\n");
+	for (i = 0; i < ds->n_ex; i++) {
+		const struct nlu_example *e = &ds->ex[i];
+		struct nlu_decision d;
+
+		rc = nlu_model_score(m, &s, e->text, strlen(e->text), err);
+		if (rc != 0)
+			goto out;
+		nlu_model_decide(m, s.probs, threshold, m->ambiguity, &d);
+		fprintf(f, "%s\t%s\t%.6f\t%s\n", e->intent, m->labels[d.top],
+		    (double)d.confidence, d.label < 0 ? NLU_FALLBACK_INTENT :
+		    m->labels[d.label]);
+	}
+out:
+	nlu_scratch_cleanup(&s);
+	if (fclose(f) != 0 && rc == 0)
+		rc = gacp_err_set(err, GACP_EIO, "rows_unwritable",
+		    "cannot write %s: %s", path, strerror(errno));
+	return rc;
+}
+
 static int
 cmd_eval(const struct args *a)
 {
@@ -522,6 +569,11 @@ cmd_eval(const struct args *a)
 	for (i = 0; i < ev.n_worst; i++)
 		printf("  %4zu  %s -> %s\n", ev.worst[i].count,
 		    ev.worst[i].gold, ev.worst[i].pred);
+	if (a->rows != NULL && write_rows(a->rows, m, &ds, (float)a->threshold,
+	    &err) != 0) {
+		fprintf(stderr, "gacp-nlu eval: %s (%s)\n", err.msg, err.code);
+		goto out;
+	}
 	if (a->json) {
 		nlu_eval_json(&ev, &out);
 		printf("%s\n", out.data);

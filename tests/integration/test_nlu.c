@@ -1459,6 +1459,80 @@ test_reload_prunes_old_versions(void)
 	CU_ASSERT_EQUAL(parse_knows_weather(nt.key), 1);
 }
 
+/* gacp-nlu eval --rows: one line per example after the header, each with
+ * four fields, a confidence in [0, 1] and a decision that is the best
+ * intent or the fallback, as many wrong decisions as the summary's
+ * accuracy says; an unwritable file is a clear error, exit status 1. */
+static void
+test_eval_rows(void)
+{
+	const char *root = itest_env("GACP_ROOT", ".");
+	const char *var = itest_env("GACP_VAR_DIR", "var/test");
+	char cmd[2048], model[512], rows[512], line[4096], *out = NULL;
+	struct json_object *o;
+	size_t n = 0, right = 0, examples = 0;
+	double accuracy = -1.0;
+	FILE *f;
+
+	snprintf(model, sizeof(model), "%s/itest-eval-rows.model", var);
+	snprintf(rows, sizeof(rows), "%s/itest-eval-rows.tsv", var);
+	snprintf(cmd, sizeof(cmd), "%s/src/tools/gacp-nlu train --data "
+	    "%s/doc/examples/demo-bot/nlu.yml --out %s --seed 3 --members 1 "
+	    "--hidden 32 --dim-log2 12 --epochs 30 --threads 1 >/dev/null 2>&1",
+	    root, root, model);
+	CU_ASSERT_EQUAL_FATAL(tu_run(cmd, NULL), 0);
+	snprintf(cmd, sizeof(cmd), "%s/src/tools/gacp-nlu eval --model %s "
+	    "--data %s/doc/examples/demo-bot/nlu.yml --rows %s --json "
+	    "| tail -n 1", root, model, root, rows);
+	CU_ASSERT_EQUAL_FATAL(tu_run(cmd, &out), 0);
+	o = parse_json(out);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	examples = (size_t)json_object_get_int64(tu_jget(o, "examples"));
+	accuracy = json_object_get_double(tu_jget(o, "accuracy"));
+	json_object_put(o);
+	free(out);
+	CU_ASSERT_TRUE(examples > 400);
+
+	f = fopen(rows, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof(line), f));
+	CU_ASSERT_STRING_EQUAL(line, "gold\tbest\tconfidence\tdecided\n");
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *gold, *best, *conf, *decided, *end, *save = NULL;
+		double c;
+
+		line[strcspn(line, "\n")] = '\0';
+		gold = strtok_r(line, "\t", &save);
+		best = strtok_r(NULL, "\t", &save);
+		conf = strtok_r(NULL, "\t", &save);
+		decided = strtok_r(NULL, "\t", &save);
+		CU_ASSERT_FATAL(gold && best && conf && decided);
+		CU_ASSERT_PTR_NULL(strtok_r(NULL, "\t", &save));
+		c = strtod(conf, &end);
+		CU_ASSERT(*end == '\0' && c >= 0.0 && c <= 1.0);
+		CU_ASSERT(streq(decided, best) ||
+		    streq(decided, "nlu_fallback"));
+		right += streq(decided, gold) ||
+		    (streq(gold, "oos") && streq(decided, "nlu_fallback"));
+		n++;
+	}
+	fclose(f);
+	CU_ASSERT_EQUAL(n, examples);
+	if (n > 0)
+		CU_ASSERT_DOUBLE_EQUAL((double)right / (double)n, accuracy,
+		    0.00051);
+
+	snprintf(cmd, sizeof(cmd), "%s/src/tools/gacp-nlu eval --model %s "
+	    "--data %s/doc/examples/demo-bot/nlu.yml --rows %s/no-such-dir/r "
+	    "2>&1", root, model, root, var);
+	CU_ASSERT_EQUAL(tu_run(cmd, &out), 1);
+	CU_ASSERT_PTR_NOT_NULL(out != NULL ? strstr(out, "rows_unwritable") :
+	    NULL);
+	free(out);
+	unlink(model);
+	unlink(rows);
+}
+
 void itest_nlu_register(void);
 
 void
@@ -1487,6 +1561,8 @@ itest_nlu_register(void)
 		{ "reload prunes old versions", test_reload_prunes_old_versions },
 		{ "/status counts running training jobs",
 		    test_status_counts_training_jobs },
+		{ "gacp-nlu eval --rows: one line per example",
+		    test_eval_rows },
 		{ NULL, NULL },
 	};
 

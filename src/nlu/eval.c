@@ -1,6 +1,7 @@
 /* eval.c - accuracy, out-of-scope recall, macro-F1, confusions. */
 #include "nlu/eval.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,14 @@ nlu_eval_run(const struct nlu_model *m, const struct nlu_dataset *ds,
     float threshold, float ambiguity, struct nlu_eval *out,
     struct gacp_err *err)
 {
+	return nlu_eval_run_rows(m, ds, threshold, ambiguity, NULL, out, err);
+}
+
+int
+nlu_eval_run_rows(const struct nlu_model *m, const struct nlu_dataset *ds,
+    float threshold, float ambiguity, FILE *rows, struct nlu_eval *out,
+    struct gacp_err *err)
+{
 	struct nlu_scratch s;
 	struct classes cls;
 	size_t *gold = NULL, *pred = NULL, i, k, n_cls, *tp, *fp, *fn, *conf;
@@ -57,6 +66,8 @@ nlu_eval_run(const struct nlu_model *m, const struct nlu_dataset *ds,
 	for (i = 0; i < m->n_labels; i++)
 		class_of(&cls, m->labels[i]);
 	class_of(&cls, NLU_OOS_LABEL);
+	if (rows != NULL)
+		fprintf(rows, "gold\tbest\tconfidence\tdecided\n");
 	gold = xcalloc(ds->n_ex + 1, sizeof(*gold));
 	pred = xcalloc(ds->n_ex + 1, sizeof(*pred));
 	for (i = 0; i < ds->n_ex; i++) {
@@ -69,6 +80,10 @@ nlu_eval_run(const struct nlu_model *m, const struct nlu_dataset *ds,
 			goto out;
 		nlu_model_decide(m, s.probs, threshold, ambiguity, &d);
 		p = d.label < 0 ? NLU_OOS_LABEL : m->labels[d.label];
+		if (rows != NULL)
+			fprintf(rows, "%s\t%s\t%.6f\t%s\n", e->intent,
+			    m->labels[d.top], (double)d.confidence, d.label < 0 ?
+			    NLU_FALLBACK_INTENT : m->labels[d.label]);
 		gold[i] = class_of(&cls, e->intent);
 		pred[i] = class_of(&cls, p);
 		out->examples++;

@@ -9,6 +9,7 @@
 #define GACP_NLU_EVAL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -44,6 +45,13 @@ struct nlu_eval {
  * model's.  Returns GACP_EINVAL on an example that is not valid UTF-8. */
 int  nlu_eval_run(const struct nlu_model *m, const struct nlu_dataset *ds,
          float threshold, float ambiguity, struct nlu_eval *out,
+         struct gacp_err *err);
+/* The same, also writing one tab-separated line per example to rows
+ * (NULL: none) after a header line: gold intent, best intent before any
+ * fallback, its confidence (what the threshold acts on), the decision
+ * (nlu_fallback or the intent).  The caller checks rows for errors. */
+int  nlu_eval_run_rows(const struct nlu_model *m, const struct nlu_dataset *ds,
+         float threshold, float ambiguity, FILE *rows, struct nlu_eval *out,
          struct gacp_err *err);
 void nlu_eval_cleanup(struct nlu_eval *e);
 /* One JSON object: accuracy, in_scope_accuracy, oos_recall, macro_f1,

@@ -82,8 +82,6 @@ static void	usage(void) __attribute__((noreturn));
 static int	parse_args(int, char **, struct args *);
 static int	cmd_train(const struct args *);
 static int	cmd_eval(const struct args *);
-static int	write_rows(const char *, const struct nlu_model *,
-		    const struct nlu_dataset *, float, struct gacp_err *);
 static int	cmd_parse(const struct args *);
 static int	cmd_bench(const struct args *);
 static int	cmd_rss(const struct args *);
@@ -491,48 +489,6 @@ out:
 	return rc;
 }
 
-/* eval --rows: one tab-separated line per example, for error analysis
- * and threshold studies: gold intent, best intent (before any fallback),
- * its confidence (what the threshold acts on), the decision. */
-static int
-write_rows(const char *path, const struct nlu_model *m,
-    const struct nlu_dataset *ds, float threshold, struct gacp_err *err)
-{
-	struct nlu_scratch s;
-	FILE *f;
-	size_t i;
-	int rc;
-
-	if (threshold < 0.0f)
-		threshold = m->threshold;
-	if ((f = fopen(path, "w")) == NULL)
-		return gacp_err_set(err, GACP_EIO, "rows_unwritable",
-		    "cannot write %s: %s", path, strerror(errno));
-	if ((rc = nlu_scratch_init(&s, err)) != 0) {
-		fclose(f);
-		return rc;
-	}
-	fprintf(f, "gold\tbest\tconfidence\tdecided\n");
-	for (i = 0; i < ds->n_ex; i++) {
-		const struct nlu_example *e = &ds->ex[i];
-		struct nlu_decision d;
-
-		rc = nlu_model_score(m, &s, e->text, strlen(e->text), err);
-		if (rc != 0)
-			goto out;
-		nlu_model_decide(m, s.probs, threshold, m->ambiguity, &d);
-		fprintf(f, "%s\t%s\t%.6f\t%s\n", e->intent, m->labels[d.top],
-		    (double)d.confidence, d.label < 0 ? NLU_FALLBACK_INTENT :
-		    m->labels[d.label]);
-	}
-out:
-	nlu_scratch_cleanup(&s);
-	if (fclose(f) != 0 && rc == 0)
-		rc = gacp_err_set(err, GACP_EIO, "rows_unwritable",
-		    "cannot write %s: %s", path, strerror(errno));
-	return rc;
-}
-
 static int
 cmd_eval(const struct args *a)
 {
@@ -541,6 +497,7 @@ cmd_eval(const struct args *a)
 	struct nlu_eval ev;
 	struct gacp_err err;
 	struct buf out;
+	FILE *rows = NULL;
 	int rc = 1;
 	size_t i;
 
@@ -550,11 +507,29 @@ cmd_eval(const struct args *a)
 	memset(&ev, 0, sizeof(ev));
 	buf_init(&out);
 	gacp_err_clear(&err);
+	/* --rows: written during the one evaluation pass. */
+	if (a->rows != NULL && (rows = fopen(a->rows, "w")) == NULL) {
+		fprintf(stderr, "gacp-nlu eval: cannot write %s: %s "
+		    "(rows_unwritable)\n", a->rows, strerror(errno));
+		goto out;
+	}
 	if (nlu_model_load(a->model, &m, &err) != 0 ||
 	    nlu_dataset_load_file(&ds, a->data, NLU_DATA_AUTO, &err) != 0 ||
-	    nlu_eval_run(m, &ds, (float)a->threshold, -1.0f, &ev, &err) != 0) {
+	    nlu_eval_run_rows(m, &ds, (float)a->threshold, -1.0f, rows, &ev,
+	    &err) != 0) {
 		fprintf(stderr, "gacp-nlu eval: %s (%s)\n", err.msg, err.code);
 		goto out;
+	}
+	if (rows != NULL) {
+		int bad = ferror(rows);
+
+		if (fclose(rows) != 0 || bad) {
+			rows = NULL;
+			fprintf(stderr, "gacp-nlu eval: cannot write %s "
+			    "(rows_unwritable)\n", a->rows);
+			goto out;
+		}
+		rows = NULL;
 	}
 	printf("examples:           %zu (%zu in scope, %zu out of scope)\n",
 	    ev.examples, ev.in_scope, ev.oos);
@@ -569,17 +544,14 @@ cmd_eval(const struct args *a)
 	for (i = 0; i < ev.n_worst; i++)
 		printf("  %4zu  %s -> %s\n", ev.worst[i].count,
 		    ev.worst[i].gold, ev.worst[i].pred);
-	if (a->rows != NULL && write_rows(a->rows, m, &ds, (float)a->threshold,
-	    &err) != 0) {
-		fprintf(stderr, "gacp-nlu eval: %s (%s)\n", err.msg, err.code);
-		goto out;
-	}
 	if (a->json) {
 		nlu_eval_json(&ev, &out);
 		printf("%s\n", out.data);
 	}
 	rc = 0;
 out:
+	if (rows != NULL)
+		fclose(rows);
 	nlu_eval_cleanup(&ev);
 	nlu_model_free(m);
 	nlu_dataset_cleanup(&ds);

@@ -320,10 +320,11 @@ reply_queue(struct arena *a, struct event *ev, const struct mxs_message *reply,
  * slot (job->delay_ms: the call starts then; the reply is 'sending'
  * meanwhile, so a process killed in that wait records it
  * delivery_unknown although it never left), then one transaction that
- * reads the channel and marks the reply 'sending'.  Returns 0 with job->token set once claimed, 0 without it
- * once the reply's final status is committed (channel gone, outside the
- * window) or it is no longer pending, or an error to retry the whole
- * event later (the reply stays pending). */
+ * reads the channel and marks the reply 'sending'.  Returns 0 with
+ * job->token set once claimed, 0 without it once the reply's final
+ * status is committed (channel gone, outside the window) or it is no
+ * longer pending, or an error to retry the whole event later (the reply
+ * stays pending). */
 static int
 deliver_claim(struct worker *w, struct arena *a, struct send_job *job,
     struct gacp_err *err)

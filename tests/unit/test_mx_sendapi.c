@@ -320,13 +320,20 @@ test_many_overlap(void)
 	free(s);
 }
 
-static int
-stop_now(void *arg)
-{
-	int *asked = arg;
+/* A call's owner as before_next sees it: counts the questions and gives
+ * its fixed answer (1: stop). */
+struct owner {
+	int asked;
+	int stop;
+};
 
-	(*asked)++;
-	return 1;
+static int
+ask_owner(void *arg)
+{
+	struct owner *o = arg;
+
+	o->asked++;
+	return o->stop;
 }
 
 /* Retries are per call: a gets 500 then 200 (two attempts); b 400/551,
@@ -340,7 +347,8 @@ test_many_retries(void)
 	struct srv *s = calloc(1, sizeof(*s));
 	struct mx_send_client c;
 	struct mx_send_call calls[5];
-	int asked = 0, i, typing = 0;
+	struct owner stop = { 0, 1 };
+	int i, typing = 0;
 	pthread_t t;
 
 	s->expect = 2 + 1 + 2 + 3 + 1;
@@ -355,8 +363,8 @@ test_many_retries(void)
 	calls[2].body = "{\"id\":\"c\"}";
 	calls[3].body = "{\"id\":\"d\",\"fail\":9,\"status\":500}";
 	calls[4].body = "{\"id\":\"e\",\"fail\":9,\"status\":500}";
-	calls[4].before_next = stop_now;
-	calls[4].before_next_arg = &asked;
+	calls[4].before_next = ask_owner;
+	calls[4].before_next_arg = &stop;
 	CU_ASSERT_EQUAL(mx_send_many(&c, calls, 5), GACP_OK);
 	srv_stop(s, t);
 	CU_ASSERT_FALSE(s->timed_out);
@@ -375,7 +383,7 @@ test_many_retries(void)
 	CU_ASSERT_EQUAL(calls[4].res.outcome, MX_SEND_RETRY);
 	CU_ASSERT_EQUAL(calls[4].res.attempts, 1);
 	CU_ASSERT_TRUE(calls[4].stopped);
-	CU_ASSERT_EQUAL(asked, 1);
+	CU_ASSERT_EQUAL(stop.asked, 1);
 	for (i = 0; i < 4; i++)
 		CU_ASSERT_FALSE(calls[i].stopped);
 	/* The typing indicator went first, once. */
@@ -493,15 +501,6 @@ test_start_poll(void)
 	free(s);
 }
 
-static int
-go_on(void *arg)
-{
-	int *asked = arg;
-
-	(*asked)++;
-	return 0;
-}
-
 /* A call with a start delay (a page's pacing slot) is not on the wire
  * when mx_send_start returns, only once a poll finds it due; its owner is
  * asked (before_next) right before that first call.  A second call
@@ -514,7 +513,8 @@ test_start_delay(void)
 	struct srv *s = calloc(1, sizeof(*s));
 	struct mx_send_client c;
 	struct mx_send_call calls[3];
-	int asked = 0, stopped_asked = 0, i;
+	struct owner keep = { 0, 0 }, stop = { 0, 1 };
+	int i;
 	pthread_t t;
 
 	s->expect = 2;
@@ -525,15 +525,15 @@ test_start_delay(void)
 		calls[i].access_token = "t";
 	calls[0].body = "{\"id\":\"delayed\"}";
 	calls[0].start_delay_ms = 1500;
-	calls[0].before_next = go_on;
-	calls[0].before_next_arg = &asked;
+	calls[0].before_next = ask_owner;
+	calls[0].before_next_arg = &keep;
 	calls[1].body = "{\"id\":\"now\"}";
 	calls[2].body = "{\"id\":\"never\"}";
 	calls[2].start_delay_ms = 1;
-	calls[2].before_next = stop_now;
-	calls[2].before_next_arg = &stopped_asked;
+	calls[2].before_next = ask_owner;
+	calls[2].before_next_arg = &stop;
 	CU_ASSERT_EQUAL(mx_send_start(&c, &calls[0]), GACP_OK);
-	CU_ASSERT_EQUAL(asked, 0);
+	CU_ASSERT_EQUAL(keep.asked, 0);
 	CU_ASSERT_EQUAL(mx_send_start(&c, &calls[1]), GACP_OK);
 	CU_ASSERT_EQUAL(mx_send_start(&c, &calls[2]), GACP_OK);
 	CU_ASSERT_EQUAL(mx_send_inflight(&c), 3);
@@ -544,11 +544,11 @@ test_start_delay(void)
 	CU_ASSERT_EQUAL(s->received, 2);
 	CU_ASSERT_STRING_EQUAL(s->bodies[0], "{\"id\":\"now\"}");
 	CU_ASSERT_STRING_EQUAL(s->bodies[1], "{\"id\":\"delayed\"}");
-	CU_ASSERT_EQUAL(asked, 1);
+	CU_ASSERT_EQUAL(keep.asked, 1);
 	CU_ASSERT_EQUAL(calls[0].res.outcome, MX_SEND_OK);
 	CU_ASSERT_EQUAL(calls[0].res.attempts, 1);
 	CU_ASSERT_EQUAL(calls[1].res.outcome, MX_SEND_OK);
-	CU_ASSERT_EQUAL(stopped_asked, 1);
+	CU_ASSERT_EQUAL(stop.asked, 1);
 	CU_ASSERT_TRUE(calls[2].stopped);
 	CU_ASSERT_TRUE(calls[2].finished);
 	CU_ASSERT_EQUAL(calls[2].res.attempts, 0);

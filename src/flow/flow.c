@@ -210,7 +210,13 @@ flow_decide(const struct flow_input *in, const struct flow_response *rs,
 		} else if (!other) {
 			if (json_object_object_get_ex(state, "turns", &turns_o))
 				turns = json_object_get_int(turns_o);
-			turns++;
+			/* The stored count is read as untrusted: json-c clamps
+			 * a huge one to INT32_MAX, and counting past the limit
+			 * would overflow (found by fuzz-flow). */
+			if (turns < 0)
+				turns = 0;
+			if (turns < r->max_turns)
+				turns++;
 			if (turns >= r->max_turns) {
 				json_object_object_del(state, "form");
 				json_object_object_del(state, "turns");

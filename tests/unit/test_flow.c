@@ -79,9 +79,63 @@ test_decide_null_inputs(void)
 	arena_cleanup(&a);
 }
 
+/* Found by fuzz-flow: a stored turn count of INT32_MAX (json-c clamps
+ * larger numbers to it) overflowed when the form counted one more turn.
+ * It now ends the form like any count past max_turns; a negative count
+ * starts from zero. */
+static void
+test_decide_turns_out_of_range(void)
+{
+	struct arena a;
+	struct flow_response rs[2];
+	struct flow_input in;
+	struct flow_output out;
+	struct gacp_err err;
+	struct json_object *turns;
+
+	arena_init(&a, 4096);
+	memset(rs, 0, sizeof(rs));
+	rs[0].intent = "apply";
+	rs[0].language = "en";
+	rs[0].templates = js(&a, "[\"ok {crop}\"]");
+	rs[0].required_slots = js(&a,
+	    "[{\"slot\":\"crop\",\"prompt\":\"Which crop?\"}]");
+	rs[0].max_turns = 3;
+	rs[1].intent = "nlu_fallback";
+	rs[1].language = "en";
+	rs[1].templates = js(&a, "[\"Sorry?\"]");
+	rs[1].max_turns = 3;
+
+	memset(&in, 0, sizeof(in));
+	in.conversation_status = "bot";
+	in.intent = "nlu_fallback";
+	in.confidence = 0.1f;
+	in.language = "en";
+	in.state = js(&a, "{\"form\":\"apply\",\"turns\":2147483647,"
+	    "\"slots\":{}}");
+	CU_ASSERT_EQUAL_FATAL(flow_decide(&in, rs, 2, &a, &out, &err), GACP_OK);
+	CU_ASSERT_STRING_EQUAL(out.intent, "nlu_fallback");
+	CU_ASSERT_STRING_EQUAL(out.text, "Sorry?");
+	CU_ASSERT_FALSE(json_object_object_get_ex(out.state, "form", NULL));
+
+	in.state = js(&a, "{\"form\":\"apply\",\"turns\":"
+	    "188888888888888888888888,\"slots\":{}}");
+	CU_ASSERT_EQUAL_FATAL(flow_decide(&in, rs, 2, &a, &out, &err), GACP_OK);
+	CU_ASSERT_STRING_EQUAL(out.text, "Sorry?");
+
+	in.state = js(&a, "{\"form\":\"apply\",\"turns\":-5,\"slots\":{}}");
+	CU_ASSERT_EQUAL_FATAL(flow_decide(&in, rs, 2, &a, &out, &err), GACP_OK);
+	CU_ASSERT_STRING_EQUAL(out.text, "Which crop?");
+	CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(out.state, "turns",
+	    &turns));
+	CU_ASSERT_EQUAL(json_object_get_int(turns), 1);
+	arena_cleanup(&a);
+}
+
 static const struct test_case cases[] = {
 	{ "render with null values", test_render_null_values },
 	{ "decide with null inputs", test_decide_null_inputs },
+	{ "decide with a turn count out of range", test_decide_turns_out_of_range },
 	{ NULL, NULL }
 };
 

@@ -18,6 +18,20 @@ js(struct arena *a, const char *text)
 	return o;
 }
 
+/* An English response of intent with these templates and, if not NULL,
+ * required slots (both JSON texts); three turns to fill them. */
+static void
+response(struct arena *a, struct flow_response *r, const char *intent,
+    const char *templates, const char *required_slots)
+{
+	memset(r, 0, sizeof(*r));
+	r->intent = intent;
+	r->language = "en";
+	r->templates = js(a, templates);
+	r->required_slots = required_slots ? js(a, required_slots) : NULL;
+	r->max_turns = 3;
+}
+
 /* Found by fuzz-flow: a null slot value crashed flow_render (a NULL
  * string appended); now the placeholder stays as written. */
 static void
@@ -47,17 +61,10 @@ test_decide_null_inputs(void)
 	struct gacp_err err;
 
 	arena_init(&a, 4096);
-	memset(rs, 0, sizeof(rs));
-	rs[0].intent = "apply";
-	rs[0].language = "en";
-	rs[0].templates = js(&a, "[\"ok {crop}\"]");
-	rs[0].required_slots = js(&a, "[{\"slot\":null,\"entity\":null,"
-	    "\"prompt\":null},{\"slot\":\"crop\",\"prompt\":\"Which crop?\"}]");
-	rs[0].max_turns = 3;
-	rs[1].intent = "nlu_fallback";
-	rs[1].language = "en";
-	rs[1].templates = js(&a, "[null]");
-	rs[1].max_turns = 3;
+	response(&a, &rs[0], "apply", "[\"ok {crop}\"]",
+	    "[{\"slot\":null,\"entity\":null,\"prompt\":null},"
+	    "{\"slot\":\"crop\",\"prompt\":\"Which crop?\"}]");
+	response(&a, &rs[1], "nlu_fallback", "[null]", NULL);
 
 	memset(&in, 0, sizeof(in));
 	in.conversation_status = "bot";
@@ -94,17 +101,9 @@ test_decide_turns_out_of_range(void)
 	struct json_object *turns;
 
 	arena_init(&a, 4096);
-	memset(rs, 0, sizeof(rs));
-	rs[0].intent = "apply";
-	rs[0].language = "en";
-	rs[0].templates = js(&a, "[\"ok {crop}\"]");
-	rs[0].required_slots = js(&a,
+	response(&a, &rs[0], "apply", "[\"ok {crop}\"]",
 	    "[{\"slot\":\"crop\",\"prompt\":\"Which crop?\"}]");
-	rs[0].max_turns = 3;
-	rs[1].intent = "nlu_fallback";
-	rs[1].language = "en";
-	rs[1].templates = js(&a, "[\"Sorry?\"]");
-	rs[1].max_turns = 3;
+	response(&a, &rs[1], "nlu_fallback", "[\"Sorry?\"]", NULL);
 
 	memset(&in, 0, sizeof(in));
 	in.conversation_status = "bot";

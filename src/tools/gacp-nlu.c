@@ -498,6 +498,7 @@ cmd_eval(const struct args *a)
 	struct gacp_err err;
 	struct buf out;
 	FILE *rows = NULL;
+	char *rows_tmp = NULL;
 	int rc = 1;
 	size_t i;
 
@@ -507,11 +508,16 @@ cmd_eval(const struct args *a)
 	memset(&ev, 0, sizeof(ev));
 	buf_init(&out);
 	gacp_err_clear(&err);
-	/* --rows: written during the one evaluation pass. */
-	if (a->rows != NULL && (rows = fopen(a->rows, "w")) == NULL) {
-		fprintf(stderr, "gacp-nlu eval: cannot write %s: %s "
-		    "(rows_unwritable)\n", a->rows, strerror(errno));
-		goto out;
+	/* --rows: written during the one evaluation pass, into a file
+	 * beside it that replaces it only once complete, so a run that
+	 * fails leaves no partial file and an earlier one as it was. */
+	if (a->rows != NULL) {
+		rows_tmp = xasprintf("%s.tmp.%ld", a->rows, (long)getpid());
+		if ((rows = fopen(rows_tmp, "w")) == NULL) {
+			fprintf(stderr, "gacp-nlu eval: cannot write %s: %s "
+			    "(rows_unwritable)\n", a->rows, strerror(errno));
+			goto out;
+		}
 	}
 	if (nlu_model_load(a->model, &m, &err) != 0 ||
 	    nlu_dataset_load_file(&ds, a->data, NLU_DATA_AUTO, &err) != 0 ||
@@ -521,15 +527,16 @@ cmd_eval(const struct args *a)
 		goto out;
 	}
 	if (rows != NULL) {
-		int bad = ferror(rows);
+		int bad = ferror(rows), closed = fclose(rows);
 
-		if (fclose(rows) != 0 || bad) {
-			rows = NULL;
-			fprintf(stderr, "gacp-nlu eval: cannot write %s "
-			    "(rows_unwritable)\n", a->rows);
+		rows = NULL;
+		if (closed != 0 || bad || rename(rows_tmp, a->rows) != 0) {
+			fprintf(stderr, "gacp-nlu eval: cannot write %s: %s "
+			    "(rows_unwritable)\n", a->rows, strerror(errno));
 			goto out;
 		}
-		rows = NULL;
+		free(rows_tmp);
+		rows_tmp = NULL;
 	}
 	printf("examples:           %zu (%zu in scope, %zu out of scope)\n",
 	    ev.examples, ev.in_scope, ev.oos);
@@ -552,6 +559,10 @@ cmd_eval(const struct args *a)
 out:
 	if (rows != NULL)
 		fclose(rows);
+	if (rows_tmp != NULL) {
+		unlink(rows_tmp);
+		free(rows_tmp);
+	}
 	nlu_eval_cleanup(&ev);
 	nlu_model_free(m);
 	nlu_dataset_cleanup(&ds);

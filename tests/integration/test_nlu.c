@@ -1462,7 +1462,8 @@ test_reload_prunes_old_versions(void)
 /* gacp-nlu eval --rows: one line per example after the header, each with
  * four fields, a confidence in [0, 1] and a decision that is the best
  * intent or the fallback, as many wrong decisions as the summary's
- * accuracy says; an unwritable file is a clear error, exit status 1. */
+ * accuracy says; a failed run leaves an earlier file untouched; an
+ * unwritable file is a clear error, exit status 1. */
 static void
 test_eval_rows(void)
 {
@@ -1521,6 +1522,24 @@ test_eval_rows(void)
 	if (n > 0)
 		CU_ASSERT_DOUBLE_EQUAL((double)right / (double)n, accuracy,
 		    0.00051);
+
+	/* A run that fails (no such model) leaves the earlier file as it
+	 * was and no temporary file beside it. */
+	snprintf(cmd, sizeof(cmd), "%s/src/tools/gacp-nlu eval --model "
+	    "%s.missing --data %s/doc/examples/demo-bot/nlu.yml --rows %s "
+	    ">/dev/null 2>&1", root, model, root, rows);
+	CU_ASSERT_EQUAL(tu_run(cmd, NULL), 1);
+	n = 0;
+	if ((f = fopen(rows, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			n++;
+		fclose(f);
+	}
+	CU_ASSERT_EQUAL(n, examples + 1);
+	snprintf(cmd, sizeof(cmd), "ls %s.tmp.* 2>/dev/null | wc -l", rows);
+	CU_ASSERT_EQUAL_FATAL(tu_run(cmd, &out), 0);
+	CU_ASSERT_EQUAL(out != NULL ? atoi(out) : -1, 0);
+	free(out);
 
 	snprintf(cmd, sizeof(cmd), "%s/src/tools/gacp-nlu eval --model %s "
 	    "--data %s/doc/examples/demo-bot/nlu.yml --rows %s/no-such-dir/r "
